@@ -1,0 +1,36 @@
+using System.Collections.Generic;
+
+namespace Memalloc.Core;
+
+/// <summary>A snapshot of one store's size, segments and ownership.</summary>
+public sealed class StoreStatistics
+{
+    public required string Name { get; init; }
+    /// <summary>System V key of the store's anchor segment.</summary>
+    public int Key { get; init; }
+    /// <summary>shmids of the anchor and the current arena.</summary>
+    public required IReadOnlyList<int> SegmentIds { get; init; }
+    public long Capacity { get; init; }
+    public long MaxCapacity { get; init; }
+    public long BytesUsed { get; init; }
+    public long BytesFree { get; init; }
+    public long Entries { get; init; }
+    /// <summary>Arena generation: increases each time the store grows or compacts into a new segment.</summary>
+    public long Generation { get; init; }
+    /// <summary>Permission bits of the segments, as "rw-------".</summary>
+    public required string Permissions { get; init; }
+    public int OwnerUid { get; init; }
+    public required string Owner { get; init; }
+    /// <summary>Persistence traps detected on this machine (systemd RemoveIPC, a private IPC namespace...).</summary>
+    public required IReadOnlyList<string> Warnings { get; init; }
+}
+
+/// <summary>Result of walking a whole store and checking every invariant.</summary>
+public sealed class VerifyReport
+{
+    public required string Store { get; init; }
+    public bool IsValid => Problems.Count == 0;
+    public required IReadOnlyList<string> Problems { get; init; }
+    public long EntriesChecked { get; init; }
+    public long RecordsChecked { get; init; }
+}
