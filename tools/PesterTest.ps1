@@ -1,0 +1,32 @@
+#Requires -Version 7.4
+# Runs the Pester suites in this (separate, clean) pwsh and writes the counts as JSON for build.ps1.
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $TestPath,
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [string] $Tag,
+    [string] $ExcludeTag
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module -Name $PesterPath -MinimumVersion 5.7.1
+
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = $TestPath
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = 'Detailed'
+$configuration.TestResult.Enabled = $true
+$configuration.TestResult.OutputFormat = 'NUnitXml'
+$configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
+if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
+if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
+
+$result = Invoke-Pester -Configuration $configuration
+# A container that fails to run (a syntax error, a throwing BeforeAll) counts as a failure, not as nothing.
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[pscustomobject]@{
+    Passed  = $result.PassedCount
+    Failed  = $failed
+    Skipped = $result.SkippedCount + $result.NotRunCount
+} | ConvertTo-Json | Set-Content -LiteralPath $ResultPath
