@@ -62,9 +62,9 @@ Describe 'Importing the built module in a new pwsh' {
 Describe 'The package' -Tag 'Slow' {
     It 'installs with Install-PSResource from a local repository, and the installed module imports' {
         $repoRoot = Split-Path -Parent $PSScriptRoot
-        $home = Join-Path $TestDrive 'home'
+        $isolatedHome = Join-Path $TestDrive 'home'
         $packages = Join-Path $TestDrive 'packages'
-        $null = New-Item -ItemType Directory -Path $home
+        $null = New-Item -ItemType Directory -Path $isolatedHome
         # A separate HOME keeps the repository registration and the CurrentUser install out of the real profile.
         $script = @"
 `$ErrorActionPreference = 'Stop'
@@ -72,16 +72,17 @@ Describe 'The package' -Tag 'Slow' {
 Register-PSResourceRepository -Name LocalTest -Uri '$packages' -Trusted
 Install-PSResource -Name Memalloc -Repository LocalTest -Scope CurrentUser -TrustRepository
 "@
-        $env:HOME, $savedHome = $home, $env:HOME
+        $savedHome = $env:HOME
         $savedModulePath = $env:PSModulePath
         try {
+            $env:HOME = $isolatedHome
             $env:PSModulePath = Join-Path $PSHOME 'Modules'
             & $pwsh -NoProfile -NonInteractive -Command $script
             $LASTEXITCODE | Should -Be 0
             Get-ChildItem -LiteralPath $packages -Filter 'Memalloc.*.nupkg' | Should -HaveCount 1
             $imported = & $pwsh -NoProfile -NonInteractive -Command "Import-Module Memalloc -ErrorAction Stop; (Get-Module Memalloc).ModuleBase"
             $LASTEXITCODE | Should -Be 0
-            $imported | Should -BeLike "$home*"
+            $imported | Should -BeLike "$isolatedHome*"
         }
         finally {
             $env:HOME = $savedHome
