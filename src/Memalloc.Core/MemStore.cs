@@ -333,6 +333,27 @@ public sealed unsafe class MemStore : IDisposable
             throw new MemStoreException(MemStoreErrorKind.InvalidName, "A stack name must not be empty.");
         }
 
+        // Fast path, one pass: printable ASCII is valid and is its own UTF-8.
+        if (name.Length <= buffer.Length)
+        {
+            var ascii = 0;
+            for (; ascii < name.Length; ascii++)
+            {
+                var c = name[ascii];
+                if (c < 0x20 || c >= 0x7F)
+                {
+                    break;
+                }
+
+                buffer[ascii] = (byte)c;
+            }
+
+            if (ascii == name.Length)
+            {
+                return ascii;
+            }
+        }
+
         for (var i = 0; i < name.Length; i++)
         {
             var c = name[i];
@@ -513,6 +534,49 @@ public sealed unsafe class MemStore : IDisposable
                 }
 
                 return corrupt is null ? value : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies a stack's value into <paramref name="destination"/> without allocating. Returns the value's length, or -1
+    /// when the stack does not exist or has expired. When the value is longer than <paramref name="destination"/>,
+    /// nothing is copied and the return value is the length needed. Lock-free.
+    /// </summary>
+    public long CopyValue(string name, Span<byte> destination)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        while (true)
+        {
+            var view = Enter();
+            try
+            {
+                long length = -1;
+                MemStoreException? corrupt = null;
+                try
+                {
+                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
+                    {
+                        length = Heap.CopyValue(view, offset, destination);
+                    }
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
+
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? length : throw corrupt;
             }
             finally
             {
