@@ -1186,6 +1186,10 @@ public sealed unsafe class MemStore : IDisposable
 
     internal int AnchorKey => anchor.Key;
 
+    /// <summary>The anchor key a store of the current user would use at <paramref name="probe"/> (0..15): lets hostile-segment
+    /// tests plant a foreign segment where the store will look.</summary>
+    internal static int AnchorKeyFor(string storeName, int probe) => KeyDerivation.AnchorKey(Libc.GetUid(), storeName, probe);
+
     internal int AnchorShmId => anchor.ShmId;
 
     /// <summary>Runs <paramref name="action"/> with the current arena's address and capacity (tests corrupt bytes through it).</summary>
