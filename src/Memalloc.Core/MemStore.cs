@@ -974,7 +974,7 @@ public sealed unsafe class MemStore : IDisposable
             || (needsFreshSlot && (view.Entries + view.Tombstones + 1) * 100 > view.SlotCount * Layout.MaxLoadPercent));
         if (view.Bump + size > view.Capacity || indexFull)
         {
-            var grown = Compaction.Grow(anchor, uid, view, size, Volatile.Read(ref retired));
+            var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
             view.Release();
             view = grown;
             AdoptGrown(grown);
