@@ -243,6 +243,10 @@ internal static unsafe class Arena
     /// <summary>Smallest arena: the header, a minimal index and some heap.</summary>
     internal const long MinCapacity = 32 * 1024;
 
+    /// <summary>Whether a retired arena of this size is kept as the spare (see <see cref="Layout.MaxSpareCapacity"/>).
+    /// Never on macOS: its default SysV limits (8 segments per process, 4 MiB in all) cannot afford a second arena.</summary>
+    internal static bool KeepsSpare(long capacity) => capacity <= Layout.MaxSpareCapacity && !OperatingSystem.IsMacOS();
+
     internal static long RoundToPages(long size)
     {
         long page = Environment.SystemPageSize;

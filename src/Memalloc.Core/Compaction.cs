@@ -122,7 +122,7 @@ internal static unsafe class Compaction
         // Commit point: everyone follows the anchor's reference from here on.
         anchor.ArenaRef = successor.ArenaRef;
         CrashPoints.Hit?.Invoke("grow.after-publish");
-        if (old.Capacity == successor.Capacity && old.Capacity <= Layout.MaxSpareCapacity)
+        if (old.Capacity == successor.Capacity && Arena.KeepsSpare(old.Capacity))
         {
             // Compaction in place: keep the retired arena, already faulted in, as the target of the next one.
             anchor.SpareRef = old.ArenaRef;

@@ -1035,7 +1035,7 @@ public sealed unsafe class MemStore : IDisposable
         var previous = Volatile.Read(ref retired);
         // Only an arena of the same size can come back as a recycled spare; others were removed, and holding their
         // attachment would keep their memory alive.
-        if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && old.Capacity <= Layout.MaxSpareCapacity && old.Mapping.TryAddReference())
+        if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && Arena.KeepsSpare(old.Capacity) && old.Mapping.TryAddReference())
         {
             Volatile.Write(ref retired, old.Mapping);
         }
