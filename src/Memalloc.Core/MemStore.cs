@@ -449,7 +449,9 @@ public sealed unsafe class MemStore : IDisposable
                 ArenaView? view;
                 try
                 {
-                    view = ArenaView.Attach(anchor, uid, arenaRef, Volatile.Read(ref retired));
+                    var retiredMapping = Volatile.Read(ref retired);
+                    var known = retiredMapping is not null && retiredMapping.ShmId == Anchor.ShmIdOf(arenaRef) ? retiredMapping : old.Mapping;
+                    view = ArenaView.Attach(anchor, uid, arenaRef, known);
                 }
                 catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef)
                 {
