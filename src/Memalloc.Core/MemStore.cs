@@ -1194,6 +1194,24 @@ public sealed unsafe class MemStore : IDisposable
 
     internal int AnchorShmId => anchor.ShmId;
 
+    /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
+    internal int SpareShmId
+    {
+        get
+        {
+            var view = Enter();
+            try
+            {
+                var spare = anchor.SpareRef;
+                return spare == 0 ? -1 : Anchor.ShmIdOf(spare);
+            }
+            finally
+            {
+                view.Release();
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> with the current arena's address and capacity (tests corrupt bytes through it).</summary>
     internal void WithArena(Action<IntPtr, long> action)
     {
