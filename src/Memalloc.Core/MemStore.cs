@@ -66,7 +66,9 @@ public sealed unsafe class MemStore : IDisposable
 
             if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
-                throw Removed(name);
+                throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
+                    $"Store '{name}' is broken: its anchor names arena segment {Anchor.ShmIdOf(arenaRef)}, which no longer exists (removed by 'ipcrm' or by " +
+                    "systemd-logind with RemoveIPC=yes). Its data is gone: remove the store (Remove-MemStore, or MemStore.DestroyStore) and it will be created anew.");
             }
         }
     }
@@ -115,9 +117,9 @@ public sealed unsafe class MemStore : IDisposable
             {
                 return new MemStore(storeName, anchor, uid);
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && anchor.ArenaRef == Layout.RemovedArenaRef)
             {
-                // Destroyed between finding and attaching: look again.
+                // Destroyed between finding and attaching: look again (a broken store's error goes to the caller).
             }
             finally
             {
