@@ -1,0 +1,252 @@
+using System;
+using System.IO.Hashing;
+using System.Text;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// Records in the heap: written once past the bump pointer, never modified afterwards. Every read of a record goes
+/// through <see cref="CheckRecord"/> first: offsets and lengths come from shared memory and are never trusted.
+/// Checksum: XxHash3-64 (seed 0) of the record bytes [8, valueOffset + valueLength): everything after the checksum
+/// field, padding (always zero) included. One hash call per small record; large values are hashed on the reader's copy.
+/// </summary>
+internal static unsafe class Heap
+{
+    /// <summary>The record's total size when its header is plausible and it lies wholly inside the arena; else -1.</summary>
+    internal static long CheckRecord(ArenaView view, long offset)
+    {
+        if (offset < view.HeapOffset || (offset & 7) != 0 || offset > view.Capacity - Layout.RecordHeaderSize)
+        {
+            return -1;
+        }
+
+        var record = view.Address + offset;
+        var nameLength = record[Layout.RecordNameLengthOffset];
+        var typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
+        var valueLength = *(long*)(record + Layout.RecordValueLengthOffset);
+        if (*(uint*)(record + Layout.RecordMagicOffset) != Layout.RecordMagic || nameLength == 0
+            || typeNameLength > Layout.MaxTypeNameBytes || valueLength < 0 || valueLength > view.Capacity)
+        {
+            return -1;
+        }
+
+        var size = Layout.RecordSize(nameLength, typeNameLength, valueLength);
+        return offset + size <= view.Capacity ? size : -1;
+    }
+
+    internal static MemStoreException Corrupt(ArenaView view, long offset, string what) => new(MemStoreErrorKind.Corrupt,
+        $"The store is corrupt: {what} (record at offset {offset} of arena generation {view.Generation}). Nothing past the fault was read; run Verify, or remove the store.");
+
+    /// <summary>True when the record at <paramref name="offset"/> carries this name; throws Corrupt for a broken record.</summary>
+    internal static bool NameEquals(ArenaView view, long offset, ReadOnlySpan<byte> name)
+    {
+        if (CheckRecord(view, offset) < 0)
+        {
+            throw Corrupt(view, offset, "an index slot points at something that is not a valid record");
+        }
+
+        var record = view.Address + offset;
+        return record[Layout.RecordNameLengthOffset] == name.Length
+            && new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, name.Length).SequenceEqual(name);
+    }
+
+    internal static long Size(ArenaView view, long offset)
+    {
+        var record = view.Address + offset;
+        return Layout.RecordSize(record[Layout.RecordNameLengthOffset], *(ushort*)(record + Layout.RecordTypeNameLengthOffset), *(long*)(record + Layout.RecordValueLengthOffset));
+    }
+
+    internal static long Version(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordVersionOffset);
+
+    internal static long Created(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordCreatedOffset);
+
+    internal static long Expires(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordExpiresOffset);
+
+    /// <summary>Expired for readers at and after its expiry time; the clock is read only for records that have one.</summary>
+    internal static bool IsExpired(ArenaView view, long offset)
+    {
+        var expires = Expires(view, offset);
+        return expires != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= expires;
+    }
+
+    internal static bool IsExpired(ArenaView view, long offset, long nowMs)
+    {
+        var expires = Expires(view, offset);
+        return expires != 0 && nowMs >= expires;
+    }
+
+    /// <summary>Writes a complete record at <paramref name="offset"/> (past the bump pointer: nobody can see it yet).</summary>
+    internal static void Write(ArenaView view, long offset, ReadOnlySpan<byte> name, ulong nameHash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
+        ValueEncoding encoding, long version, long created, long modified, long expires)
+    {
+        var record = view.Address + offset;
+        *(uint*)(record + Layout.RecordMagicOffset) = Layout.RecordMagic;
+        record[Layout.RecordEncodingOffset] = (byte)encoding;
+        record[Layout.RecordNameLengthOffset] = (byte)name.Length;
+        *(ushort*)(record + Layout.RecordTypeNameLengthOffset) = (ushort)typeName.Length;
+        *(long*)(record + Layout.RecordValueLengthOffset) = value.Length;
+        *(long*)(record + Layout.RecordVersionOffset) = version;
+        *(long*)(record + Layout.RecordCreatedOffset) = created;
+        *(long*)(record + Layout.RecordModifiedOffset) = modified;
+        *(long*)(record + Layout.RecordExpiresOffset) = expires;
+        *(ulong*)(record + Layout.RecordNameHashOffset) = nameHash;
+        name.CopyTo(new Span<byte>(record + Layout.RecordNameOffset, name.Length));
+        typeName.CopyTo(new Span<byte>(record + Layout.RecordNameOffset + name.Length, typeName.Length));
+        var valueOffset = Layout.ValueOffset(name.Length, typeName.Length);
+        // Zero the padding so that a record's bytes are fully determined (Verify and other readers see no stale data).
+        new Span<byte>(record + Layout.RecordNameOffset + name.Length + typeName.Length, (int)(valueOffset - Layout.RecordNameOffset - name.Length - typeName.Length)).Clear();
+        var valueTarget = record + valueOffset;
+        fixed (byte* source = value)
+        {
+            Buffer.MemoryCopy(source, valueTarget, value.Length, value.Length);
+        }
+
+        var padding = (int)(Layout.Align8(value.Length) - value.Length);
+        new Span<byte>(valueTarget + value.Length, padding).Clear();
+        *(ulong*)(record + Layout.RecordChecksumOffset) = Checksum(record, name.Length, typeName.Length, value.Length);
+    }
+
+    /// <summary>Values up to this size are hashed in place in one call; larger ones are copied first and hashed on the
+    /// copy while it is hot in cache (streaming over the header part, then the copy: the same XXH3 result).</summary>
+    private const int InPlaceHashLimit = 64 * 1024;
+
+    /// <summary>XXH3-64 of the record's bytes [8, valueOffset + valueLength): header fields after the checksum, name,
+    /// type name, zero padding and value, hashed where they lie.</summary>
+    internal static ulong Checksum(byte* record, int nameLength, int typeNameLength, long valueLength)
+    {
+        var length = Layout.ValueOffset(nameLength, typeNameLength) - Layout.RecordMagicOffset + valueLength;
+        if (length <= int.MaxValue)
+        {
+            return XxHash3.HashToUInt64(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset, (int)length));
+        }
+
+        var hash = new XxHash3();
+        for (long done = 0; done < length;)
+        {
+            var chunk = (int)Math.Min(1 << 30, length - done);
+            hash.Append(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset + done, chunk));
+            done += chunk;
+        }
+
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    /// <summary>Copies the value out into a private array and verifies the record's checksum. The record was checked by
+    /// <see cref="CheckRecord"/> (through the index lookup). A mismatch means corruption, unless the caller then finds
+    /// the arena recycled (it re-checks the generation and retries).</summary>
+    internal static byte[] ReadValue(ArenaView view, long offset)
+    {
+        var record = view.Address + offset;
+        int nameLength = record[Layout.RecordNameLengthOffset];
+        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
+        var length = *(long*)(record + Layout.RecordValueLengthOffset);
+        if (length > Array.MaxLength)
+        {
+            throw Corrupt(view, offset, "a value length larger than any array");
+        }
+
+        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
+        var value = GC.AllocateUninitializedArray<byte>((int)length);
+        ulong checksum;
+        if (length <= InPlaceHashLimit)
+        {
+            checksum = Checksum(record, nameLength, typeNameLength, length);
+            fixed (byte* target = value)
+            {
+                Buffer.MemoryCopy(record + valueOffset, target, length, length);
+            }
+        }
+        else
+        {
+            checksum = CopyAndHash(record, valueOffset, value);
+        }
+
+        if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
+        {
+            throw Corrupt(view, offset, "a record's checksum does not match its contents");
+        }
+
+        return value;
+    }
+
+    /// <summary>Copies a large value out in chunks and hashes each chunk of the copy right after copying it, while it is
+    /// in L1/L2: one pass over memory instead of two. Returns the record's checksum as computed from the copy.</summary>
+    private static ulong CopyAndHash(byte* record, long valueOffset, Span<byte> target)
+    {
+        const int Chunk = 32 * 1024;
+        var hash = new XxHash3();
+        hash.Append(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset, (int)(valueOffset - Layout.RecordMagicOffset)));
+        var source = record + valueOffset;
+        for (var done = 0; done < target.Length; done += Chunk)
+        {
+            var piece = target.Slice(done, Math.Min(Chunk, target.Length - done));
+            new ReadOnlySpan<byte>(source + done, piece.Length).CopyTo(piece);
+            hash.Append(piece);
+        }
+
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    /// <summary>As <see cref="ReadValue"/>, into a caller's buffer of at least the value's length (no allocation:
+    /// the path that runs at memory bandwidth for large values). Returns the value's length.</summary>
+    internal static long CopyValue(ArenaView view, long offset, Span<byte> destination)
+    {
+        var record = view.Address + offset;
+        int nameLength = record[Layout.RecordNameLengthOffset];
+        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
+        var length = *(long*)(record + Layout.RecordValueLengthOffset);
+        if (length > destination.Length)
+        {
+            return length;
+        }
+
+        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
+        var target = destination[..(int)length];
+        ulong checksum;
+        if (length <= InPlaceHashLimit)
+        {
+            checksum = Checksum(record, nameLength, typeNameLength, length);
+            new ReadOnlySpan<byte>(record + valueOffset, (int)length).CopyTo(target);
+        }
+        else
+        {
+            checksum = CopyAndHash(record, valueOffset, target);
+        }
+
+        if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
+        {
+            throw Corrupt(view, offset, "a record's checksum does not match its contents");
+        }
+
+        return length;
+    }
+
+    internal static string ReadName(ArenaView view, long offset)
+    {
+        var record = view.Address + offset;
+        return Encoding.UTF8.GetString(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]);
+    }
+
+    internal static StackInfo ReadInfo(ArenaView view, long offset, string name, string store)
+    {
+        var record = view.Address + offset;
+        int nameLength = record[Layout.RecordNameLengthOffset];
+        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
+        var expires = *(long*)(record + Layout.RecordExpiresOffset);
+        return new StackInfo
+        {
+            Name = name,
+            Store = store,
+            Size = *(long*)(record + Layout.RecordValueLengthOffset),
+            TypeName = typeNameLength == 0 ? null : Encoding.UTF8.GetString(record + Layout.RecordNameOffset + nameLength, typeNameLength),
+            Encoding = (ValueEncoding)record[Layout.RecordEncodingOffset],
+            Created = FromUnixMs(*(long*)(record + Layout.RecordCreatedOffset)),
+            Modified = FromUnixMs(*(long*)(record + Layout.RecordModifiedOffset)),
+            Expires = expires == 0 ? null : FromUnixMs(expires),
+            Version = *(long*)(record + Layout.RecordVersionOffset),
+        };
+    }
+
+    internal static DateTime FromUnixMs(long ms) =>
+        DateTime.SpecifyKind(DateTime.UnixEpoch.AddMilliseconds(Math.Clamp(ms, 0, 253402300799999L)), DateTimeKind.Utc);
+}
