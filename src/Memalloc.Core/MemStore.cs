@@ -988,9 +988,20 @@ public sealed unsafe class MemStore : IDisposable
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
+        var offset = view.Bump;
+        if (!Compaction.BumpInHeap(view, offset))
+        {
+            // The bump pointer comes from shared memory: never write where a damaged one points.
+            Compaction.Recount(view);
+            offset = view.Bump;
+            if (!Compaction.BumpInHeap(view, offset) || offset + size > view.Capacity)
+            {
+                throw Heap.Corrupt(view, offset, "the heap's bump pointer is outside the heap");
+            }
+        }
+
         version = ++view.Sequence;
         CrashPoints.Hit?.Invoke("write.after-sequence");
-        var offset = view.Bump;
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
         Volatile.Write(ref view.Bump, offset + size);
