@@ -30,6 +30,12 @@ internal static class Layout
     internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
     internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
+    internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
+
+    /// <summary>Arenas up to this size are kept as the spare when compaction replaces them (see docs/store-design.md,
+    /// "Recycling"): reusing already-faulted pages makes the bump allocator's steady state free of page faults. Larger
+    /// arenas are removed instead, so that a big store does not hold twice its memory.</summary>
+    internal const long MaxSpareCapacity = 64L << 20;
 
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;
@@ -69,7 +75,7 @@ internal static class Layout
     // ---- Records: 8-aligned, immutable once published. ----
     internal const uint RecordMagic = 0x4345524D;       // "MREC"
     internal const int RecordHeaderSize = 64;
-    internal const int RecordChecksumOffset = 0;        // u64 XxHash3(value, seed: XxHash3(bytes [8, 64 + name + type name)))
+    internal const int RecordChecksumOffset = 0;        // u64 XxHash3 of bytes [8, valueOffset + valueLength), seed 0
     internal const int RecordMagicOffset = 8;           // u32
     internal const int RecordEncodingOffset = 12;       // u8 ValueEncoding
     internal const int RecordNameLengthOffset = 13;     // u8 1..255
