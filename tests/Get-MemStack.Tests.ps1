@@ -109,6 +109,25 @@ Describe 'Get-MemStack' {
             $back.GetType() | Should -Be ([byte[]])
             $back | Should -Be @(1, 2, 3)
         }
+
+        It 'reports CliXml it cannot read as DeserializationFailed and goes on' {
+            $core = [Memalloc.Core.MemStore]::Open($Store)
+            try {
+                $options = [Memalloc.Core.WriteOptions]@{ Encoding = 'CliXml'; TypeName = 'Broken' }
+                $version = 0L
+                $null = $core.TrySet('broken', [Text.Encoding]::UTF8.GetBytes('<Objs><not closed'), [ref] $options, [ref] $version)
+            }
+            finally {
+                $core.Dispose()
+            }
+            $values = Get-MemStack -Name 'broken', 'raw' -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
+            $values | Should -Be @(1, 2, 3)
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "DeserializationFailed,$CommandId"
+            $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidData)
+            { Update-MemStack -Name 'broken' -ScriptBlock { 'new' } -Store $Store -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DeserializationFailed,Memalloc.Commands.UpdateMemStackCommand'
+        }
     }
 
     Context 'Names and wildcards' {
