@@ -203,6 +203,14 @@ Describe 'Get-MemStack' {
             Get-CompletionText "Get-MemStack -Store $Store -Name with" | Should -Be @("'with space'")
         }
 
+        It 'escapes wildcard characters for the commands that read -Name as a pattern' {
+            Set-MemStack -Name 'brk[1]' -Value 'bracketed' -Store $Store
+            $offered = Get-CompletionText "Get-MemStack -Store $Store -Name brk"
+            $offered | Should -Be @("'brk``[1``]'")
+            Invoke-Expression "Get-MemStack -Store $Store -Name $offered" | Should -BeExactly 'bracketed'
+            Get-CompletionText "Test-MemStack -Store $Store -Name brk" | Should -Be @("'brk[1]'")
+        }
+
         It 'offers nothing for a store that does not exist' {
             Get-CompletionText "Get-MemStack -Store $(New-TestStoreName) -Name j" | Should -BeNullOrEmpty
         }
