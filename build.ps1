@@ -91,7 +91,8 @@ function Invoke-Docs {
         -DestinationPath (Join-Path $ModuleDir 'en-US')
 }
 
-# The seed's example, split across three separate pwsh processes.
+# The seed's example, split across three separate pwsh processes. It uses a store of its own, so building
+# never touches a user's data in the default store.
 function Invoke-Demo {
     Write-Step 'Demo: three pwsh processes share one stack'
     $store = "memalloc-demo-$PID"
@@ -102,8 +103,9 @@ function Invoke-Demo {
         "Get-MemStack -Name var1 -Store $store; Remove-MemStack -Name var1 -Store $store"
     )
     try {
-        foreach ($step in $steps) {
-            Write-Host "pwsh $($PID)> $step" -ForegroundColor DarkGray
+        for ($i = 0; $i -lt $steps.Count; $i++) {
+            $step = $steps[$i]
+            Write-Host "[new pwsh process $($i + 1)/$($steps.Count)]> $step" -ForegroundColor DarkGray
             Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', "$import $step")
         }
     }
