@@ -26,7 +26,7 @@ public sealed class CrashTests
     private static readonly string[] Points =
     [
         "write.after-sequence", "write.after-record", "write.after-bump", "write.after-publish", "write.after-counters",
-        "remove.after-tombstone", "grow.after-shmget", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
+        "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
     ];
 
     private readonly ITestOutputHelper _output;
