@@ -440,6 +440,16 @@ public sealed unsafe class MemStore : IDisposable
         {
             throw Removed(Name);
         }
+
+        // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
+        // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
+        var view = Volatile.Read(ref current);
+        if (view is not null
+            && (!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
+            && anchor.ArenaRef == view.ArenaRef)
+        {
+            throw Removed(Name);
+        }
     }
 
     // ---------------------------------------------------------------- reads
