@@ -127,6 +127,64 @@ public sealed class CrashTests
         }
     }
 
+    /// <summary>
+    /// A writer killed while holding the lock stays a zombie until its parent reaps it: kill(pid, 0) still succeeds
+    /// and /proc/pid/stat still shows the same start time. A parent that does not reap at once (a shell that exec'd
+    /// into something else, a busy or stopped parent) must not stall every writer of the store.
+    /// </summary>
+    [SysVFact]
+    public void Writer_killed_holding_the_lock_but_not_yet_reaped_does_not_block_the_next_writer()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName);
+            var ledger = new AckLedger("n", 16);
+
+            // sh starts the writer in the background and turns into `sleep`, which never reaps it.
+            var script = $"dotnet \"{TestHostProcess.HostDll}\" writer {storeName} --id 1 --count 1000 --crash-at write.after-record --crash-hit 20 & exec sleep 40";
+            using var parent = TestHostProcess.StartCommand("sh", ["-c", script]);
+            var ready = parent.WaitForLine(l => l.StartsWith("READY", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            var writerPid = int.Parse(Fields(ready)[1], Inv);
+            parent.WaitForLine(l => l.StartsWith("CRASH", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            var stopwatch = Stopwatch.StartNew();
+            while (ProcessState(writerPid) != 'Z' && stopwatch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(10);
+            }
+
+            Assert.True(ProcessState(writerPid) == 'Z', $"the killed writer {writerPid} is not a zombie (state {ProcessState(writerPid)}): the test did not set up what it tests");
+            var failures = ledger.CheckAndAdopt(store, ledger.Apply(parent.Lines));
+            Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+            stopwatch.Restart();
+            var value = Payload.Create("probe", 0, 1, 64);
+            Within(15, "the first write after a writer died holding the lock (unreaped)", () => store.Set("probe", value));
+            Assert.True(stopwatch.Elapsed < NextWriteBound,
+                $"the first write waited {stopwatch.Elapsed.TotalSeconds:0.0} s for a dead (zombie) lock owner");
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    /// <summary>Field 3 of /proc/pid/stat (R, S, Z...), or '-' when the process is gone.</summary>
+    private static char ProcessState(int pid)
+    {
+        try
+        {
+            var stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0];
+        }
+        catch (System.IO.IOException)
+        {
+            return '-';
+        }
+    }
+
     private void RandomKillCampaign(int kills, int seed, bool withReader)
     {
         var storeName = NewStoreName();
