@@ -127,6 +127,58 @@ public sealed class CrashTests
         }
     }
 
+    /// <summary>A writer already waiting for the lock when its owner is killed (holding it, mid-write) takes it over
+    /// and carries on: its next acknowledgement comes within the generous bound, not after a lock timeout.</summary>
+    [SysVFact]
+    public void Waiting_writer_takes_over_the_lock_when_its_owner_is_killed_mid_write()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var survivorLedger = new AckLedger("a", 8);
+        var victimLedger = new AckLedger("b", 8);
+        var pids = new List<int>();
+        var random = new Random(42);
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            using var survivor = TestHostProcess.Start("writer", storeName, "--id", "1", "--prefix", "a", "--names", "8", "--seed", "1",
+                "--big-every", "7", "--big-size", "30000");
+            Assert.StartsWith("READY", survivor.WaitForReady(), StringComparison.Ordinal);
+            pids.Add(survivor.Id);
+            for (var round = 0; round < 8; round++)
+            {
+                var point = round % 2 == 0 ? "write.after-record" : "write.after-publish";
+                var hit = random.Next(1, 60);
+                using var victim = TestHostProcess.Run(TimeSpan.FromSeconds(60),
+                    ["writer", storeName, "--id", (round + 2).ToString(Inv), "--prefix", "b", "--names", "8", "--seed", round.ToString(Inv),
+                     "--crash-at", point, "--crash-hit", hit.ToString(Inv)]);
+                pids.Add(victim.Id);
+                Assert.True(victim.Lines.Contains($"CRASH {point} {hit}"), victim.Transcript());
+
+                var seen = survivor.Lines.Count;
+                survivor.WaitForLine(l => l.StartsWith("ACK", StringComparison.Ordinal), NextWriteBound, startIndex: seen);
+                Assert.False(survivor.HasExited, survivor.Transcript());
+
+                var failures = victimLedger.CheckAndAdopt(store, victimLedger.Apply(victim.Lines));
+                Assert.True(failures.Count == 0, $"round {round}: {string.Join("\n", failures)}\n{victim.Transcript()}");
+            }
+
+            survivor.KillHard();
+            Assert.DoesNotContain(survivor.Lines, l => l.StartsWith("ERROR", StringComparison.Ordinal));
+            var survivorFailures = survivorLedger.CheckAndAdopt(store, survivorLedger.Apply(survivor.Lines));
+            Assert.True(survivorFailures.Count == 0, string.Join("\n", survivorFailures));
+            AssertNextWriteIsPrompt(store);
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+
+        var leaked = SegmentsCreatedBy(pids);
+        Assert.True(leaked.Count == 0, "segments left behind: " + Describe(leaked));
+    }
+
     /// <summary>
     /// A writer killed while holding the lock stays a zombie until its parent reaps it: kill(pid, 0) still succeeds
     /// and /proc/pid/stat still shows the same start time. A parent that does not reap at once (a shell that exec'd
