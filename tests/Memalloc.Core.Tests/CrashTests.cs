@@ -26,7 +26,7 @@ public sealed class CrashTests
     private static readonly string[] Points =
     [
         "write.after-sequence", "write.after-record", "write.after-bump", "write.after-publish", "write.after-counters",
-        "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
+        "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-recycle-mark", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
     ];
 
     private readonly ITestOutputHelper _output;
@@ -53,7 +53,8 @@ public sealed class CrashTests
         var data = new TheoryData<string, int>();
         foreach (var point in Points)
         {
-            foreach (var hit in new[] { 2, 5, 8, 13 })
+            // With recycling, a store that keeps its size calls shmget only a few times: later hits never come.
+            foreach (var hit in point == "grow.after-shmget" ? new[] { 2 } : new[] { 2, 5, 8, 13 })
             {
                 data.Add(point, hit);
             }
