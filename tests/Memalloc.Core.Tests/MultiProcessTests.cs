@@ -77,6 +77,7 @@ public sealed class MultiProcessTests
         var storeName = NewStoreName();
         MemStore? store = null;
         var hosts = new List<TestHostProcess>();
+        long pausedGeneration;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -126,8 +127,11 @@ public sealed class MultiProcessTests
                 _ = SysVTestNative.Signal(h.Id, SysVTestNative.SIGCONT);
                 h.Dispose();
             });
+            pausedGeneration = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
+
+        AssertNothingLeft(storeName, pausedGeneration);
     }
 
     /// <summary>Processes opening a store that does not exist yet, all at the same moment: exactly one store is
@@ -172,6 +176,7 @@ public sealed class MultiProcessTests
         MemStore? store = null;
         var writerHosts = new List<TestHostProcess>();
         var readerHosts = new List<TestHostProcess>();
+        long generation;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -230,7 +235,7 @@ public sealed class MultiProcessTests
                     $"{name}: holds version {entry.Info.Version}, but the last acknowledged write was version {version} ({hash})");
             }
 
-            var generation = store.GetStatistics().Generation;
+            generation = store.GetStatistics().Generation;
             _output.WriteLine($"generation {startGeneration} -> {generation}");
             Assert.True(generation > startGeneration, "the store never grew or compacted: the test did not exercise readers following a new arena");
             CrashTests.AssertValid(store);
@@ -239,7 +244,10 @@ public sealed class MultiProcessTests
         {
             writerHosts.ForEach(h => h.Dispose());
             readerHosts.ForEach(h => h.Dispose());
+            generation = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
+
+        AssertNothingLeft(storeName, generation);
     }
 }
