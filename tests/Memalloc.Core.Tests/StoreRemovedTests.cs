@@ -238,6 +238,59 @@ public sealed class StoreRemovedTests
         }
     }
 
+    /// <summary>
+    /// DestroyStore killed after it marked the anchor removed but before it removed the segments (SIGKILL during
+    /// Remove-MemStore) leaves the marked anchor and the arena at their keys. Open must not be confused by them,
+    /// and once the store is opened and destroyed again nothing of it may remain: otherwise the arena's memory
+    /// leaks until reboot, and every later Open of the name skips the remnant.
+    /// </summary>
+    [SysVFact]
+    public void Destroy_killed_after_marking_the_anchor_leaves_nothing_behind_for_good()
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName);
+            janitor.TrackStore(store);
+            store.Set("n0", Payload.Create("n0", 1, 1, 300));
+            var statistics = store.GetStatistics();
+            var anchorId = statistics.SegmentIds[0];
+            store.Dispose();
+            store = null;
+
+            // What a destroyer killed holding the lock, right after writing the removal mark, leaves behind.
+            int deadPid;
+            using (var dead = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["destroy", "t-never-existed-" + Guid.NewGuid().ToString("N")[..8]]))
+            {
+                deadPid = dead.Id;
+            }
+
+            var word = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(word, (0x8000_1234UL << 32) | (uint)deadPid);
+            SysVTestNative.WriteSegment(anchorId, Layout.LockWordOffset, word);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(word, Layout.RemovedArenaRef);
+            SysVTestNative.WriteSegment(anchorId, Layout.ArenaRefOffset, word);
+
+            using (var reopened = Within(CallBoundSeconds, "Open after a destroy that was killed midway", () => MemStore.Open(storeName)))
+            {
+                janitor.TrackStore(reopened);
+                Assert.Null(reopened.Get("n0"));
+                reopened.Set("n1", Payload.Create("n1", 1, 2, 300));
+                CrashTests.AssertValid(reopened);
+            }
+
+            Assert.True(MemStore.DestroyStore(storeName));
+            Assert.False(MemStore.DestroyStore(storeName));
+            AssertNothingLeft(storeName, statistics.Generation + 4);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
     private static void IpcRm(int shmid)
     {
         var info = new ProcessStartInfo("ipcrm") { RedirectStandardError = true, UseShellExecute = false };
