@@ -259,9 +259,11 @@ public sealed unsafe class MemStore : IDisposable
                     Libc.Remove(Anchor.ShmIdOf(spare));
                 }
 
+                // The arena goes first, while the anchor still names it: a destroyer killed after this leaves an
+                // anchor whose arena is gone (Open says StoreRemoved, DestroyStore finishes the job); killed after the
+                // mark below, a marked anchor that the next Find removes. Marking first would lose the only
+                // reference to the arena, leaking it until reboot.
                 var arenaRef = anchor.ArenaRef;
-                anchor.ArenaRef = Layout.RemovedArenaRef;
-                anchor.State = WriterState.Idle;
                 if (arenaRef != Layout.RemovedArenaRef)
                 {
                     var arenaId = Anchor.ShmIdOf(arenaRef);
@@ -271,6 +273,10 @@ public sealed unsafe class MemStore : IDisposable
                     }
                 }
 
+                CrashPoints.Hit?.Invoke("destroy.after-arena-rmid");
+                anchor.ArenaRef = Layout.RemovedArenaRef;
+                anchor.State = WriterState.Idle;
+                CrashPoints.Hit?.Invoke("destroy.after-mark");
                 var errno = Libc.Remove(anchor.ShmId);
                 if (errno != 0 && errno != Libc.EINVAL && errno != Libc.EIDRM)
                 {
