@@ -194,6 +194,15 @@ public sealed class MultiProcessTests
                     "--count", writesEach.ToString(CultureInfo.InvariantCulture), "--big-every", "10", "--big-size", "50000"));
             }
 
+            // A grower: live data well past the first arena, so the store also moves to larger segments (shmget,
+            // a new size) under the readers, not only recycles same-sized ones.
+            var startCapacity = store.GetStatistics().Capacity;
+            var growerReader = TestHostProcess.Start("reader", storeName, "--prefix", "g", "--names", "48", "--seconds", "600");
+            readerHosts.Add(growerReader);
+            Assert.StartsWith("READY", growerReader.WaitForReady(), StringComparison.Ordinal);
+            writerHosts.Add(TestHostProcess.Start("writer", storeName, "--id", "99", "--seed", "99", "--prefix", "g", "--names", "48",
+                "--count", (writesEach / 4).ToString(CultureInfo.InvariantCulture), "--min-size", "30000", "--max-size", "70000"));
+
             foreach (var writer in writerHosts)
             {
                 Assert.True(writer.WaitForExit(TimeSpan.FromSeconds(300)), "writer hung\n" + writer.Transcript());
@@ -236,7 +245,9 @@ public sealed class MultiProcessTests
             }
 
             generation = store.GetStatistics().Generation;
-            _output.WriteLine($"generation {startGeneration} -> {generation}");
+            var capacity = store.GetStatistics().Capacity;
+            _output.WriteLine($"generation {startGeneration} -> {generation}, capacity {startCapacity} -> {capacity}");
+            Assert.True(capacity > startCapacity, "the store never grew to a larger arena");
             Assert.True(generation > startGeneration, "the store never grew or compacted: the test did not exercise readers following a new arena");
             CrashTests.AssertValid(store);
         }
