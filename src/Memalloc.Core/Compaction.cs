@@ -72,6 +72,7 @@ internal static unsafe class Compaction
             {
                 // A spare of the wrong size (the store grew): it will not be reused.
                 anchor.SpareRef = 0;
+                CrashPoints.Hit?.Invoke("grow.stale-spare-drop");
                 if (Arena.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
                 {
                     Libc.Remove(Anchor.ShmIdOf(spare));

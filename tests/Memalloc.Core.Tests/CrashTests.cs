@@ -324,7 +324,16 @@ public sealed class CrashTests
         Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
     }
 
-    private void CrashAt(string point, int hit)
+    /// <summary>A spare kept at one size goes stale when the store grows; the writer dropping it is killed between
+    /// forgetting it and removing it. Needs a store that first compacts in place (small live data, many overwrites:
+    /// a spare exists), then grows (large values).</summary>
+    [SysVFact]
+    public void Writer_killed_while_dropping_a_stale_spare_leaks_nothing() =>
+        CrashAt("grow.stale-spare-drop", 1,
+            prelude: ["--names", "4", "--min-size", "2000", "--max-size", "4000", "--count", "200"],
+            shape: ["--names", "16", "--min-size", "20000", "--max-size", "30000", "--count", "400"]);
+
+    private void CrashAt(string point, int hit, string[]? prelude = null, string[]? shape = null)
     {
         var storeName = NewStoreName();
         MemStore? store = null;
@@ -334,15 +343,24 @@ public sealed class CrashTests
         try
         {
             store = MemStore.Open(storeName, SmallArena);
+            if (prelude is not null)
+            {
+                using var first = TestHostProcess.Run(TimeSpan.FromSeconds(120), ["writer", storeName, "--id", "100", "--seed", "6", .. prelude]);
+                pids.Add(first.Id);
+                Assert.True(first.ExitCode == 0, first.Transcript());
+                var failures = ledger.CheckAndAdopt(store, ledger.Apply(first.Lines));
+                Assert.True(failures.Count == 0, string.Join("\n", failures));
+            }
+
             var removeEvery = point.StartsWith("remove.", StringComparison.Ordinal) ? "3" : "0";
+            string[] writerShape = shape ?? ["--count", "4000", "--big-every", "3", "--big-size", "40000", "--remove-every", removeEvery];
             using (var writer = TestHostProcess.Run(TimeSpan.FromSeconds(120),
-                ["writer", storeName, "--id", "1", "--seed", "7", "--count", "4000", "--big-every", "3", "--big-size", "40000",
-                 "--remove-every", removeEvery, "--crash-at", point, "--crash-hit", hit.ToString(Inv)]))
+                ["writer", storeName, "--id", "1", "--seed", "7", .. writerShape, "--crash-at", point, "--crash-hit", hit.ToString(Inv)]))
             {
                 pids.Add(writer.Id);
                 Assert.False(writer.Lines.Any(l => l.StartsWith("ERROR", StringComparison.Ordinal)), writer.Transcript());
                 Assert.True(writer.Lines.Contains($"CRASH {point} {hit}"),
-                    $"the writer never reached crash point {point} (hit {hit}) in 4000 operations\n{writer.Transcript(5)}");
+                    $"the writer never reached crash point {point} (hit {hit})\n{writer.Transcript(5)}");
                 Assert.True(writer.ExitCode == 128 + 9, $"exit code {writer.ExitCode}, expected death by SIGKILL");
 
                 var failures = ledger.CheckAndAdopt(store, ledger.Apply(writer.Lines));
