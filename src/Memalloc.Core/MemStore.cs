@@ -64,6 +64,14 @@ public sealed unsafe class MemStore : IDisposable
                 continue; // compacted while we attached
             }
 
+            if (current is null && anchor.ArenaRef == arenaRef && attempt < 5000 && IsHeldByLiveProcess(anchor.LockWord))
+            {
+                // A live writer holds the lock: a DestroyStore removes the arena before it marks the anchor, so
+                // wait for the mark (or a growth's new reference) rather than call the store broken.
+                Thread.Sleep(1);
+                continue;
+            }
+
             if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
                 throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
@@ -72,6 +80,8 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
     }
+
+    private static bool IsHeldByLiveProcess(ulong lockWord) => lockWord != 0 && !WriterLock.IsOwnerDead(lockWord);
 
     /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
     public static MemStore Open(string storeName, MemStoreOptions? options = null)
