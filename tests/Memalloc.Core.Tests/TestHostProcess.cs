@@ -52,6 +52,53 @@ internal sealed class TestHostProcess : IDisposable
         }
     }
 
+    private static readonly Lazy<string> NobodyHost = new(CopyHostForNobody);
+
+    /// <summary>The host as another user can run it: a copy of its output folder under the temp directory with
+    /// world-readable files, since the checkout may sit below a directory only root can enter (/root).</summary>
+    internal static string HostDllForNobody => NobodyHost.Value;
+
+    private static string CopyHostForNobody()
+    {
+        var source = Path.GetDirectoryName(HostDll)!;
+        var target = Path.Combine(Path.GetTempPath(), "memalloc-testhost-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(destination, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var directory in Directory.EnumerateDirectories(target, "*", SearchOption.AllDirectories).Append(target))
+            {
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(target, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
+        return Path.Combine(target, Path.GetFileName(HostDll));
+    }
+
     internal int Id => _process.Id;
 
     internal bool HasExited => _process.HasExited;
@@ -90,7 +137,7 @@ internal sealed class TestHostProcess : IDisposable
 
         if (hostFirst)
         {
-            info.ArgumentList.Add(HostDll);
+            info.ArgumentList.Add(asNobody ? HostDllForNobody : HostDll);
         }
 
         foreach (var a in args)
