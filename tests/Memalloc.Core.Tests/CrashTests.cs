@@ -181,6 +181,65 @@ public sealed class CrashTests
     }
 
     /// <summary>
+    /// Dead-owner detection must be exact both ways: a lock word naming a live process (right start time) is
+    /// waited for, never taken over; the same pid with another start time (the pid was reused after the owner
+    /// died) is taken over promptly; and once the live owner is killed, the waiter proceeds promptly.
+    /// </summary>
+    [SysVFact]
+    public void Lock_word_of_a_live_owner_is_respected_and_of_a_reused_pid_is_taken_over()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName);
+            store.Set("n0", Payload.Create("n0", 1, 1, 64));
+            var anchorId = store.GetStatistics().SegmentIds[0];
+            using var owner = TestHostProcess.Start("reader", storeName, "--seconds", "600");
+            Assert.StartsWith("READY", owner.WaitForReady(), StringComparison.Ordinal);
+            var token = StartTimeToken(owner.Id);
+
+            // The owner's pid with a start time it never had: a reused pid, so the real owner is dead.
+            WriteLockWord(anchorId, ((ulong)(token ^ 0x1234u) << 32) | (uint)owner.Id);
+            var stopwatch = Stopwatch.StartNew();
+            Within(30, "a write behind a lock word of a reused pid", () => store.Set("n1", Payload.Create("n1", 1, 2, 64)));
+            Assert.True(stopwatch.Elapsed < NextWriteBound, $"a reused pid's lock word held the write for {stopwatch.Elapsed.TotalSeconds:0.0} s");
+
+            // The live owner's exact word: the write must wait for it...
+            WriteLockWord(anchorId, ((ulong)token << 32) | (uint)owner.Id);
+            var write = System.Threading.Tasks.Task.Run(() => store.Set("n2", Payload.Create("n2", 1, 3, 64)));
+            Assert.False(write.Wait(TimeSpan.FromSeconds(1)), "the write took the lock from a live owner");
+
+            // ...and go on promptly once that owner is killed.
+            owner.KillHard();
+            stopwatch.Restart();
+            Assert.True(write.Wait(TimeSpan.FromSeconds(30)), "the write never went on after the owner was killed");
+            Assert.True(stopwatch.Elapsed < NextWriteBound, $"the write waited {stopwatch.Elapsed.TotalSeconds:0.0} s after the owner died");
+            Assert.NotNull(store.Get("n2"));
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    private static void WriteLockWord(int anchorId, ulong word)
+    {
+        var bytes = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, word);
+        SysVTestNative.WriteSegment(anchorId, Layout.LockWordOffset, bytes);
+    }
+
+    /// <summary>The token the store derives from /proc/pid/stat field 22 (start time), computed independently.</summary>
+    private static uint StartTimeToken(int pid)
+    {
+        var stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (uint)ulong.Parse(fields[22 - 3], Inv) | 0x8000_0000u;
+    }
+
+    /// <summary>
     /// A writer killed while holding the lock stays a zombie until its parent reaps it: kill(pid, 0) still succeeds
     /// and /proc/pid/stat still shows the same start time. A parent that does not reap at once (a shell that exec'd
     /// into something else, a busy or stopped parent) must not stall every writer of the store.
