@@ -138,6 +138,7 @@ public sealed class CrashTests
         var survivorLedger = new AckLedger("a", 8);
         var victimLedger = new AckLedger("b", 8);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         var random = new Random(42);
         try
         {
@@ -176,7 +177,7 @@ public sealed class CrashTests
             DestroyQuietly(storeName, store);
         }
 
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, "segments left behind: " + Describe(leaked));
     }
 
@@ -304,6 +305,7 @@ public sealed class CrashTests
         TestHostProcess? reader = null;
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         var random = new Random(seed);
         long generation;
         _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
@@ -379,7 +381,7 @@ public sealed class CrashTests
         }
 
         AssertNothingLeft(storeName, generation);
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
     }
 
@@ -398,6 +400,7 @@ public sealed class CrashTests
         MemStore? store = null;
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         long generation;
         try
         {
@@ -455,7 +458,7 @@ public sealed class CrashTests
 
         // An arena created by the killed writer and never published (grow.after-shmget, grow.after-copy) or an old
         // one not yet removed (grow.after-publish) must have been cleaned up by recovery or by DestroyStore.
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, $"segments left behind after a kill at {point}: " + Describe(leaked));
     }
 
