@@ -429,7 +429,7 @@ public sealed unsafe class MemStore : IDisposable
                 throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
             }
 
-            if (!view.TryAddReference())
+            if (!view.TryEnter())
             {
                 continue; // replaced and released in between: read current again
             }
@@ -439,7 +439,7 @@ public sealed unsafe class MemStore : IDisposable
                 return view;
             }
 
-            view.Release();
+            view.Exit();
             Follow();
         }
     }
@@ -567,7 +567,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -610,7 +610,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -651,7 +651,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -690,7 +690,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -726,7 +726,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -784,7 +784,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
 
             if (corrupt is not null)
@@ -935,7 +935,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         catch
         {
-            view.Release();
+            view.Exit();
             throw;
         }
 
@@ -950,7 +950,7 @@ public sealed unsafe class MemStore : IDisposable
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
             if (view.Anchor.ArenaRef != view.ArenaRef)
             {
-                view.Release();
+                view.Exit();
                 view = Enter();
             }
 
@@ -965,7 +965,7 @@ public sealed unsafe class MemStore : IDisposable
         catch
         {
             WriterLock.Release(anchor.Address);
-            view.Release();
+            view.Exit();
             throw;
         }
     }
@@ -974,14 +974,14 @@ public sealed unsafe class MemStore : IDisposable
     {
         anchor.State = WriterState.Idle;
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
     private void AbortWrite(ArenaView view)
     {
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
@@ -1005,9 +1005,12 @@ public sealed unsafe class MemStore : IDisposable
         if (view.Bump + size > view.Capacity || indexFull)
         {
             var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
-            view.Release();
-            view = grown;
+            view.Exit();
             AdoptGrown(grown);
+            // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
+            grown.TryEnter();
+            grown.Release();
+            view = grown;
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
@@ -1133,7 +1136,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1190,7 +1193,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
             Dispose();
         }
     }
@@ -1235,7 +1238,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -1250,7 +1253,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1264,7 +1267,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 }
