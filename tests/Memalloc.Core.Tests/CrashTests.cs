@@ -308,6 +308,7 @@ public sealed class CrashTests
         var started = DateTimeOffset.UtcNow;
         var random = new Random(seed);
         long generation;
+        var seen = new HashSet<int>();
         _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
         try
         {
@@ -358,6 +359,7 @@ public sealed class CrashTests
                 Assert.True(failures.Count == 0, $"after kill {kill + 1}:\n{string.Join("\n", failures)}\n{writer.Transcript()}");
                 AssertNextWriteIsPrompt(store);
                 AssertValid(store);
+                seen.UnionWith(store.GetStatistics().SegmentIds);
                 if (reader is not null)
                 {
                     AssertNoViolations(reader);
@@ -383,6 +385,10 @@ public sealed class CrashTests
         AssertNothingLeft(storeName, generation);
         var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
+
+        // Disposing detaches everything this process mapped for the store, however many arenas it followed.
+        var stillMapped = MappedShmIds().Intersect(seen).ToList();
+        Assert.True(stillMapped.Count == 0, "segments still mapped by this process after Dispose: " + string.Join(", ", stillMapped));
     }
 
     /// <summary>A spare kept at one size goes stale when the store grows; the writer dropping it is killed between
