@@ -202,6 +202,11 @@ internal sealed unsafe class ArenaView
         }
     }
 
+    /// <summary>True for a segment IPC_RMID has marked for destruction: Linux sets SHM_DEST and reports the key as
+    /// IPC_PRIVATE (0), which a derived arena key never is.</summary>
+    internal static bool IsMarkedForRemoval(in SegmentStatus status) =>
+        status.Key == 0 || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0);
+
     /// <summary>Attaches the arena an anchor reference names, after checking that the segment is ours and its header
     /// is the one the anchor expects. Null when the segment no longer exists (the caller re-reads the reference).</summary>
     internal static ArenaView? Attach(Anchor anchor, uint uid, ulong arenaRef, Mapping? known = null)
@@ -223,6 +228,13 @@ internal sealed unsafe class ArenaView
             }
 
             throw Libc.Failure("shmctl", errno, "Checking the store's arena");
+        }
+
+        if (IsMarkedForRemoval(status))
+        {
+            // IPC_RMID from outside (ipcrm): still attachable by id while someone has it mapped, but every write
+            // to it would vanish with the last detach. Treat it as gone.
+            return null;
         }
 
         if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))

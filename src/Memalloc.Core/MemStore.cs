@@ -64,6 +64,14 @@ public sealed unsafe class MemStore : IDisposable
                 continue; // compacted while we attached
             }
 
+            if (current is null && anchor.ArenaRef == arenaRef && attempt < 5000 && IsHeldByLiveProcess(anchor.LockWord))
+            {
+                // A live writer holds the lock: a DestroyStore removes the arena before it marks the anchor, so
+                // wait for the mark (or a growth's new reference) rather than call the store broken.
+                Thread.Sleep(1);
+                continue;
+            }
+
             if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
                 throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
@@ -72,6 +80,8 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
     }
+
+    private static bool IsHeldByLiveProcess(ulong lockWord) => lockWord != 0 && !WriterLock.IsOwnerDead(lockWord);
 
     /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
     public static MemStore Open(string storeName, MemStoreOptions? options = null)
@@ -261,9 +271,11 @@ public sealed unsafe class MemStore : IDisposable
                     Libc.Remove(Anchor.ShmIdOf(spare));
                 }
 
+                // The arena goes first, while the anchor still names it: a destroyer killed after this leaves an
+                // anchor whose arena is gone (Open says StoreRemoved, DestroyStore finishes the job); killed after the
+                // mark below, a marked anchor that the next Find removes. Marking first would lose the only
+                // reference to the arena, leaking it until reboot.
                 var arenaRef = anchor.ArenaRef;
-                anchor.ArenaRef = Layout.RemovedArenaRef;
-                anchor.State = WriterState.Idle;
                 if (arenaRef != Layout.RemovedArenaRef)
                 {
                     var arenaId = Anchor.ShmIdOf(arenaRef);
@@ -273,6 +285,10 @@ public sealed unsafe class MemStore : IDisposable
                     }
                 }
 
+                CrashPoints.Hit?.Invoke("destroy.after-arena-rmid");
+                anchor.ArenaRef = Layout.RemovedArenaRef;
+                anchor.State = WriterState.Idle;
+                CrashPoints.Hit?.Invoke("destroy.after-mark");
                 var errno = Libc.Remove(anchor.ShmId);
                 if (errno != 0 && errno != Libc.EINVAL && errno != Libc.EIDRM)
                 {
@@ -499,6 +515,16 @@ public sealed unsafe class MemStore : IDisposable
         Volatile.Write(ref lastRemovalCheck, now);
         if (!Libc.TryStat(anchor.ShmId, out var status, out _) || status.Key != anchor.Key
             || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0))
+        {
+            throw Removed(Name);
+        }
+
+        // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
+        // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
+        var view = Volatile.Read(ref current);
+        if (view is not null
+            && (!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
+            && anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
         }
