@@ -36,5 +36,5 @@ if ($platyPS) {
 else {
     Write-Verbose 'platyPS is not installed; using tools/HelpConverter.psm1.'
     Import-Module (Join-Path $PSScriptRoot 'HelpConverter.psm1') -Force
-    ConvertTo-ExternalHelp -SourcePath $SourcePath -DestinationPath $DestinationPath
+    ConvertTo-ExternalHelp -SourcePath $SourcePath -DestinationPath $DestinationPath -Verbose:($VerbosePreference -eq 'Continue')
 }

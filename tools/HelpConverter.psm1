@@ -77,7 +77,11 @@ function Read-MarkdownDocument {
             $paragraph.Add($line.Trim())
             continue
         }
-        if ($line -match '^\s{0,3}([-*+]|\d+[.)])\s+') {
+        # As in CommonMark, a numbered item interrupts a paragraph only when it is number 1, so that a wrapped
+        # line starting with '4096.' stays text.
+        $startsItem = $line -match '^\s{0,3}([-*+]|(\d+)[.)])\s+' -and
+            ($paragraph.Count -eq 0 -or $kind -eq 'ListItem' -or -not $Matches[2] -or $Matches[2] -eq '1')
+        if ($startsItem) {
             # Each list item is a paragraph of its own; its continuation lines join it.
             . $flush
             $kind = 'ListItem'
@@ -461,7 +465,11 @@ function ConvertTo-AboutText {
     $document = Read-MarkdownDocument -Path $Path
     $out = [System.Collections.Generic.List[string]]::new()
     $sawTitle = $false
+    $previousType = $null
     foreach ($node in $document.Nodes) {
+        # A list ends with its last item; a blank line separates it from whatever follows.
+        if ($previousType -eq 'ListItem' -and $node.Type -ne 'ListItem') { $out.Add('') }
+        $previousType = $node.Type
         switch ($node.Type) {
             'Heading' {
                 if (-not $sawTitle -and $node.Level -eq 1) {
@@ -490,16 +498,13 @@ function ConvertTo-AboutText {
                 foreach ($l in (Format-Wrapped $item ('    ' + $marker) (' ' * (4 + $marker.Length)))) { $out.Add($l) }
             }
             default {
-                if ($out.Count -gt 0 -and $out[$out.Count - 1] -match '^\s+(\d+[.)]|-)\s' ) { $out.Add('') }
                 foreach ($l in (Format-Wrapped (ConvertTo-PlainInline $node.Text) '    ')) { $out.Add($l) }
                 $out.Add('')
             }
         }
     }
     if (-not $sawTitle) { throw "${Path}: no '# about_<Name>' heading." }
-    # A list ends with its last item; separate it from whatever follows.
-    $text = ($out -join "`n") -replace '(?m)^(\s+(?:\d+[.)]|-)\s.*)\n(?=\S)', "`$1`n`n"
-    $text.TrimEnd() + "`n"
+    ($out -join "`n").TrimEnd() + "`n"
 }
 
 #endregion
