@@ -16,19 +16,24 @@ byte array, one operation is a write followed by a read of:
 
 Each case runs a loop of N operations per block (N calibrated to about BlockMilliseconds); after one warm-up
 block per case, the cases run in alternating blocks (the order rotates every round) and the median block is
-reported in ns per operation. Writes one JSON document to -OutPath.
+reported in ns per operation. -Clock Cpu (the default) times this process's CPU time (user + system, all threads:
+clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), the clock the core and PHP benchmarks use, so that waiting for a core on a
+busy machine is not counted; -Clock Wall uses the Stopwatch. Writes one JSON document to -OutPath.
 #>
 [CmdletBinding()]
 param (
     [Parameter(Mandatory)] [string] $ModuleDir,
     [Parameter(Mandatory)] [string] $OutPath,
     [int] $Rounds = 9,
-    [int] $BlockMilliseconds = 150
+    [int] $BlockMilliseconds = 150,
+    [ValidateSet('Cpu', 'Wall')] [string] $Clock = 'Cpu'
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
+# A relative path would be taken for a module name; the working directory is pwsh's, not .NET's.
+$ModuleDir = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ModuleDir)
 $store = 'bench-' + [guid]::NewGuid().ToString('N')
 $clixmlPath = Join-Path '/dev/shm' "memalloc-$store.xml"
 $sync = [hashtable]::Synchronized(@{})
@@ -76,7 +81,33 @@ $peers = [ordered]@{
     }
 }
 
+Add-Type -Language CSharp -TypeDefinition @'
+using System.Runtime.InteropServices;
+
+public static class MemallocBenchClock
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clockId, out TimeSpec time);
+
+    // CLOCK_PROCESS_CPUTIME_ID (2, <linux/time.h>) in nanoseconds.
+    public static long CpuNs()
+    {
+        TimeSpec t;
+        ClockGetTime(2, out t);
+        return t.Seconds * 1000000000L + t.Nanoseconds;
+    }
+}
+'@
+
 function Measure-Block([scriptblock] $Body, [int] $Iterations, $Value) {
+    if ($Clock -eq 'Cpu') {
+        $start = [MemallocBenchClock]::CpuNs()
+        & $Body $Iterations $Value
+        return ([MemallocBenchClock]::CpuNs() - $start) / $Iterations
+    }
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     & $Body $Iterations $Value
     $watch.Stop()
@@ -159,6 +190,7 @@ $result = [pscustomobject]@{
     ModuleAvailable   = -not $moduleError
     ModuleError       = $moduleError
     PowerShell        = $PSVersionTable.PSVersion.ToString()
+    Clock             = $Clock.ToLowerInvariant()
     Rounds            = $Rounds
     BlockMilliseconds = $BlockMilliseconds
     Cases             = @($cases | ForEach-Object {

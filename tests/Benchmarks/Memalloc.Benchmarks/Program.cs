@@ -19,16 +19,18 @@ using Perfolizer.Horology;
 namespace Memalloc.Benchmarks;
 
 /// <summary>One benchmark case's result, as tools/Invoke-Benchmarks.ps1 reads it.</summary>
-internal sealed record CaseResult(string Group, string Method, string Parameter, long Value,
+internal sealed record CaseResult(string Group, string Method, string Parameter, long Value, string Clock,
     double? MedianNs, double? MeanNs, double? StdDevNs, long? AllocatedBytes, string? Error);
 
-internal sealed record RunResult(bool CoreAvailable, string? CoreError, IReadOnlyList<CaseResult> Benchmarks,
+internal sealed record RunResult(string Clock, bool CoreAvailable, string? CoreError, IReadOnlyList<CaseResult> Benchmarks,
     ReaderResult? Readers, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Usage:
 ///   Memalloc.Benchmarks run --out results.json [--redis 127.0.0.1:port] [--groups core,scale,baseline,redis,readers]
+///                           [--iterations n] [--clock cpu|wall]
 ///   Memalloc.Benchmarks reader &lt;store&gt;   (a reader process, started by the readers group)
+///   Memalloc.Benchmarks profile &lt;case&gt; &lt;seconds&gt;   (one case in a loop, for perf; see ProfileLoop)
 /// </summary>
 internal static class Program
 {
@@ -39,6 +41,11 @@ internal static class Program
         if (args.Length == 2 && args[0] == "reader")
         {
             return ReaderThroughput.RunChild(args[1]);
+        }
+
+        if (args.Length == 3 && args[0] == "profile")
+        {
+            return ProfileLoop.Run(args[1], double.Parse(args[2], CultureInfo.InvariantCulture));
         }
 
         var options = ParseOptions(args);
@@ -52,6 +59,13 @@ internal static class Program
             ? g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
             : new HashSet<string>(["core", "scale", "baseline", "redis", "readers"], StringComparer.OrdinalIgnoreCase);
         var iterations = options.TryGetValue("iterations", out var it) ? int.Parse(it, CultureInfo.InvariantCulture) : 9;
+        var clock = options.TryGetValue("clock", out var c) ? c.ToLowerInvariant() : "cpu";
+        if (clock is not ("cpu" or "wall"))
+        {
+            Console.Error.WriteLine("--clock takes cpu or wall.");
+            return 2;
+        }
+
         var errors = new List<string>();
 
         var coreError = ProbeCore();
@@ -61,6 +75,7 @@ internal static class Program
         }
 
         var types = new List<Type>();
+        var wallTypes = new List<Type>();
         if (groups.Contains("baseline")) types.Add(typeof(BaselineBenchmarks));
         if (coreError is null && groups.Contains("core")) types.Add(typeof(CoreBenchmarks));
         if (coreError is null && groups.Contains("scale")) types.Add(typeof(ScaleBenchmarks));
@@ -69,7 +84,7 @@ internal static class Program
             if (options.TryGetValue("redis", out var endpoint))
             {
                 Environment.SetEnvironmentVariable(RedisBenchmarks.EndpointVariable, endpoint);
-                types.Add(typeof(RedisBenchmarks));
+                wallTypes.Add(typeof(RedisBenchmarks)); // a round trip to another process: only the wall clock sees it
             }
             else
             {
@@ -78,10 +93,16 @@ internal static class Program
         }
 
         var cases = new List<CaseResult>();
-        if (types.Count > 0)
+        var artifacts = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+        foreach (var (run, cpu) in new[] { (types, clock == "cpu"), (wallTypes, false) })
         {
-            var summaries = BenchmarkRunner.Run([.. types], CreateConfig(iterations, Path.GetDirectoryName(Path.GetFullPath(outPath))!));
-            cases.AddRange(summaries.SelectMany(s => s.Reports).Select(ToResult));
+            if (run.Count == 0)
+            {
+                continue;
+            }
+
+            var summaries = BenchmarkRunner.Run([.. run], CreateConfig(iterations, artifacts, cpu));
+            cases.AddRange(summaries.SelectMany(s => s.Reports).Select(r => ToResult(r, cpu ? "cpu" : "wall")));
             errors.AddRange(summaries.SelectMany(s => s.ValidationErrors).Select(e => "validation: " + e.Message));
         }
 
@@ -98,7 +119,7 @@ internal static class Program
             }
         }
 
-        var result = new RunResult(coreError is null, coreError, cases, readers, errors);
+        var result = new RunResult(clock, coreError is null, coreError, cases, readers, errors);
         File.WriteAllText(outPath, JsonSerializer.Serialize(result, JsonOptions));
         Console.WriteLine($"Results: {outPath}");
         return 0;
@@ -141,7 +162,7 @@ internal static class Program
     /// In-process (no generated project to build per benchmark: the whole task must fit in ten minutes on two cores),
     /// a few warm-up and measured iterations of about 120 ms each; medians are what the report uses.
     /// </summary>
-    private static ManualConfig CreateConfig(int iterations, string artifacts)
+    private static ManualConfig CreateConfig(int iterations, string artifacts, bool cpuClock)
     {
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
@@ -149,7 +170,12 @@ internal static class Program
             .WithWarmupCount(3)
             .WithIterationCount(iterations)
             .WithIterationTime(TimeInterval.FromMilliseconds(120))
-            .WithId("Bench");
+            .WithId(cpuClock ? "BenchCpu" : "BenchWall");
+        if (cpuClock)
+        {
+            job = job.WithClock(CpuClock.Instance);
+        }
+
         var config = ManualConfig.CreateEmpty()
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
@@ -162,7 +188,7 @@ internal static class Program
         return config;
     }
 
-    private static CaseResult ToResult(BenchmarkReport report)
+    private static CaseResult ToResult(BenchmarkReport report, string clock)
     {
         var benchmark = report.BenchmarkCase;
         var group = benchmark.Descriptor.Type.Name.Replace("Benchmarks", string.Empty, StringComparison.Ordinal);
@@ -170,7 +196,7 @@ internal static class Program
         var value = parameter is null ? 0 : Convert.ToInt64(parameter.Value, CultureInfo.InvariantCulture);
         var stats = report.ResultStatistics;
         long? allocated = report.GcStats.GetBytesAllocatedPerOperation(benchmark);
-        return new CaseResult(group, benchmark.Descriptor.WorkloadMethod.Name, parameter?.Name ?? string.Empty, value,
+        return new CaseResult(group, benchmark.Descriptor.WorkloadMethod.Name, parameter?.Name ?? string.Empty, value, clock,
             stats?.Median, stats?.Mean, stats?.StandardDeviation, allocated,
             stats is null ? "no result (the benchmark failed; see the console log)" : null);
     }

@@ -7,7 +7,8 @@ namespace Memalloc.Benchmarks;
 /// <summary>
 /// Reads of 100-byte stacks in a store of 100 and of 1,000,000 stacks. Names are drawn at random from the whole
 /// store (a fixed sequence of 16,384 picks), so at a million stacks the index and records are mostly out of cache,
-/// as they would be for a real workload; at 100 stacks everything is cache-resident.
+/// as they would be for a real workload; at 100 stacks everything is cache-resident. GetHot reads only 100 of the
+/// store's names (the working set of the small store): it separates the index's cost from the memory hierarchy's.
 /// </summary>
 public class ScaleBenchmarks
 {
@@ -16,6 +17,7 @@ public class ScaleBenchmarks
     private string storeName = string.Empty;
     private MemStore? store;
     private string[] picks = [];
+    private string[] hotPicks = [];
     private int next;
 
     [Params(100, 1_000_000)]
@@ -41,6 +43,18 @@ public class ScaleBenchmarks
             picks[i] = Name(random.Next(Stacks));
         }
 
+        var hot = new string[100];
+        for (var i = 0; i < hot.Length; i++)
+        {
+            hot[i] = Name(random.Next(Stacks));
+        }
+
+        hotPicks = new string[PickCount];
+        for (var i = 0; i < PickCount; i++)
+        {
+            hotPicks[i] = hot[random.Next(hot.Length)];
+        }
+
         if (store.Get(picks[0]) is not { Length: ValueSize })
         {
             throw new InvalidOperationException("The filled store does not return the value it was given.");
@@ -56,6 +70,9 @@ public class ScaleBenchmarks
 
     [Benchmark]
     public byte[]? Get() => store!.Get(picks[next++ & (PickCount - 1)]);
+
+    [Benchmark]
+    public byte[]? GetHot() => store!.Get(hotPicks[next++ & (PickCount - 1)]);
 
     private static string Name(int i) => "stack-" + i.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
 }

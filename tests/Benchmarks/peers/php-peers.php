@@ -2,10 +2,11 @@
 // Peer benchmarks for tools/Invoke-Benchmarks.ps1: PHP APCu (apcu_store + apcu_fetch) and PHP sysvshm
 // (shm_put_var + shm_get_var) with the same value sizes as the core's benchmarks.
 //
-//   php -d apc.enable_cli=1 php-peers.php apcu
-//   php php-peers.php sysvshm
+//   php -d apc.enable_cli=1 php-peers.php apcu [cpu|wall]
+//   php php-peers.php sysvshm [cpu|wall]
 //
-// Each case is timed with hrtime() in blocks of N iterations (N calibrated to ~100 ms), after a warm-up block;
+// Each case is timed (wall: hrtime(); cpu, the default: this process's user + system time from getrusage(), the
+// same clock the .NET benchmarks use, so time spent waiting for a core on a busy machine is not counted) in blocks of N iterations (N calibrated to ~100 ms), after a warm-up block;
 // the median block is reported in ns per operation, minus the cost of the same loop with an empty body
 // (BenchmarkDotNet subtracts its own loop overhead the same way). Prints one JSON document on stdout.
 
@@ -14,6 +15,19 @@ declare(strict_types=1);
 const SIZES = [16, 1024, 65536, 1048576];
 const BLOCKS = 9;
 const BLOCK_NS = 100_000_000;
+
+$GLOBALS['cpuClock'] = ($argv[2] ?? 'cpu') !== 'wall';
+
+/** Nanoseconds on the chosen clock. */
+function now(): int
+{
+    if (!$GLOBALS['cpuClock']) {
+        return hrtime(true);
+    }
+    $r = getrusage();
+    return ($r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec']) * 1_000_000_000
+        + ($r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec']) * 1000;
+}
 
 function median(array $values): float
 {
@@ -27,9 +41,9 @@ function measure(callable $body): float
 {
     $n = 16;
     while (true) {
-        $start = hrtime(true);
+        $start = now();
         $body($n);
-        $elapsed = hrtime(true) - $start;
+        $elapsed = now() - $start;
         if ($elapsed >= BLOCK_NS / 4 || $n >= (1 << 26)) {
             break;
         }
@@ -39,9 +53,9 @@ function measure(callable $body): float
     $body($n); // warm-up block
     $perOp = [];
     for ($b = 0; $b < BLOCKS; $b++) {
-        $start = hrtime(true);
+        $start = now();
         $body($n);
-        $perOp[] = (hrtime(true) - $start) / $n;
+        $perOp[] = (now() - $start) / $n;
     }
     return median($perOp);
 }
@@ -145,5 +159,5 @@ try {
     }
 }
 
-echo json_encode(['peer' => $peer, 'php' => PHP_VERSION, 'loopOverheadNs' => $loopNs, 'results' => $results],
+echo json_encode(['peer' => $peer, 'clock' => $GLOBALS['cpuClock'] ? 'cpu' : 'wall', 'php' => PHP_VERSION, 'loopOverheadNs' => $loopNs, 'results' => $results],
     JSON_PRETTY_PRINT), "\n";
