@@ -14,9 +14,10 @@ byte array, one operation is a write followed by a read of:
   Clixml        Export-Clixml + Import-Clixml of a file on /dev/shm (tmpfs): sharing through files
   Synchronized  a [hashtable]::Synchronized in-process: no copy, no sharing, the lower limit
 
-Each case runs a loop of N operations per block (N calibrated to about BlockMilliseconds); after one warm-up
-block per case, the cases run in alternating blocks (the order rotates every round) and the median block is
-reported in ns per operation. -Clock Cpu (the default) times this process's CPU time (user + system, all threads:
+Each case runs a loop of N operations per block (N calibrated to about BlockMilliseconds); after WarmupRounds
+rounds of every case (PowerShell compiles script blocks and .NET tiers up methods over the first seconds; with the
+CPU clock that compiling would count) N is calibrated again, then the cases run in alternating blocks (the order
+rotates every round) and the median block is reported in ns per operation. -Clock Cpu (the default) times this process's CPU time (user + system, all threads:
 clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), the clock the core and PHP benchmarks use, so that waiting for a core on a
 busy machine is not counted; -Clock Wall uses the Stopwatch. Writes one JSON document to -OutPath.
 #>
@@ -25,6 +26,7 @@ param (
     [Parameter(Mandatory)] [string] $ModuleDir,
     [Parameter(Mandatory)] [string] $OutPath,
     [int] $Rounds = 9,
+    [int] $WarmupRounds = 4,
     [int] $BlockMilliseconds = 150,
     [ValidateSet('Cpu', 'Wall')] [string] $Clock = 'Cpu'
 )
@@ -164,11 +166,20 @@ try {
     }
 
     foreach ($case in $cases) {
-        $body = $peers[$case.Peer]
-        $value = $values[$case.Value]
-        $case.Iterations = Get-BlockSize $body $value
-        $null = Measure-Block $body $case.Iterations $value
-        Write-Host ("warm: {0,-12} {1,-5} {2,6} per block" -f $case.Peer, $case.Value, $case.Iterations)
+        $case.Iterations = Get-BlockSize $peers[$case.Peer] $values[$case.Value]
+    }
+
+    $warm = @{}
+    for ($round = 0; $round -lt $WarmupRounds; $round++) {
+        foreach ($case in $cases) {
+            $warm[$case] = Measure-Block $peers[$case.Peer] $case.Iterations $values[$case.Value]
+        }
+    }
+
+    foreach ($case in $cases) {
+        # Warm now: size the blocks from the last warm-up block, not from the cold first calls.
+        $case.Iterations = [math]::Max(1, [int]($BlockMilliseconds * 1e6 / [math]::Max($warm[$case], 1)))
+        Write-Host ("warm: {0,-12} {1,-5} {2,14:N0} ns/op, {3,6} per block" -f $case.Peer, $case.Value, $warm[$case], $case.Iterations)
     }
 
     for ($round = 0; $round -lt $Rounds; $round++) {
@@ -192,6 +203,7 @@ $result = [pscustomobject]@{
     PowerShell        = $PSVersionTable.PSVersion.ToString()
     Clock             = $Clock.ToLowerInvariant()
     Rounds            = $Rounds
+    WarmupRounds      = $WarmupRounds
     BlockMilliseconds = $BlockMilliseconds
     Cases             = @($cases | ForEach-Object {
             [pscustomobject]@{

@@ -8,12 +8,14 @@ using Memalloc.Core;
 
 namespace Memalloc.Benchmarks;
 
-/// <summary>One measurement: how many readers ran at once and their summed reads per second.</summary>
-internal sealed record ReaderRound(int Readers, double OpsPerSecond);
+/// <summary>One measurement: how many readers ran at once, their summed reads per second of wall time, their summed
+/// reads per second of their own CPU time (what they would do with a core each), and the cores they got on average.</summary>
+internal sealed record ReaderRound(int Readers, double OpsPerSecond, double OpsPerCpuSecond, double CoresUsed);
 
 /// <summary>Reads per second of one and of two reader processes over the same stack, in alternating rounds.</summary>
 internal sealed record ReaderResult(int ValueSize, double WindowSeconds, double OneReaderOpsPerSecond,
-    double TwoReadersOpsPerSecond, IReadOnlyList<ReaderRound> Rounds);
+    double TwoReadersOpsPerSecond, double OneReaderOpsPerCpuSecond, double TwoReadersOpsPerCpuSecond,
+    double OneReaderCores, double TwoReadersCores, IReadOnlyList<ReaderRound> Rounds);
 
 /// <summary>
 /// Reader scaling across processes. Two child processes (this program, verb "reader") open the store, warm up, and
@@ -51,13 +53,15 @@ internal static class ReaderThroughput
                 int[] order = round % 2 == 0 ? [1, 2] : [2, 1];
                 foreach (var readers in order)
                 {
-                    results.Add(new ReaderRound(readers, Measure(children.Take(readers).ToList(), windowSeconds)));
+                    results.Add(Measure(children.Take(readers).ToList(), windowSeconds));
                 }
             }
 
+            double MedianOf(int readers, Func<ReaderRound, double> pick) => Median(results.Where(r => r.Readers == readers).Select(pick));
             return new ReaderResult(ValueSize, windowSeconds,
-                Median(results.Where(r => r.Readers == 1).Select(r => r.OpsPerSecond)),
-                Median(results.Where(r => r.Readers == 2).Select(r => r.OpsPerSecond)),
+                MedianOf(1, r => r.OpsPerSecond), MedianOf(2, r => r.OpsPerSecond),
+                MedianOf(1, r => r.OpsPerCpuSecond), MedianOf(2, r => r.OpsPerCpuSecond),
+                MedianOf(1, r => r.CoresUsed), MedianOf(2, r => r.CoresUsed),
                 results);
         }
         finally
@@ -84,7 +88,8 @@ internal static class ReaderThroughput
         }
     }
 
-    /// <summary>The child: open the store, warm up, then on each "go &lt;seconds&gt;" read for that long and print "ops seconds".</summary>
+    /// <summary>The child: open the store, warm up, then on each "go &lt;seconds&gt;" read for that long and print
+    /// "ops wallSeconds cpuSeconds".</summary>
     public static int RunChild(string storeName)
     {
         using var store = MemStore.OpenExisting(storeName)
@@ -99,8 +104,10 @@ internal static class ReaderThroughput
         while (Console.ReadLine() is { } line && line.StartsWith("go ", StringComparison.Ordinal))
         {
             var seconds = double.Parse(line.AsSpan(3), CultureInfo.InvariantCulture);
+            var cpuStart = CpuClock.NowNs();
             var (ops, elapsed) = ReadFor(store, seconds);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ops} {elapsed:R}"));
+            var cpu = (CpuClock.NowNs() - cpuStart) / 1e9;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ops} {elapsed:R} {cpu:R}"));
         }
 
         return 0;
@@ -126,7 +133,7 @@ internal static class ReaderThroughput
         return (ops, (double)elapsed / Stopwatch.Frequency);
     }
 
-    private static double Measure(List<Process> readers, double windowSeconds)
+    private static ReaderRound Measure(List<Process> readers, double windowSeconds)
     {
         var command = string.Create(CultureInfo.InvariantCulture, $"go {windowSeconds:R}");
         foreach (var reader in readers)
@@ -134,16 +141,21 @@ internal static class ReaderThroughput
             reader.StandardInput.WriteLine(command);
         }
 
-        double total = 0;
+        double total = 0, perCpu = 0, cores = 0;
         foreach (var reader in readers)
         {
             var line = reader.StandardOutput.ReadLine()
                 ?? throw new InvalidOperationException($"Reader {reader.Id} exited: {reader.StandardError.ReadToEnd()}");
             var parts = line.Split(' ');
-            total += long.Parse(parts[0], CultureInfo.InvariantCulture) / double.Parse(parts[1], CultureInfo.InvariantCulture);
+            var ops = long.Parse(parts[0], CultureInfo.InvariantCulture);
+            var wall = double.Parse(parts[1], CultureInfo.InvariantCulture);
+            var cpu = double.Parse(parts[2], CultureInfo.InvariantCulture);
+            total += ops / wall;
+            perCpu += ops / cpu;
+            cores += cpu / wall;
         }
 
-        return total;
+        return new ReaderRound(readers.Count, total, perCpu, cores);
     }
 
     private static Process StartChild(string storeName)
