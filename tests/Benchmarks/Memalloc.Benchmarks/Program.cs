@@ -58,7 +58,7 @@ internal static class Program
         var groups = options.TryGetValue("groups", out var g)
             ? g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
             : new HashSet<string>(["core", "scale", "baseline", "redis", "readers"], StringComparer.OrdinalIgnoreCase);
-        var iterations = options.TryGetValue("iterations", out var it) ? int.Parse(it, CultureInfo.InvariantCulture) : 9;
+        var iterations = options.TryGetValue("iterations", out var it) ? int.Parse(it, CultureInfo.InvariantCulture) : 7;
         var clock = options.TryGetValue("clock", out var c) ? c.ToLowerInvariant() : "cpu";
         if (clock is not ("cpu" or "wall"))
         {
@@ -160,16 +160,16 @@ internal static class Program
 
     /// <summary>
     /// In-process (no generated project to build per benchmark: the whole task must fit in ten minutes on two cores),
-    /// a few warm-up and measured iterations of about 120 ms each; medians are what the report uses.
+    /// two warm-up and a few measured iterations of about 100 ms each; medians are what the report uses.
     /// </summary>
     private static ManualConfig CreateConfig(int iterations, string artifacts, bool cpuClock)
     {
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
-            .WithWarmupCount(3)
+            .WithWarmupCount(2)
             .WithIterationCount(iterations)
-            .WithIterationTime(TimeInterval.FromMilliseconds(120))
+            .WithIterationTime(TimeInterval.FromMilliseconds(100))
             .WithId(cpuClock ? "BenchCpu" : "BenchWall");
         if (cpuClock)
         {
