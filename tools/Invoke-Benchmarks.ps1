@@ -533,6 +533,17 @@ if ($core -and -not $core.CoreAvailable) { $notes.Add("The core could not be use
 if ($core) { foreach ($e in $core.Errors) { $notes.Add($e) } }
 if ($core) {
     foreach ($b in @($core.Benchmarks | Where-Object Error)) { $notes.Add("$($b.Group).$($b.Method)($($b.Value)): $($b.Error)") }
+    # BenchmarkDotNet logs a failing benchmark's exception; say which, so a failure in the core is visible here.
+    $log = Join-Path $outDir 'core.log'
+    if (@($core.Benchmarks | Where-Object Error).Count -and (Test-Path -LiteralPath $log)) {
+        $lines = Get-Content -LiteralPath $log
+        for ($i = 0; $i -lt $lines.Count; $i++) {
+            if ($lines[$i] -match '^\s*---> (\S+Exception): (.*)$') {
+                $where = ($lines[($i + 1)..([math]::Min($i + 4, $lines.Count - 1))] | ForEach-Object { $_.Trim() -replace ' in /\S+:line (\d+)', ' line $1' }) -join '; '
+                $notes.Add("Exception in that run: $($Matches[1]): $($Matches[2]) ($where)")
+            }
+        }
+    }
 }
 if ($cmdlets -and $cmdlets.ModuleError) { $notes.Add("The module could not be used, so Set/Get-MemStack were skipped: $($cmdlets.ModuleError)") }
 if ($notes.Count) {

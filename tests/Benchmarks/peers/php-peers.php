@@ -111,12 +111,9 @@ try {
             fwrite(STDERR, "sysvshm is not compiled into this php-cli.\n");
             exit(2);
         }
-        // A random key: the machine's System V namespace is shared; the segment is removed in finally.
-        $shm = false;
-        for ($try = 0; $try < 16 && $shm === false; $try++) {
-            $shmKey = random_int(0x10000000, 0x7ffffff0);
-            $shm = @shm_attach($shmKey, 4 * 1048576, 0600);
-        }
+        // IPC_PRIVATE (key 0): always a new segment of our own. A chosen key could name a segment of someone else on
+        // this shared machine, and shm_attach would attach it and write its header into it. Removed in finally.
+        $shm = shm_attach(0, 4 * 1048576, 0600);
         if ($shm === false) {
             throw new RuntimeException('shm_attach failed.');
         }
