@@ -276,7 +276,9 @@ function Format-Size([long] $Bytes) {
 
 function Format-Bytes($Bytes) {
     if ($null -eq $Bytes) { return 'n/a' }
-    return Format-Size ([long] $Bytes)
+    if ($Bytes -lt 1KB) { return "$Bytes B" }
+    if ($Bytes -lt 1MB) { return '{0:N1} KiB' -f ($Bytes / 1KB) }
+    return '{0:N2} MiB' -f ($Bytes / 1MB)
 }
 
 function Divide($Numerator, $Denominator) {
