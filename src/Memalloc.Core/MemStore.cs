@@ -66,7 +66,9 @@ public sealed unsafe class MemStore : IDisposable
 
             if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
-                throw Removed(name);
+                throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
+                    $"Store '{name}' is broken: its anchor names arena segment {Anchor.ShmIdOf(arenaRef)}, which no longer exists (removed by 'ipcrm' or by " +
+                    "systemd-logind with RemoveIPC=yes). Its data is gone: remove the store (Remove-MemStore, or MemStore.DestroyStore) and it will be created anew.");
             }
         }
     }
@@ -115,9 +117,9 @@ public sealed unsafe class MemStore : IDisposable
             {
                 return new MemStore(storeName, anchor, uid);
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && anchor.ArenaRef == Layout.RemovedArenaRef)
             {
-                // Destroyed between finding and attaching: look again.
+                // Destroyed between finding and attaching: look again (a broken store's error goes to the caller).
             }
             finally
             {
@@ -449,7 +451,9 @@ public sealed unsafe class MemStore : IDisposable
                 ArenaView? view;
                 try
                 {
-                    view = ArenaView.Attach(anchor, uid, arenaRef, Volatile.Read(ref retired));
+                    var retiredMapping = Volatile.Read(ref retired);
+                    var known = retiredMapping is not null && retiredMapping.ShmId == Anchor.ShmIdOf(arenaRef) ? retiredMapping : old.Mapping;
+                    view = ArenaView.Attach(anchor, uid, arenaRef, known);
                 }
                 catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef)
                 {
@@ -1191,6 +1195,24 @@ public sealed unsafe class MemStore : IDisposable
     internal static int AnchorKeyFor(string storeName, int probe) => KeyDerivation.AnchorKey(Libc.GetUid(), storeName, probe);
 
     internal int AnchorShmId => anchor.ShmId;
+
+    /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
+    internal int SpareShmId
+    {
+        get
+        {
+            var view = Enter();
+            try
+            {
+                var spare = anchor.SpareRef;
+                return spare == 0 ? -1 : Anchor.ShmIdOf(spare);
+            }
+            finally
+            {
+                view.Release();
+            }
+        }
+    }
 
     /// <summary>Runs <paramref name="action"/> with the current arena's address and capacity (tests corrupt bytes through it).</summary>
     internal void WithArena(Action<IntPtr, long> action)
