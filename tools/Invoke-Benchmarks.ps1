@@ -537,7 +537,8 @@ if ($core) {
     foreach ($b in @($core.Benchmarks | Where-Object Error)) { $notes.Add("$($b.Group).$($b.Method)($($b.Value)): $($b.Error)") }
     # BenchmarkDotNet logs a failing benchmark's exception; say which, so a failure in the core is visible here.
     $log = Join-Path $outDir 'core.log'
-    if (@($core.Benchmarks | Where-Object Error).Count -and (Test-Path -LiteralPath $log)) {
+    $anyFailure = @($core.Benchmarks | Where-Object Error).Count -or @($core.Errors | Where-Object { $_ -like 'failed, then retried*' }).Count
+    if ($anyFailure -and (Test-Path -LiteralPath $log)) {
         $lines = Get-Content -LiteralPath $log
         for ($i = 0; $i -lt $lines.Count; $i++) {
             if ($lines[$i] -match '^\s*---> (\S+Exception): (.*)$') {

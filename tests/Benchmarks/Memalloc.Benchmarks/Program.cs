@@ -8,6 +8,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
@@ -102,8 +103,22 @@ internal static class Program
             }
 
             var summaries = BenchmarkRunner.Run([.. run], CreateConfig(iterations, artifacts, cpu));
-            cases.AddRange(summaries.SelectMany(s => s.Reports).Select(r => ToResult(r, cpu ? "cpu" : "wall")));
+            var reports = summaries.SelectMany(s => s.Reports).ToList();
             errors.AddRange(summaries.SelectMany(s => s.ValidationErrors).Select(e => "validation: " + e.Message));
+
+            // A case that threw (see the log) is run once more on its own, so one failure does not leave a hole in the
+            // report; the failure itself is kept in the errors and the report says the case was retried.
+            var failed = reports.Where(r => r.ResultStatistics is null).Select(r => r.BenchmarkCase.DisplayInfo).ToHashSet(StringComparer.Ordinal);
+            if (failed.Count > 0)
+            {
+                errors.AddRange(failed.Select(f => $"failed, then retried once: {f}"));
+                var retryConfig = CreateConfig(iterations, artifacts, cpu).AddFilter(new SimpleFilter(b => failed.Contains(b.DisplayInfo)));
+                var retried = BenchmarkRunner.Run([.. run], retryConfig).SelectMany(s => s.Reports)
+                    .Where(r => r.ResultStatistics is not null).ToDictionary(r => r.BenchmarkCase.DisplayInfo, StringComparer.Ordinal);
+                reports = reports.Select(r => r.ResultStatistics is null && retried.TryGetValue(r.BenchmarkCase.DisplayInfo, out var again) ? again : r).ToList();
+            }
+
+            cases.AddRange(reports.Select(r => ToResult(r, cpu ? "cpu" : "wall")));
         }
 
         ReaderResult? readers = null;
