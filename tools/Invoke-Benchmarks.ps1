@@ -564,6 +564,10 @@ $md.Add('- PHP: `tests/Benchmarks/peers/php-peers.php`, `getrusage` CPU time (or
   iterations (about 100 ms), median of 9 blocks.')
 $md.Add('- Redis: a private `redis-server` on 127.0.0.1 at a free port, `--save '''' --appendonly no`, stopped after the run.')
 $md.Add('- Raw results: `out/bench/*.json`, BenchmarkDotNet''s log and tables: `out/bench/core.log`, `out/bench/BenchmarkDotNet.Artifacts/`.')
+$md.Add('- Profiling a case (how the causes above were found): `DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -g')
+$md.Add('  out/bench/bin/Memalloc.Benchmarks profile <case> <seconds>` with case `pair16`, `set16`, `get16`, `get1k`, `set64k`,')
+$md.Add('  `get1m`, `set1m`, `scale100`, `scale1m` or `scale1m-hot`; it prints wall and CPU ns per operation. `perf stat -e page-faults`')
+$md.Add('  counts faults (this virtual machine exposes no hardware counters).')
 
 Set-Content -LiteralPath $ReportPath -Value ($md -join "`n") -Encoding utf8NoBOM
 Write-Step "Report: $ReportPath ($('{0:N1}' -f $runClock.Elapsed.TotalMinutes) min)"
