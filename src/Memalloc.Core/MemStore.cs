@@ -413,7 +413,7 @@ public sealed unsafe class MemStore : IDisposable
                 throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
             }
 
-            if (!view.TryAddReference())
+            if (!view.TryEnter())
             {
                 continue; // replaced and released in between: read current again
             }
@@ -423,7 +423,7 @@ public sealed unsafe class MemStore : IDisposable
                 return view;
             }
 
-            view.Release();
+            view.Exit();
             Follow();
         }
     }
@@ -541,7 +541,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -584,7 +584,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -625,7 +625,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -664,7 +664,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -700,7 +700,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -758,7 +758,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
 
             if (corrupt is not null)
@@ -909,7 +909,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         catch
         {
-            view.Release();
+            view.Exit();
             throw;
         }
 
@@ -924,7 +924,7 @@ public sealed unsafe class MemStore : IDisposable
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
             if (view.Anchor.ArenaRef != view.ArenaRef)
             {
-                view.Release();
+                view.Exit();
                 view = Enter();
             }
 
@@ -939,7 +939,7 @@ public sealed unsafe class MemStore : IDisposable
         catch
         {
             WriterLock.Release(anchor.Address);
-            view.Release();
+            view.Exit();
             throw;
         }
     }
@@ -948,14 +948,14 @@ public sealed unsafe class MemStore : IDisposable
     {
         anchor.State = WriterState.Idle;
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
     private void AbortWrite(ArenaView view)
     {
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
@@ -979,9 +979,12 @@ public sealed unsafe class MemStore : IDisposable
         if (view.Bump + size > view.Capacity || indexFull)
         {
             var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
-            view.Release();
-            view = grown;
+            view.Exit();
             AdoptGrown(grown);
+            // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
+            grown.TryEnter();
+            grown.Release();
+            view = grown;
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
@@ -1107,7 +1110,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1164,7 +1167,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
             Dispose();
         }
     }
@@ -1209,7 +1212,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -1224,7 +1227,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1238,7 +1241,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 }
