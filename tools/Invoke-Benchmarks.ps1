@@ -133,6 +133,16 @@ function Stop-Redis($Redis) {
     if ($Redis) { $Redis.Process.Dispose() }
 }
 
+# How many cores two CPU-bound processes actually get right now (2.0 on an idle 2-core machine): the reader-scaling
+# target needs two, and a machine busy with other work may not give them.
+function Measure-ParallelCapacity {
+    $output = & bash -c 'for i in 1 2; do timeout 2 sh -c "while :; do :; done" & done; wait; times' 2>$null
+    $children = @($output)[-1]
+    if ($children -notmatch '^(\d+)m([\d.]+)s (\d+)m([\d.]+)s') { return $null }
+    $cpu = [double] $Matches[1] * 60 + [double] $Matches[2] + [double] $Matches[3] * 60 + [double] $Matches[4]
+    return $cpu / 2.0
+}
+
 function Read-Json([string] $Path) {
     if (Test-Path -LiteralPath $Path) { return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json }
     return $null
@@ -144,6 +154,8 @@ function Get-FirstLine([scriptblock] $Command) {
 
 # ---------------------------------------------------------------- machine and versions
 $loadBefore = Get-LoadAverage
+$capacityBefore = $null
+$capacityAfter = $null
 $cpuModel = ((Get-Content -LiteralPath '/proc/cpuinfo' | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
 $machine = [ordered]@{
     CPU    = $cpuModel
@@ -196,6 +208,7 @@ if ('Core' -notin $Skip) {
         else {
             $notes.Add('redis-server is not installed: Redis is not measured.')
         }
+        $capacityBefore = Measure-ParallelCapacity
         Write-Step 'BenchmarkDotNet: core, baselines, Redis; then reader processes'
         & (Join-Path $binDir 'Memalloc.Benchmarks') @arguments *> (Join-Path $outDir 'core.log')
         if ($LASTEXITCODE -ne 0) { $notes.Add("Memalloc.Benchmarks exited with code $LASTEXITCODE (see out/bench/core.log).") }
@@ -203,6 +216,7 @@ if ('Core' -notin $Skip) {
     finally {
         Stop-Redis $redis
     }
+    $capacityAfter = Measure-ParallelCapacity
 }
 
 # ---------------------------------------------------------------- PHP peers
@@ -311,7 +325,7 @@ $causes = @{
         'in again (page faults ~24%, GC system calls ~14%, the GC thread ~10% of the read); with `DOTNET_GCLOHThreshold` ' +
         'raised above 1 MiB the faults drop to one per read and the read costs less than half. The remaining floor is the ' +
         "checksum: XxHash3 over the value costs as much as the copy, so copy-then-hash reaches $(Format-Ratio $copyThenHash) " +
-        "of `Buffer.MemoryCopy`'s bandwidth at best, and `Span.ToArray` (allocate + copy, no hash) $(Format-Ratio $toArray). " +
+        "of ``Buffer.MemoryCopy``'s bandwidth at best, and ``Span.ToArray`` (allocate + copy, no hash) $(Format-Ratio $toArray). " +
         'Proposed: a read into the caller''s memory (`int Get(string name, Span<byte> destination)` or ' +
         '`bool TryGet(string name, IBufferWriter<byte> writer)`, with the value''s length from `GetInfo`), used by ' +
         '`Get-MemStack` with a pooled buffer (it only decodes the bytes to a string); then the target is within reach only ' +
@@ -322,7 +336,8 @@ $causes = @{
         $cpuRatio = Divide $readers.TwoReadersOpsPerCpuSecond $readers.OneReaderOpsPerCpuSecond
         "The readers did not get the cores: one reader ran on $('{0:N2}' -f $readers.OneReaderCores) of a core and two " +
         "readers on $('{0:N2}' -f $readers.TwoReadersCores) cores together (CPU time over wall time), on a 2-core machine " +
-        'busy with other builds and tests. Per CPU second two readers do ' +
+        "busy with other builds and tests (two busy loops got $(Format-Ratio $capacityBefore) and $(Format-Ratio $capacityAfter) cores " +
+        'around the benchmarks, see Machine). Per CPU second two readers do ' +
         "$(Format-Ratio $cpuRatio)× what one does, so they do not slow each other down: the read path writes no shared " +
         'cache line (the view''s reference count is per process; `Enter` and `StillValid` only load the anchor and the ' +
         'arena header). Nothing to fix in the core; rerun on an idle machine to judge the target.'
@@ -434,6 +449,9 @@ $md.Add('| | |')
 $md.Add('|---|---|')
 foreach ($k in $machine.Keys) { $md.Add("| $k | $($machine[$k]) |") }
 $md.Add("| load average (1 min) | $('{0:N2}' -f $loadBefore) before, $('{0:N2}' -f $loadAfter) after |")
+if ($null -ne $capacityBefore -or $null -ne $capacityAfter) {
+    $md.Add("| cores two busy processes got (2 s each) | $(Format-Ratio $capacityBefore) before the core benchmarks, $(Format-Ratio $capacityAfter) after the reader test |")
+}
 if ([math]::Max($loadBefore, $loadAfter) -ge 0.5) {
     $md.Add('')
     $md.Add("The machine was not idle: other work (builds and tests of other branches) shared its $($machine.Cores) cores during")
