@@ -376,7 +376,7 @@ $causes = @{
         "The index is not the cause: reading 100 hot names of the million-stack store costs $(Format-Ratio $hot)× a read " +
         'in the 100-stack store (no long probe chains; the 16-bit tag in each slot skips non-matching records). The cost ' +
         'is the memory hierarchy: a random read at a million stacks makes two dependent accesses far apart (the slot in a ' +
-        '16 MiB index, then the record in a ~190 MiB heap), each a cache miss and, with 4 KiB pages inside a virtual ' +
+        '16 MiB index, then the record in a ~180 MiB heap), each a cache miss and, with 4 KiB pages inside a virtual ' +
         'machine, a TLB miss with a nested page walk. Profiled (`perf record`, `profile scale1m`): `Heap.NameEquals` (first ' +
         'touch of the record) and `Index.Find` (the slot load) take over half of the read, the copy and checksum little. A ' +
         'store of 100 stacks lives in L1/L2, so no design with out-of-line records meets 1.5× for reads spread over the ' +
