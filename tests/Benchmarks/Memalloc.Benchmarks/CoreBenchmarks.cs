@@ -9,6 +9,7 @@ public class CoreBenchmarks
     private string storeName = string.Empty;
     private MemStore? store;
     private byte[] value = [];
+    private byte[] destination = [];
 
     [ParamsSource(nameof(SizeValues))]
     public int Size { get; set; }
@@ -22,6 +23,7 @@ public class CoreBenchmarks
         // Big enough that a 1 MiB overwrite loop compacts now and then rather than on every write.
         store = MemStore.Open(storeName, new MemStoreOptions { InitialCapacity = 64L << 20 });
         value = Sizes.RandomValue(Size, Size);
+        destination = new byte[Size];
         store.Set(Sizes.StackName, value);
     }
 
@@ -37,6 +39,10 @@ public class CoreBenchmarks
 
     [Benchmark]
     public byte[]? Get() => store!.Get(Sizes.StackName);
+
+    /// <summary>The read into a caller's reused buffer (no allocation): what a large read costs without the new array.</summary>
+    [Benchmark]
+    public long CopyValue() => store!.CopyValue(Sizes.StackName, destination);
 
     [Benchmark]
     public byte[]? SetGet()
