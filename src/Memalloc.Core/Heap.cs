@@ -1,38 +1,50 @@
 using System;
 using System.IO.Hashing;
 using System.Text;
+using System.Threading;
 
 namespace Memalloc.Core;
 
 /// <summary>
-/// Records in the heap: written once past the bump pointer, never modified afterwards. Every read of a record goes
-/// through <see cref="CheckRecord"/> first: offsets and lengths come from shared memory and are never trusted.
+/// Records in the heap: written once past the bump pointer, never modified afterwards while their arena keeps its
+/// generation. Every read of a record starts from <see cref="TryReadShape"/>: offsets and lengths come from shared
+/// memory and are never trusted, and a length is read once, checked, and only that copy is used (a recycle may
+/// rewrite the bytes under a lock-free reader, so a second read could give a length that was never checked).
 /// Checksum: XxHash3-64 (seed 0) of the record bytes [8, valueOffset + valueLength): everything after the checksum
 /// field, padding (always zero) included. One hash call per small record; large values are hashed on the reader's copy.
 /// </summary>
 internal static unsafe class Heap
 {
     /// <summary>The record's total size when its header is plausible and it lies wholly inside the arena; else -1.</summary>
-    internal static long CheckRecord(ArenaView view, long offset)
+    internal static long CheckRecord(ArenaView view, long offset) => TryReadShape(view, offset, out var shape) ? shape.Size : -1;
+
+    /// <summary>Reads a record's lengths once and checks that the whole record lies inside the arena.</summary>
+    internal static bool TryReadShape(ArenaView view, long offset, out RecordShape shape)
     {
+        shape = default;
         if (offset < view.HeapOffset || (offset & 7) != 0 || offset > view.Capacity - Layout.RecordHeaderSize)
         {
-            return -1;
+            return false;
         }
 
+        // Volatile: each field is loaded exactly once, so what is checked here is what the caller uses.
         var record = view.Address + offset;
-        var nameLength = record[Layout.RecordNameLengthOffset];
-        var typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
-        var valueLength = *(long*)(record + Layout.RecordValueLengthOffset);
-        if (*(uint*)(record + Layout.RecordMagicOffset) != Layout.RecordMagic || nameLength == 0
+        int nameLength = Volatile.Read(ref record[Layout.RecordNameLengthOffset]);
+        int typeNameLength = Volatile.Read(ref *(ushort*)(record + Layout.RecordTypeNameLengthOffset));
+        var valueLength = Volatile.Read(ref *(long*)(record + Layout.RecordValueLengthOffset));
+        if (Volatile.Read(ref *(uint*)(record + Layout.RecordMagicOffset)) != Layout.RecordMagic || nameLength == 0
             || typeNameLength > Layout.MaxTypeNameBytes || valueLength < 0 || valueLength > view.Capacity)
         {
-            return -1;
+            return false;
         }
 
-        var size = Layout.RecordSize(nameLength, typeNameLength, valueLength);
-        return offset + size <= view.Capacity ? size : -1;
+        shape = new RecordShape(nameLength, typeNameLength, valueLength);
+        return offset + shape.Size <= view.Capacity;
     }
+
+    private static RecordShape ShapeOrThrow(ArenaView view, long offset) => TryReadShape(view, offset, out var shape)
+        ? shape
+        : throw Corrupt(view, offset, "an index slot points at something that is not a valid record");
 
     internal static MemStoreException Corrupt(ArenaView view, long offset, string what) => new(MemStoreErrorKind.Corrupt,
         $"The store is corrupt: {what} (record at offset {offset} of arena generation {view.Generation}). Nothing past the fault was read; run Verify, or remove the store.");
@@ -40,14 +52,9 @@ internal static unsafe class Heap
     /// <summary>True when the record at <paramref name="offset"/> carries this name; throws Corrupt for a broken record.</summary>
     internal static bool NameEquals(ArenaView view, long offset, ReadOnlySpan<byte> name)
     {
-        if (CheckRecord(view, offset) < 0)
-        {
-            throw Corrupt(view, offset, "an index slot points at something that is not a valid record");
-        }
-
-        var record = view.Address + offset;
-        return record[Layout.RecordNameLengthOffset] == name.Length
-            && new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, name.Length).SequenceEqual(name);
+        var shape = ShapeOrThrow(view, offset);
+        return shape.NameLength == name.Length
+            && new ReadOnlySpan<byte>(view.Address + offset + Layout.RecordNameOffset, name.Length).SequenceEqual(name);
     }
 
     internal static long Size(ArenaView view, long offset)
@@ -131,26 +138,24 @@ internal static unsafe class Heap
         return hash.GetCurrentHashAsUInt64();
     }
 
-    /// <summary>Copies the value out into a private array and verifies the record's checksum. The record was checked by
-    /// <see cref="CheckRecord"/> (through the index lookup). A mismatch means corruption, unless the caller then finds
-    /// the arena recycled (it re-checks the generation and retries).</summary>
+    /// <summary>Copies the value out into a private array and verifies the record's checksum. A mismatch means
+    /// corruption, unless the caller then finds the arena recycled (it re-checks the generation and retries).</summary>
     internal static byte[] ReadValue(ArenaView view, long offset)
     {
+        var shape = ShapeOrThrow(view, offset);
         var record = view.Address + offset;
-        int nameLength = record[Layout.RecordNameLengthOffset];
-        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
-        var length = *(long*)(record + Layout.RecordValueLengthOffset);
+        var length = shape.ValueLength;
         if (length > Array.MaxLength)
         {
             throw Corrupt(view, offset, "a value length larger than any array");
         }
 
-        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
+        var valueOffset = shape.ValueOffset;
         var value = GC.AllocateUninitializedArray<byte>((int)length);
         ulong checksum;
         if (length <= InPlaceHashLimit)
         {
-            checksum = Checksum(record, nameLength, typeNameLength, length);
+            checksum = Checksum(record, shape.NameLength, shape.TypeNameLength, length);
             fixed (byte* target = value)
             {
                 Buffer.MemoryCopy(record + valueOffset, target, length, length);
@@ -191,21 +196,20 @@ internal static unsafe class Heap
     /// the path that runs at memory bandwidth for large values). Returns the value's length.</summary>
     internal static long CopyValue(ArenaView view, long offset, Span<byte> destination)
     {
+        var shape = ShapeOrThrow(view, offset);
         var record = view.Address + offset;
-        int nameLength = record[Layout.RecordNameLengthOffset];
-        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
-        var length = *(long*)(record + Layout.RecordValueLengthOffset);
+        var length = shape.ValueLength;
         if (length > destination.Length)
         {
             return length;
         }
 
-        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
+        var valueOffset = shape.ValueOffset;
         var target = destination[..(int)length];
         ulong checksum;
         if (length <= InPlaceHashLimit)
         {
-            checksum = Checksum(record, nameLength, typeNameLength, length);
+            checksum = Checksum(record, shape.NameLength, shape.TypeNameLength, length);
             new ReadOnlySpan<byte>(record + valueOffset, (int)length).CopyTo(target);
         }
         else
@@ -221,24 +225,25 @@ internal static unsafe class Heap
         return length;
     }
 
-    internal static string ReadName(ArenaView view, long offset)
+    /// <summary>The record's name bytes (a private copy).</summary>
+    internal static byte[] ReadNameBytes(ArenaView view, long offset)
     {
-        var record = view.Address + offset;
-        return Encoding.UTF8.GetString(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]);
+        var shape = ShapeOrThrow(view, offset);
+        return new ReadOnlySpan<byte>(view.Address + offset + Layout.RecordNameOffset, shape.NameLength).ToArray();
     }
 
     internal static StackInfo ReadInfo(ArenaView view, long offset, string name, string store)
     {
+        var shape = ShapeOrThrow(view, offset);
         var record = view.Address + offset;
-        int nameLength = record[Layout.RecordNameLengthOffset];
-        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
         var expires = *(long*)(record + Layout.RecordExpiresOffset);
         return new StackInfo
         {
             Name = name,
             Store = store,
-            Size = *(long*)(record + Layout.RecordValueLengthOffset),
-            TypeName = typeNameLength == 0 ? null : Encoding.UTF8.GetString(record + Layout.RecordNameOffset + nameLength, typeNameLength),
+            Size = shape.ValueLength,
+            TypeName = shape.TypeNameLength == 0 ? null
+                : Encoding.UTF8.GetString(record + Layout.RecordNameOffset + shape.NameLength, shape.TypeNameLength),
             Encoding = (ValueEncoding)record[Layout.RecordEncodingOffset],
             Created = FromUnixMs(*(long*)(record + Layout.RecordCreatedOffset)),
             Modified = FromUnixMs(*(long*)(record + Layout.RecordModifiedOffset)),
@@ -249,4 +254,25 @@ internal static unsafe class Heap
 
     internal static DateTime FromUnixMs(long ms) =>
         DateTime.SpecifyKind(DateTime.UnixEpoch.AddMilliseconds(Math.Clamp(ms, 0, 253402300799999L)), DateTimeKind.Utc);
+}
+
+/// <summary>A record's lengths as read once from shared memory and checked by <see cref="Heap.TryReadShape"/>.</summary>
+internal readonly struct RecordShape
+{
+    internal RecordShape(int nameLength, int typeNameLength, long valueLength)
+    {
+        NameLength = nameLength;
+        TypeNameLength = typeNameLength;
+        ValueLength = valueLength;
+    }
+
+    internal int NameLength { get; }
+
+    internal int TypeNameLength { get; }
+
+    internal long ValueLength { get; }
+
+    internal long ValueOffset => Layout.ValueOffset(NameLength, TypeNameLength);
+
+    internal long Size => Layout.RecordSize(NameLength, TypeNameLength, ValueLength);
 }

@@ -702,18 +702,12 @@ public sealed unsafe class MemStore : IDisposable
             }
 
             var offset = Index.OffsetOf(word);
-            if (Heap.CheckRecord(view, offset) < 0)
-            {
-                throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
-            }
-
+            var key = Heap.ReadNameBytes(view, offset); // checks the record first
             if (Heap.IsExpired(view, offset, now))
             {
                 continue;
             }
 
-            var record = view.Address + offset;
-            var key = new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]).ToArray();
             var name = Encoding.UTF8.GetString(key);
             found.Add((key, name, withInfo ? Heap.ReadInfo(view, offset, name, Name) : null));
         }
