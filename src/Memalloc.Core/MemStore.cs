@@ -1015,11 +1015,15 @@ public sealed unsafe class MemStore : IDisposable
         {
             Libc.TryStat(anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
+            // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
+            // A plain array, so that PowerShell can index it.
+            var spare = anchor.SpareRef;
+            int[] segments = spare == 0 ? [anchor.ShmId, view.ShmId] : [anchor.ShmId, view.ShmId, Anchor.ShmIdOf(spare)];
             return new StoreStatistics
             {
                 Name = Name,
                 Key = anchor.Key,
-                SegmentIds = [anchor.ShmId, view.ShmId],
+                SegmentIds = segments,
                 Capacity = view.Capacity,
                 MaxCapacity = anchor.MaxCapacity,
                 BytesUsed = used,

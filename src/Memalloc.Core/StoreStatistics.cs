@@ -8,7 +8,7 @@ public sealed class StoreStatistics
     public required string Name { get; init; }
     /// <summary>System V key of the store's anchor segment.</summary>
     public int Key { get; init; }
-    /// <summary>shmids of the anchor and the current arena.</summary>
+    /// <summary>shmids of the anchor, the current arena and, when the store keeps one, the spare arena (in that order).</summary>
     public required IReadOnlyList<int> SegmentIds { get; init; }
     public long Capacity { get; init; }
     public long MaxCapacity { get; init; }

@@ -70,6 +70,7 @@ public class RecyclingTests
         Assert.Equal(2, seen.Count);
         Assert.Contains(t.Store.SpareShmId, seen);
         Assert.NotEqual(t.Store.GetStatistics().SegmentIds[1], t.Store.SpareShmId);
+        Assert.Equal(t.Store.SpareShmId, t.Store.GetStatistics().SegmentIds[2]); // listed, so removing by hand misses nothing
         Assert.True(ArenaSegments(t.Store.AnchorKey).Count <= 2);
         Assert.True(t.Store.Verify().IsValid);
         t.Store.Destroy();
