@@ -497,6 +497,15 @@ public sealed unsafe class MemStore : IDisposable
         $"Store '{name}' was removed while open (by Remove-MemStore or DestroyStore, by 'ipcrm', or by systemd-logind with RemoveIPC=yes when the user's last session ended). " +
         "Open it again to start a new, empty store.");
 
+    /// <summary>
+    /// Asks the kernel (one IPC_STAT) whether this store's segments were removed underneath this process, and throws
+    /// <see cref="MemStoreErrorKind.StoreRemoved"/> if so. A removal through <see cref="DestroyStore"/> is seen by every
+    /// call at once, but one from outside (ipcrm, systemd-logind's RemoveIPC) leaves the mapping working and only
+    /// IPC_STAT can tell; writes ask at most every 250 ms to keep the write path free of system calls. A caller that
+    /// must not report a write as done when it went into removed segments calls this after the write.
+    /// </summary>
+    public void EnsureNotRemoved() => CheckNotRemoved(force: true);
+
     /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
     /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell.</summary>
     private void CheckNotRemoved(bool force)

@@ -79,7 +79,9 @@ public abstract class MemallocCmdlet : PSCmdlet
     }
 
     /// <summary>Runs a write against the store, creating it when missing; a store removed underneath is
-    /// reopened (so made again) once.</summary>
+    /// reopened (so made again) once. Each write is confirmed with the kernel afterwards: the core checks for a
+    /// removal from outside (ipcrm, RemoveIPC) only every 250 ms, and a cmdlet must not report a write as done
+    /// that went into removed segments; one IPC_STAT is nothing next to a cmdlet call.</summary>
     private protected static T Write<T>(string storeName, Func<MemStore, T> write)
     {
         for (var attempt = 0; ; attempt++)
@@ -87,7 +89,9 @@ public abstract class MemallocCmdlet : PSCmdlet
             var store = StoreCache.GetOrCreate(storeName);
             try
             {
-                return write(store);
+                var result = write(store);
+                store.EnsureNotRemoved();
+                return result;
             }
             catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && attempt == 0)
             {
