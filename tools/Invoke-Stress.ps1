@@ -1,0 +1,153 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+The long fault campaigns (build.ps1 -Task Stress): kills, concurrency, soak, bad input and hostile segments.
+
+.DESCRIPTION
+1. The core's own crash campaigns: the xunit tests of category Stress in tests/Memalloc.Core.Tests (the test host is
+   killed at crash points inside the write, removal and growth protocols), with MEMALLOC_STRESS_KILLS kills.
+2. The cmdlet-level campaigns: the Pester tests tagged Stress (pwsh writers and readers killed with SIGKILL at random
+   points, at least MEMALLOC_STRESS_KILLS kills in all; mixed load from many processes and runspaces; a soak of
+   MEMALLOC_SOAK_SECONDS), plus the bad-input and hostile-segment suites (tags BadInput, Security).
+Each campaign writes its counts as JSON into out/TestResults/stress; this script sums them, rewrites the figures
+section of docs/reliability.md and prints 'stress: N passed, N failed'. Exit code 1 when anything failed.
+#>
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory)] [string] $RepoRoot,
+    [Parameter(Mandatory)] [string] $ModuleDir,
+    [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release',
+    [int] $Kills = $(if ($env:MEMALLOC_STRESS_KILLS) { [int] $env:MEMALLOC_STRESS_KILLS } else { 200 }),
+    [int] $SoakSeconds = $(if ($env:MEMALLOC_SOAK_SECONDS) { [int] $env:MEMALLOC_SOAK_SECONDS } else { 300 }),
+    [switch] $SkipCore,
+    [switch] $NoDocs
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$outDir = Join-Path $RepoRoot 'out'
+$resultsDir = Join-Path $outDir 'TestResults'
+$reportDir = Join-Path $resultsDir 'stress'
+if (Test-Path -LiteralPath $reportDir) { Remove-Item -LiteralPath $reportDir -Recurse -Force }
+$null = New-Item -ItemType Directory -Path $reportDir -Force
+$pwsh = Join-Path $PSHOME 'pwsh'
+$started = [DateTime]::UtcNow
+
+$saved = @{}
+foreach ($name in 'MEMALLOC_STRESS_KILLS', 'MEMALLOC_SOAK_SECONDS', 'MEMALLOC_FAULTS_REPORT', 'PSModulePath') {
+    $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+}
+$env:MEMALLOC_STRESS_KILLS = "$Kills"
+$env:MEMALLOC_SOAK_SECONDS = "$SoakSeconds"
+$env:MEMALLOC_FAULTS_REPORT = $reportDir
+
+$counts = [System.Collections.Generic.List[object]]::new()
+try {
+    # ---- 1. core crash campaigns (xunit, category Stress) ----
+    if (-not $SkipCore) {
+        Write-Host "==> Stress: core crash campaigns (xunit Category=Stress, MEMALLOC_STRESS_KILLS=$Kills)" -ForegroundColor Cyan
+        $trx = Join-Path $reportDir 'core-stress.trx'
+        & dotnet test (Join-Path $RepoRoot 'tests' 'Memalloc.Core.Tests') --configuration $Configuration `
+            --filter 'Category=Stress' --logger 'trx;LogFileName=core-stress.trx' --logger 'console;verbosity=normal' `
+            --results-directory $reportDir --nologo
+        if (Test-Path -LiteralPath $trx) {
+            [xml] $doc = Get-Content -LiteralPath $trx -Raw
+            $c = $doc.TestRun.ResultSummary.Counters
+            $core = [pscustomobject]@{ Suite = 'core'; Passed = [int] $c.passed
+                Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
+        }
+        else {
+            Write-Warning "xunit wrote no results (exit code $LASTEXITCODE)."
+            $core = [pscustomobject]@{ Suite = 'core'; Passed = 0; Failed = 1 }
+        }
+        $counts.Add($core)
+        [ordered]@{ Campaign = 'core-xunit'; Passed = $core.Passed; Failed = $core.Failed; KillsPerTest = $Kills } |
+            ConvertTo-Json | Set-Content -LiteralPath (Join-Path $reportDir 'core-xunit.json')
+    }
+
+    # ---- 2. cmdlet-level campaigns (Pester: Stress, BadInput, Security) ----
+    Write-Host "==> Stress: cmdlet campaigns (Pester tags Stress, BadInput, Security; $Kills kills, $SoakSeconds s soak)" -ForegroundColor Cyan
+    & dotnet restore (Join-Path $RepoRoot 'tools' 'BuildModules.csproj') --verbosity quiet
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim() }
+    $pester = Join-Path $packages 'pester' '5.7.1' 'tools' 'Pester.psd1'
+    $pesterResult = Join-Path $reportDir 'pester.json'
+    $env:PSModulePath = @((Split-Path (Split-Path $ModuleDir)), (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $RepoRoot 'tools' 'PesterTest.ps1') -PesterPath $pester `
+        -TestPath (Join-Path $RepoRoot 'tests') -ResultPath $pesterResult -Tag 'Stress,BadInput,Security'
+    if (Test-Path -LiteralPath $pesterResult) {
+        $p = Get-Content -LiteralPath $pesterResult -Raw | ConvertFrom-Json
+        $counts.Add([pscustomobject]@{ Suite = 'pester'; Passed = $p.Passed; Failed = $p.Failed })
+    }
+    else {
+        Write-Warning 'Pester wrote no results.'
+        $counts.Add([pscustomobject]@{ Suite = 'pester'; Passed = 0; Failed = 1 })
+    }
+}
+finally {
+    foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+}
+
+# ---- 3. figures ----
+$figures = @{}
+foreach ($file in Get-ChildItem -LiteralPath $reportDir -Filter '*.json' | Where-Object Name -NE 'pester.json') {
+    $data = Get-Content -LiteralPath $file.FullName -Raw | ConvertFrom-Json
+    $key = if ($data.PSObject.Properties['Campaign']) { $data.Campaign } else { $file.BaseName }
+    $figures[$key] = $data
+}
+function Get-Figure([string] $Campaign, [string] $Name) {
+    if ($figures.ContainsKey($Campaign) -and $figures[$Campaign].PSObject.Properties[$Name]) { $figures[$Campaign].$Name } else { 0 }
+}
+$killCampaigns = @('kill-set', 'kill-update', 'kill-grow', 'kill-reader')
+$pwshKills = ($killCampaigns | ForEach-Object { Get-Figure $_ 'Kills' } | Measure-Object -Sum).Sum
+$coreKills = ($figures.Keys | Where-Object { $_ -like 'core-*' -and $_ -ne 'core-xunit' } | ForEach-Object { Get-Figure $_ 'Kills' } | Measure-Object -Sum).Sum
+$operations = (@($killCampaigns | ForEach-Object { (Get-Figure $_ 'ValuesChecked') + (Get-Figure $_ 'CountersChecked') + (Get-Figure $_ 'ReaderReads') + (Get-Figure $_ 'AcknowledgedWrites') }) +
+    @(Get-Figure 'concurrency' 'OperationsChecked') + @(Get-Figure 'soak' 'Operations') | Measure-Object -Sum).Sum
+$bytesLost = ($figures.Values | ForEach-Object { if ($_.PSObject.Properties['BytesLost']) { $_.BytesLost } } | Measure-Object -Sum).Sum
+$inputs = Get-Figure 'bad-input' 'InputsTried'
+$passed = ($counts | Measure-Object -Property Passed -Sum).Sum
+$failed = ($counts | Measure-Object -Property Failed -Sum).Sum
+$minutes = [Math]::Round(([DateTime]::UtcNow - $started).TotalMinutes, 1)
+
+$commit = (& git -C $RepoRoot rev-parse --short HEAD 2>$null)
+$lines = [System.Collections.Generic.List[string]]::new()
+$lines.Add("Last Stress run: $($started.ToString('yyyy-MM-dd HH:mm')) UTC, $minutes min, commit $commit, $([Environment]::ProcessorCount) cores, Linux $((& uname -r))." )
+$lines.Add("Result: $passed tests passed, $failed failed.")
+$lines.Add('')
+$lines.Add('| figure | value |')
+$lines.Add('|---|---|')
+$lines.Add("| pwsh processes killed with SIGKILL (writers, updaters, growers, readers) and survived | $pwshKills |")
+if ($coreKills) { $lines.Add("| core test-host kills at crash points (xunit Stress) | $coreKills |") }
+elseif (-not $SkipCore) { $lines.Add("| core xunit Stress tests (MEMALLOC_STRESS_KILLS=$Kills each) | $(Get-Figure 'core-xunit' 'Passed') passed, $(Get-Figure 'core-xunit' 'Failed') failed |") }
+$lines.Add("| operations checked (acknowledged writes, values and counters re-read after kills, reader reads, mixed-load and soak operations) | $operations |")
+$lines.Add("| bad inputs tried (each: error id, category, store unchanged) | $inputs |")
+$lines.Add("| bytes of acknowledged writes lost | $bytesLost |")
+$lines.Add('')
+$lines.Add('| campaign | counts |')
+$lines.Add('|---|---|')
+foreach ($key in ($figures.Keys | Sort-Object)) {
+    $pairs = foreach ($prop in $figures[$key].PSObject.Properties) {
+        if ($prop.Name -in 'Campaign', 'Messages') { continue }
+        "$($prop.Name) $($prop.Value)"
+    }
+    $lines.Add("| $key | $($pairs -join ', ') |")
+}
+$section = $lines -join "`n"
+Write-Host $section
+
+if (-not $NoDocs) {
+    $doc = Join-Path $RepoRoot 'docs' 'reliability.md'
+    $begin = '<!-- stress-figures:begin -->'
+    $end = '<!-- stress-figures:end -->'
+    $text = if (Test-Path -LiteralPath $doc) { Get-Content -LiteralPath $doc -Raw } else { "# Reliability`n`n## Figures of the last Stress run`n`n$begin`n$end`n" }
+    $from = $text.IndexOf($begin)
+    $to = $text.IndexOf($end)
+    if ($from -lt 0 -or $to -lt $from) { $text = $text.TrimEnd() + "`n`n## Figures of the last Stress run`n`n$begin`n$end`n"; $from = $text.IndexOf($begin); $to = $text.IndexOf($end) }
+    $text = $text.Substring(0, $from + $begin.Length) + "`n" + $section + "`n" + $text.Substring($to)
+    Set-Content -LiteralPath $doc -Value $text.TrimEnd() -NoNewline
+    Add-Content -LiteralPath $doc -Value ''
+    Write-Host "Figures written to $doc"
+}
+
+Write-Host "stress: $passed passed, $failed failed"
+exit $(if ($failed -gt 0) { 1 } else { 0 })
