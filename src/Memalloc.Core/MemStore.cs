@@ -1,5 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Unicode;
+using System.Threading;
+using Memalloc.Core.Native;
 
 namespace Memalloc.Core;
 
@@ -18,71 +25,975 @@ public sealed class MemStoreOptions
 /// The facade of the core: one named store of the current user in System V shared memory.
 /// Thread-safe; one instance per store per process is enough (the cmdlets cache them).
 /// Disposing detaches this process's mappings; the store itself persists until <see cref="Destroy"/> or reboot.
-/// CONTRACT: signatures fixed before the implementation (issue 3); bodies are filled in by the store work.
+/// Reads are lock-free (see docs/store-design.md); writes take the process lock, then the anchor's lock word.
 /// </summary>
-public sealed class MemStore : IDisposable
+public sealed unsafe class MemStore : IDisposable
 {
-    private MemStore()
+    /// <summary>How often (at most) the write path asks the kernel whether the anchor was removed by someone who did not
+    /// mark it (ipcrm, systemd RemoveIPC). Destroy through this library marks the anchor and is seen at once.</summary>
+    private const long RemovalCheckIntervalMs = 250;
+
+    private readonly Anchor anchor;
+    private readonly uint uid;
+    private readonly object processLock;
+    private readonly object viewLock = new();
+    private ArenaView? current;
+    private long lastRemovalCheck;
+    private int disposed;
+
+    private MemStore(string name, Anchor anchor, uint uid)
     {
-        Name = string.Empty;
+        Name = name;
+        this.anchor = anchor;
+        this.uid = uid;
+        processLock = WriterLock.ProcessLockFor(anchor.Key);
+        lastRemovalCheck = Environment.TickCount64;
+        var view = ArenaView.Attach(anchor, uid, anchor.ArenaRef)
+            ?? throw Removed(name);
+        current = view;
     }
 
     /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
-    public static MemStore Open(string storeName, MemStoreOptions? options = null) => throw new NotImplementedException();
+    public static MemStore Open(string storeName, MemStoreOptions? options = null)
+    {
+        return OpenCore(storeName, options ?? new MemStoreOptions(), create: true)!;
+    }
 
     /// <summary>Opens an existing store; null when the current user has no store of that name.</summary>
-    public static MemStore? OpenExisting(string storeName) => throw new NotImplementedException();
+    public static MemStore? OpenExisting(string storeName) => OpenCore(storeName, null, create: false);
+
+    private static MemStore? OpenCore(string storeName, MemStoreOptions? options, bool create)
+    {
+        ValidateStoreName(storeName);
+        EnsureSupportedPlatform();
+        var uid = Libc.GetUid();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var anchor = Anchor.Find(uid, storeName, out var freeKey);
+            if (anchor is null)
+            {
+                if (!create)
+                {
+                    return null;
+                }
+
+                if (freeKey == 0)
+                {
+                    throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
+                        $"Store '{storeName}' cannot be created: all {KeyDerivation.AnchorProbes} keys derived for it are taken by segments that are not this user's store. " +
+                        "Inspect them with 'ipcs -m' and remove the stale ones.");
+                }
+
+                var initial = Math.Max(Arena.MinCapacity, Arena.RoundToPages(options!.InitialCapacity));
+                var maximum = StoreEnvironment.MaxCapacityFor(options);
+                anchor = Anchor.TryCreate(freeKey, uid, storeName, Math.Min(initial, Math.Max(maximum, Arena.MinCapacity)), Math.Max(maximum, initial));
+                if (anchor is null)
+                {
+                    continue; // another process created a segment at that key first: scan again
+                }
+            }
+
+            try
+            {
+                return new MemStore(storeName, anchor, uid);
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            {
+                // Destroyed between finding and attaching: look again.
+            }
+            finally
+            {
+                anchor.Release(); // the store's views hold their own references
+            }
+        }
+
+        throw new MemStoreException(MemStoreErrorKind.StoreRemoved, $"Store '{storeName}' kept disappearing while being opened.");
+    }
+
+    private static void EnsureSupportedPlatform()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            throw new MemStoreException(MemStoreErrorKind.PlatformNotSupported, "Memalloc needs System V shared memory: Linux or macOS.");
+        }
+    }
 
     /// <summary>Names of the current user's stores on this machine (IPC namespace), sorted ordinally.</summary>
-    public static IReadOnlyList<string> ListStoreNames() => throw new NotImplementedException();
+    public static IReadOnlyList<string> ListStoreNames()
+    {
+        EnsureSupportedPlatform();
+        Libc.EnsureInitialized();
+        var uid = Libc.GetUid();
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (key, shmId) in CandidateAnchors(uid))
+        {
+            if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, Layout.AnchorSize) || status.Size != Layout.AnchorSize)
+            {
+                continue;
+            }
+
+            var address = Libc.ShmAt(shmId, out _);
+            if (address == null)
+            {
+                continue;
+            }
+
+            try
+            {
+                var name = Anchor.ReadStoreName(address);
+                if (name is not null && IsValidStoreName(name) && Anchor.HasIdentity(address, key, uid, name)
+                    && Volatile.Read(ref *(ulong*)(address + Layout.ArenaRefOffset)) != Layout.RemovedArenaRef)
+                {
+                    names.Add(name);
+                }
+            }
+            finally
+            {
+                Libc.ShmDt(address);
+            }
+        }
+
+        return [.. names];
+    }
+
+    /// <summary>Segments that may be anchors of this user: Linux lists every segment in /proc/sysvipc/shm. macOS has no
+    /// such list without sysctl plumbing, so there only stores this process can name are found (none): documented.</summary>
+    private static List<(int Key, int ShmId)> CandidateAnchors(uint uid)
+    {
+        var result = new List<(int, int)>();
+        if (!OperatingSystem.IsLinux() || !File.Exists("/proc/sysvipc/shm"))
+        {
+            return result;
+        }
+
+        var first = true;
+        foreach (var line in File.ReadLines("/proc/sysvipc/shm"))
+        {
+            if (first)
+            {
+                first = false;
+                continue;
+            }
+
+            // key shmid perms size cpid lpid nattch uid gid cuid cgid ...
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 11
+                || !int.TryParse(fields[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
+                || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var shmId)
+                || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+                || !uint.TryParse(fields[7], NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
+                || !uint.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out var creator))
+            {
+                continue;
+            }
+
+            if (size == Layout.AnchorSize && owner == uid && creator == uid && key != 0)
+            {
+                result.Add((key, shmId));
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>Removes a store's segments; false when it did not exist. Processes that still have it open get
     /// <see cref="MemStoreErrorKind.StoreRemoved"/> on their next call.</summary>
-    public static bool DestroyStore(string storeName) => throw new NotImplementedException();
+    public static bool DestroyStore(string storeName)
+    {
+        ValidateStoreName(storeName);
+        EnsureSupportedPlatform();
+        var uid = Libc.GetUid();
+        var anchor = Anchor.Find(uid, storeName, out _);
+        if (anchor is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            DestroyAnchor(anchor, uid);
+        }
+        finally
+        {
+            anchor.Release();
+        }
+
+        return true;
+    }
+
+    /// <summary>Under the writer lock (so no growth publishes behind us): mark the anchor removed, then remove the
+    /// arena and the anchor. The mark is what other processes' open instances see without a system call.</summary>
+    private static void DestroyAnchor(Anchor anchor, uint uid)
+    {
+        lock (WriterLock.ProcessLockFor(anchor.Key))
+        {
+            WriterLock.Acquire(anchor.Address);
+            try
+            {
+                if (anchor.State == WriterState.Growing)
+                {
+                    Compaction.RecoverGrowth(anchor, uid);
+                }
+
+                var arenaRef = anchor.ArenaRef;
+                anchor.ArenaRef = Layout.RemovedArenaRef;
+                anchor.State = WriterState.Idle;
+                if (arenaRef != Layout.RemovedArenaRef)
+                {
+                    var arenaId = Anchor.ShmIdOf(arenaRef);
+                    if (Libc.TryStat(arenaId, out var status, out _) && Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+                    {
+                        Libc.Remove(arenaId);
+                    }
+                }
+
+                var errno = Libc.Remove(anchor.ShmId);
+                if (errno != 0 && errno != Libc.EINVAL && errno != Libc.EIDRM)
+                {
+                    throw Libc.Failure("shmctl", errno, "Removing the store's anchor");
+                }
+            }
+            finally
+            {
+                // Writers of other processes may be waiting on the word: let them in to see the removal mark.
+                WriterLock.Release(anchor.Address);
+            }
+        }
+    }
 
     /// <summary>Throws <see cref="MemStoreErrorKind.InvalidName"/> unless the name is 1 to 255 UTF-8 bytes without control characters.</summary>
-    public static void ValidateName(string name) => throw new NotImplementedException();
+    public static void ValidateName(string name)
+    {
+        Span<byte> buffer = stackalloc byte[Layout.MaxNameBytes];
+        EncodeName(name, buffer);
+    }
 
     /// <summary>Throws <see cref="MemStoreErrorKind.InvalidStoreName"/> unless valid.</summary>
-    public static void ValidateStoreName(string storeName) => throw new NotImplementedException();
+    public static void ValidateStoreName(string storeName)
+    {
+        if (!IsValidStoreName(storeName))
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidStoreName,
+                $"Store name '{storeName}' is not valid: use 1 to {Layout.StoreNameMaxLength} characters of letters A-Z and a-z, digits, '.', '_' or '-'.");
+        }
+    }
+
+    private static bool IsValidStoreName(string? storeName)
+    {
+        if (string.IsNullOrEmpty(storeName) || storeName.Length > Layout.StoreNameMaxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in storeName)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Checks a stack name and encodes it to UTF-8 into <paramref name="buffer"/> (255 bytes); returns the length.</summary>
+    private static int EncodeName(string name, Span<byte> buffer)
+    {
+        if (name is null)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidName, "A stack name is required; it was null.");
+        }
+
+        if (name.Length == 0)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidName, "A stack name must not be empty.");
+        }
+
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsControl(c))
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidName,
+                    $"Stack name '{Printable(name)}' contains the control character U+{(int)c:X4} at position {i}; names must not contain control characters.");
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidName,
+                    $"Stack name '{Printable(name)}' contains a lone surrogate U+{(int)c:X4} at position {i}; names must be valid Unicode text.");
+            }
+        }
+
+        var status = Utf8.FromUtf16(name, buffer, out _, out var written, replaceInvalidSequences: false);
+        if (status != System.Buffers.OperationStatus.Done)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidName,
+                $"Stack name '{(name.Length > 40 ? name[..40] + "..." : name)}' is {Encoding.UTF8.GetByteCount(name)} UTF-8 bytes long; the limit is {Layout.MaxNameBytes}.");
+        }
+
+        return written;
+    }
+
+    private static string Printable(string name)
+    {
+        var builder = new StringBuilder(name.Length);
+        foreach (var c in name)
+        {
+            builder.Append(char.IsControl(c) || char.IsSurrogate(c) ? '?' : c);
+        }
+
+        return builder.ToString();
+    }
 
     public string Name { get; }
 
+    // ---------------------------------------------------------------- views
+
+    /// <summary>Takes a reference on the current arena view, following the anchor to a new generation when it moved.
+    /// No system call unless the generation changed.</summary>
+    private ArenaView Enter()
+    {
+        while (true)
+        {
+            var view = Volatile.Read(ref current);
+            if (view is null)
+            {
+                throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+            }
+
+            if (!view.TryAddReference())
+            {
+                continue; // replaced and released in between: read current again
+            }
+
+            if (view.Anchor.ArenaRef == view.ArenaRef)
+            {
+                return view;
+            }
+
+            view.Release();
+            Follow();
+        }
+    }
+
+    /// <summary>Attaches the arena the anchor names now and makes it current (releasing the store's reference on the old
+    /// view, which is detached once no operation uses it any more).</summary>
+    private void Follow()
+    {
+        lock (viewLock)
+        {
+            var old = Volatile.Read(ref current) ?? throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                var arenaRef = anchor.ArenaRef;
+                if (arenaRef == old.ArenaRef)
+                {
+                    return;
+                }
+
+                if (arenaRef == Layout.RemovedArenaRef)
+                {
+                    throw Removed(Name);
+                }
+
+                var view = ArenaView.Attach(anchor, uid, arenaRef);
+                if (view is not null)
+                {
+                    Volatile.Write(ref current, view);
+                    old.Release();
+                    return;
+                }
+
+                if (anchor.ArenaRef == arenaRef)
+                {
+                    // The anchor names an arena that no longer exists: removed underneath us (ipcrm).
+                    throw Removed(Name);
+                }
+            }
+
+            throw Removed(Name);
+        }
+    }
+
+    private static MemStoreException Removed(string name) => new(MemStoreErrorKind.StoreRemoved,
+        $"Store '{name}' was removed while open (by Remove-MemStore or DestroyStore, by 'ipcrm', or by systemd-logind with RemoveIPC=yes when the user's last session ended). " +
+        "Open it again to start a new, empty store.");
+
+    /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
+    /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell.</summary>
+    private void CheckNotRemoved(bool force)
+    {
+        var now = Environment.TickCount64;
+        if (!force && now - Volatile.Read(ref lastRemovalCheck) < RemovalCheckIntervalMs)
+        {
+            return;
+        }
+
+        Volatile.Write(ref lastRemovalCheck, now);
+        if (!Libc.TryStat(anchor.ShmId, out var status, out _) || status.Key != anchor.Key
+            || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0))
+        {
+            throw Removed(Name);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
     /// <summary>The value of a stack, or null when it does not exist or has expired. Lock-free.</summary>
-    public byte[]? Get(string name) => throw new NotImplementedException();
+    public byte[]? Get(string name)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        var view = Enter();
+        try
+        {
+            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            {
+                return null;
+            }
+
+            return Heap.ReadValue(view, offset);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
 
     /// <summary>Value and metadata in one consistent snapshot. Lock-free.</summary>
-    public bool TryGet(string name, out StackEntry? entry) => throw new NotImplementedException();
+    public bool TryGet(string name, out StackEntry? entry)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        var view = Enter();
+        try
+        {
+            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            {
+                entry = null;
+                return false;
+            }
+
+            // One record, immutable: value and metadata cannot disagree.
+            var data = Heap.ReadValue(view, offset);
+            entry = new StackEntry { Info = Heap.ReadInfo(view, offset, name, Name), Data = data };
+            return true;
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
 
     /// <summary>Metadata only (no copy of the value); null when missing or expired. Lock-free.</summary>
-    public StackInfo? GetInfo(string name) => throw new NotImplementedException();
+    public StackInfo? GetInfo(string name)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        var view = Enter();
+        try
+        {
+            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            {
+                return null;
+            }
+
+            return Heap.ReadInfo(view, offset, name, Name);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
 
     /// <summary>True when the stack exists and has not expired. Lock-free.</summary>
-    public bool Exists(string name) => throw new NotImplementedException();
+    public bool Exists(string name)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        var view = Enter();
+        try
+        {
+            return Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
+
+    /// <summary>Metadata of every live stack, sorted ordinally by name.</summary>
+    public IReadOnlyList<StackInfo> List()
+    {
+        var found = Collect(withInfo: true);
+        var result = new StackInfo[found.Count];
+        for (var i = 0; i < found.Count; i++)
+        {
+            result[i] = found[i].Info!;
+        }
+
+        return result;
+    }
+
+    /// <summary>Names of every live stack, sorted ordinally.</summary>
+    public IReadOnlyList<string> ListNames()
+    {
+        var found = Collect(withInfo: false);
+        var result = new string[found.Count];
+        for (var i = 0; i < found.Count; i++)
+        {
+            result[i] = found[i].Name;
+        }
+
+        return result;
+    }
+
+    /// <summary>Walks the index once (lock-free: each slot is one consistent load) and sorts by UTF-8 name bytes.</summary>
+    private List<(byte[] Key, string Name, StackInfo? Info)> Collect(bool withInfo)
+    {
+        var found = new List<(byte[] Key, string Name, StackInfo? Info)>();
+        var view = Enter();
+        try
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (long i = 0; i < view.SlotCount; i++)
+            {
+                var word = Volatile.Read(ref view.Slots[i]);
+                if (!Index.HoldsRecord(word))
+                {
+                    continue;
+                }
+
+                var offset = Index.OffsetOf(word);
+                if (Heap.CheckRecord(view, offset) < 0)
+                {
+                    throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
+                }
+
+                if (Heap.IsExpired(view, offset, now))
+                {
+                    continue;
+                }
+
+                var record = view.Address + offset;
+                var key = new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]).ToArray();
+                var name = Encoding.UTF8.GetString(key);
+                found.Add((key, name, withInfo ? Heap.ReadInfo(view, offset, name, Name) : null));
+            }
+        }
+        finally
+        {
+            view.Release();
+        }
+
+        found.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        return found;
+    }
+
+    // ---------------------------------------------------------------- writes
 
     /// <summary>Writes unconditionally (raw encoding, no expiry); returns the new version.</summary>
-    public long Set(string name, ReadOnlySpan<byte> value) => throw new NotImplementedException();
+    public long Set(string name, ReadOnlySpan<byte> value)
+    {
+        TrySet(name, value, default, out var version);
+        return version;
+    }
 
     /// <summary>Writes with options. Returns false (and writes nothing) when <see cref="WriteOptions.ExpectedVersion"/>
     /// does not match; otherwise true with the new version. The write commits whole or not at all.</summary>
-    public bool TrySet(string name, ReadOnlySpan<byte> value, in WriteOptions options, out long version) => throw new NotImplementedException();
+    public bool TrySet(string name, ReadOnlySpan<byte> value, in WriteOptions options, out long version)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        if (options.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml))
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"Unknown value encoding {(int)options.Encoding}.");
+        }
+
+        if (options.ExpectedVersion is < 0)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"An expected version cannot be negative ({options.ExpectedVersion}).");
+        }
+
+        Span<byte> typeBuffer = stackalloc byte[512]; // not zeroed: SkipLocalsInit
+        scoped Span<byte> typeName = default;
+        if (options.TypeName is { Length: > 0 } type)
+        {
+            var length = Encoding.UTF8.GetByteCount(type);
+            if (length > Layout.MaxTypeNameBytes)
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"A type name of {length} UTF-8 bytes is longer than the limit of {Layout.MaxTypeNameBytes}.");
+            }
+
+            typeName = length <= typeBuffer.Length ? typeBuffer[..length] : new byte[length];
+            Encoding.UTF8.GetBytes(type, typeName);
+        }
+
+        long expires = 0;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (options.Expires is { } expiry)
+        {
+            var utc = expiry.Kind == DateTimeKind.Local ? expiry.ToUniversalTime() : expiry;
+            expires = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+            if (expires <= now)
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"The expiry time {utc:o} is not in the future.");
+            }
+        }
+
+        lock (processLock)
+        {
+            var view = BeginWrite();
+            try
+            {
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expires, out version);
+                EndWrite(view);
+                return written;
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.CapacityExceeded)
+            {
+                EndWrite(view); // nothing was changed
+                throw;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
 
     /// <summary>Removes a stack; false when it did not exist (or the version did not match, when one is given).</summary>
-    public bool Remove(string name, long? expectedVersion = null) => throw new NotImplementedException();
+    public bool Remove(string name, long? expectedVersion = null)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        lock (processLock)
+        {
+            var view = BeginWrite();
+            try
+            {
+                var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
+                EndWrite(view);
+                return removed;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
 
-    /// <summary>Metadata of every live stack, sorted ordinally by name.</summary>
-    public IReadOnlyList<StackInfo> List() => throw new NotImplementedException();
+    /// <summary>Step 1 of every write: the lock word, recovery of a dead predecessor, writer state = Writing.
+    /// Returns a referenced view of the current arena. Caller holds the process lock.</summary>
+    private ArenaView BeginWrite()
+    {
+        var view = Enter();
+        try
+        {
+            CheckNotRemoved(force: false);
+            WriterLock.Acquire(anchor.Address);
+        }
+        catch
+        {
+            view.Release();
+            throw;
+        }
 
-    /// <summary>Names of every live stack, sorted ordinally.</summary>
-    public IReadOnlyList<string> ListNames() => throw new NotImplementedException();
+        try
+        {
+            var state = anchor.State;
+            if (state == WriterState.Growing)
+            {
+                Compaction.RecoverGrowth(anchor, uid);
+            }
 
-    public StoreStatistics GetStatistics() => throw new NotImplementedException();
+            // Another process may have grown the store since we entered: work on the arena the anchor names now.
+            if (view.Anchor.ArenaRef != view.ArenaRef)
+            {
+                view.Release();
+                view = Enter();
+            }
+
+            if (state != WriterState.Idle)
+            {
+                Compaction.Recount(view);
+            }
+
+            anchor.State = WriterState.Writing;
+            return view;
+        }
+        catch
+        {
+            WriterLock.Release(anchor.Address);
+            view.Release();
+            throw;
+        }
+    }
+
+    private void EndWrite(ArenaView view)
+    {
+        anchor.State = WriterState.Idle;
+        WriterLock.Release(anchor.Address);
+        view.Release();
+    }
+
+    /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
+    private void AbortWrite(ArenaView view)
+    {
+        WriterLock.Release(anchor.Address);
+        view.Release();
+    }
+
+    /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
+    private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
+        ValueEncoding encoding, long? expectedVersion, long now, long expires, out long version)
+    {
+        var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
+        var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
+        if (expectedVersion is { } expected
+            && (expected == WriteOptions.MustNotExist ? live : !live || Heap.Version(view, oldOffset) != expected))
+        {
+            version = 0;
+            return false;
+        }
+
+        var created = live ? Heap.Created(view, oldOffset) : now;
+        var size = Layout.RecordSize(name.Length, typeName.Length, value.Length);
+        var needsFreshSlot = slot < 0 && (insertAt < 0 || view.Slots[insertAt] == Layout.EmptySlot);
+        var indexFull = slot < 0 && (insertAt < 0
+            || (needsFreshSlot && (view.Entries + view.Tombstones + 1) * 100 > view.SlotCount * Layout.MaxLoadPercent));
+        if (view.Bump + size > view.Capacity || indexFull)
+        {
+            var grown = Compaction.Grow(anchor, uid, view, size);
+            view.Release();
+            view = grown;
+            AdoptGrown(grown);
+            slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
+        }
+
+        version = ++view.Sequence;
+        CrashPoints.Hit?.Invoke("write.after-sequence");
+        var offset = view.Bump;
+        Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
+        CrashPoints.Hit?.Invoke("write.after-record");
+        Volatile.Write(ref view.Bump, offset + size);
+        CrashPoints.Hit?.Invoke("write.after-bump");
+        var target = slot >= 0 ? slot : insertAt;
+        var reusesTombstone = slot < 0 && view.Slots[target] == Layout.TombstoneSlot;
+        Volatile.Write(ref view.Slots[target], Index.SlotWord(hash, offset)); // commit point
+        CrashPoints.Hit?.Invoke("write.after-publish");
+        if (slot >= 0)
+        {
+            var oldSize = Heap.Size(view, oldOffset);
+            view.LiveBytes -= oldSize;
+            view.GarbageBytes += oldSize;
+        }
+        else
+        {
+            view.Entries++;
+            if (reusesTombstone)
+            {
+                view.Tombstones--;
+            }
+        }
+
+        view.LiveBytes += size;
+        CrashPoints.Hit?.Invoke("write.after-counters");
+        return true;
+    }
+
+    /// <summary>Makes a view this process just built by growing current (the store keeps its own reference).</summary>
+    private void AdoptGrown(ArenaView grown)
+    {
+        lock (viewLock)
+        {
+            var old = Volatile.Read(ref current);
+            if (old is null || old.ArenaRef == grown.ArenaRef || !grown.TryAddReference())
+            {
+                return;
+            }
+
+            Volatile.Write(ref current, grown);
+            old.Release();
+        }
+    }
+
+    private static bool RemoveLocked(ArenaView view, ReadOnlySpan<byte> name, ulong hash, long? expectedVersion)
+    {
+        var slot = Index.Find(view, name, hash, out var offset, out _);
+        if (slot < 0)
+        {
+            return false;
+        }
+
+        // An expired stack counts as missing, but its slot is reclaimed now that we are here anyway.
+        var live = !Heap.IsExpired(view, offset);
+        if (live && expectedVersion is { } expected && Heap.Version(view, offset) != expected)
+        {
+            return false;
+        }
+
+        var size = Heap.Size(view, offset);
+        Volatile.Write(ref view.Slots[slot], Layout.TombstoneSlot);
+        CrashPoints.Hit?.Invoke("remove.after-tombstone");
+        view.Entries--;
+        view.Tombstones++;
+        view.LiveBytes -= size;
+        view.GarbageBytes += size;
+        CrashPoints.Hit?.Invoke("remove.after-counters");
+        return live;
+    }
+
+    // ---------------------------------------------------------------- store-wide
+
+    public StoreStatistics GetStatistics()
+    {
+        CheckNotRemoved(force: true);
+        var view = Enter();
+        try
+        {
+            Libc.TryStat(anchor.ShmId, out var status, out _);
+            var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
+            return new StoreStatistics
+            {
+                Name = Name,
+                Key = anchor.Key,
+                SegmentIds = [anchor.ShmId, view.ShmId],
+                Capacity = view.Capacity,
+                MaxCapacity = anchor.MaxCapacity,
+                BytesUsed = used,
+                BytesFree = view.Capacity - used,
+                Entries = Volatile.Read(ref view.Entries),
+                Generation = view.Generation,
+                Permissions = PermissionString(status.Mode),
+                OwnerUid = (int)status.Uid,
+                Owner = status.Uid == uid ? Environment.UserName : status.Uid.ToString(CultureInfo.InvariantCulture),
+                Warnings = StoreEnvironment.Warnings(uid),
+            };
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
+
+    private static string PermissionString(int mode)
+    {
+        Span<char> text = stackalloc char[9];
+        const string Letters = "rwx";
+        for (var i = 0; i < 9; i++)
+        {
+            text[i] = (mode & (1 << (8 - i))) != 0 ? Letters[i % 3] : '-';
+        }
+
+        return new string(text);
+    }
 
     /// <summary>Walks header, index, heap and every record's checksum; never throws for corruption, reports it.</summary>
-    public VerifyReport Verify() => throw new NotImplementedException();
+    public VerifyReport Verify()
+    {
+        CheckNotRemoved(force: true);
+        lock (processLock)
+        {
+            ArenaView view;
+            try
+            {
+                // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
+                view = BeginWrite();
+            }
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
+            {
+                return new VerifyReport { Store = Name, Problems = [e.Message] };
+            }
+
+            try
+            {
+                var report = Verifier.Run(Name, anchor, uid, view);
+                EndWrite(view);
+                return report;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
 
     /// <summary>Removes this store's segments (as <see cref="DestroyStore"/>) and disposes this instance.</summary>
-    public void Destroy() => throw new NotImplementedException();
+    public void Destroy()
+    {
+        var view = Enter();
+        try
+        {
+            DestroyAnchor(anchor, uid);
+        }
+        finally
+        {
+            view.Release();
+            Dispose();
+        }
+    }
 
-    public void Dispose() => throw new NotImplementedException();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        lock (viewLock)
+        {
+            var view = Volatile.Read(ref current);
+            Volatile.Write(ref current, null);
+            view?.Release();
+        }
+    }
+
+    // ---------------------------------------------------------------- test hooks
+
+    internal int AnchorKey => anchor.Key;
+
+    internal int AnchorShmId => anchor.ShmId;
+
+    /// <summary>Runs <paramref name="action"/> with the current arena's address and capacity (tests corrupt bytes through it).</summary>
+    internal void WithArena(Action<IntPtr, long> action)
+    {
+        var view = Enter();
+        try
+        {
+            action((IntPtr)view.Address, view.Capacity);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the anchor's address (tests corrupt or inspect it).</summary>
+    internal void WithAnchor(Action<IntPtr> action)
+    {
+        var view = Enter();
+        try
+        {
+            action((IntPtr)anchor.Address);
+        }
+        finally
+        {
+            view.Release();
+        }
+    }
 }

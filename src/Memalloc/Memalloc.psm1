@@ -8,4 +8,5 @@ if ($IsWindows) {
 }
 
 $binaryModule = Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, 'Memalloc.dll')) -PassThru -ErrorAction Stop
-Export-ModuleMember -Cmdlet $binaryModule.ExportedCmdlets.Keys
+# @(...): a bare KeyCollection binds to -Cmdlet as one string and nothing would be exported.
+Export-ModuleMember -Cmdlet @($binaryModule.ExportedCmdlets.Keys)

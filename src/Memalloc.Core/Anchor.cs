@@ -1,0 +1,275 @@
+using System;
+using System.Text;
+using System.Threading;
+using Memalloc.Core.Native;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// The store's anchor segment: identity, writer lock word, writer state and the reference to the current arena.
+/// One page at a key derived from (uid, store name, probe). Reference-counted: every attached arena view holds the
+/// anchor, so that a reader still copying from a view never sees the anchor detached under it.
+/// </summary>
+internal sealed unsafe class Anchor
+{
+    private int references = 1;
+
+    private Anchor(byte* address, int shmId, int key)
+    {
+        Address = address;
+        ShmId = shmId;
+        Key = key;
+    }
+
+    internal byte* Address { get; }
+
+    internal int ShmId { get; }
+
+    internal int Key { get; }
+
+    internal ulong ArenaRef
+    {
+        get => Volatile.Read(ref *(ulong*)(Address + Layout.ArenaRefOffset));
+        set => Volatile.Write(ref *(ulong*)(Address + Layout.ArenaRefOffset), value);
+    }
+
+    internal WriterState State
+    {
+        get => (WriterState)Volatile.Read(ref *(uint*)(Address + Layout.WriterStateOffset));
+        set => Volatile.Write(ref *(uint*)(Address + Layout.WriterStateOffset), (uint)value);
+    }
+
+    internal long MaxCapacity => *(long*)(Address + Layout.AnchorMaxCapacityOffset);
+
+    internal uint PendingGeneration
+    {
+        get => *(uint*)(Address + Layout.PendingGenerationOffset);
+        set => *(uint*)(Address + Layout.PendingGenerationOffset) = value;
+    }
+
+    internal int PendingKey
+    {
+        get => *(int*)(Address + Layout.PendingKeyOffset);
+        set => *(int*)(Address + Layout.PendingKeyOffset) = value;
+    }
+
+    internal int PendingShmId
+    {
+        get => *(int*)(Address + Layout.PendingShmIdOffset);
+        set => *(int*)(Address + Layout.PendingShmIdOffset) = value;
+    }
+
+    internal int PreviousShmId
+    {
+        get => *(int*)(Address + Layout.PreviousShmIdOffset);
+        set => *(int*)(Address + Layout.PreviousShmIdOffset) = value;
+    }
+
+    internal ulong LockWord => Volatile.Read(ref *(ulong*)(Address + Layout.LockWordOffset));
+
+    internal static uint GenerationOf(ulong arenaRef) => (uint)(arenaRef >> 32);
+
+    internal static int ShmIdOf(ulong arenaRef) => (int)(uint)arenaRef;
+
+    internal static ulong MakeArenaRef(uint generation, int shmId) => ((ulong)generation << 32) | (uint)shmId;
+
+    internal void AddReference() => Interlocked.Increment(ref references);
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref references) == 0)
+        {
+            Libc.ShmDt(Address);
+        }
+    }
+
+    /// <summary>True when IPC_STAT says a segment may be ours: owner and creator are us, no group/other bits, and
+    /// at least the size we need. Everything else is never attached.</summary>
+    internal static bool IsOwnedByUs(in SegmentStatus status, uint uid, long minimumSize) =>
+        status.Uid == uid && status.Cuid == uid && (status.Mode & 0x3F) == 0 && status.Size >= minimumSize;
+
+    /// <summary>Scans every probe key for an anchor that passes the identity checks. <paramref name="freeKey"/> is the
+    /// first probe key with no segment at all (0 when every probe is taken).</summary>
+    internal static Anchor? Find(uint uid, string storeName, out int freeKey)
+    {
+        Libc.EnsureInitialized();
+        freeKey = 0;
+        for (var probe = 0; probe < KeyDerivation.AnchorProbes; probe++)
+        {
+            var key = KeyDerivation.AnchorKey(uid, storeName, probe);
+            var shmId = Libc.ShmGet(key, 0, 0, out var errno);
+            if (shmId < 0)
+            {
+                if (errno == Libc.ENOENT)
+                {
+                    if (freeKey == 0)
+                    {
+                        freeKey = key;
+                    }
+
+                    continue;
+                }
+
+                if (errno == Libc.EACCES || errno == Libc.EPERM || errno == Libc.EINVAL)
+                {
+                    continue; // someone else's segment at our key (squatting or a collision): skip it
+                }
+
+                throw Libc.Failure("shmget", errno, $"Looking for store '{storeName}'");
+            }
+
+            var anchor = TryAttach(shmId, key, uid, storeName, out var abandoned);
+            if (anchor is not null)
+            {
+                return anchor;
+            }
+
+            if (abandoned && freeKey == 0)
+            {
+                freeKey = key;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Attaches the segment if it is our anchor for this store; null otherwise (nothing written).
+    /// <paramref name="abandoned"/> tells that it was a half-created anchor of a dead process, now removed.</summary>
+    private static Anchor? TryAttach(int shmId, int key, uint uid, string storeName, out bool abandoned)
+    {
+        abandoned = false;
+        if (!Libc.TryStat(shmId, out var status, out _) || !IsOwnedByUs(status, uid, Layout.AnchorSize) || status.Size != Layout.AnchorSize)
+        {
+            return null;
+        }
+
+        var address = Libc.ShmAt(shmId, out _);
+        if (address == null)
+        {
+            return null;
+        }
+
+        // Magic 0: being initialised by its creator; wait for it, and remove it if the creator died.
+        var deadline = Environment.TickCount64 + 1000;
+        while (Volatile.Read(ref *(ulong*)address) == 0)
+        {
+            if (!Libc.ProcessExists(status.CreatorPid) || Environment.TickCount64 > deadline)
+            {
+                if (!Libc.ProcessExists(status.CreatorPid))
+                {
+                    Libc.Remove(shmId);
+                    abandoned = true;
+                }
+
+                Libc.ShmDt(address);
+                return null;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        if (!HasIdentity(address, key, uid, storeName) || Volatile.Read(ref *(ulong*)(address + Layout.ArenaRefOffset)) == Layout.RemovedArenaRef)
+        {
+            Libc.ShmDt(address);
+            return null;
+        }
+
+        return new Anchor(address, shmId, key);
+    }
+
+    internal static bool HasIdentity(byte* address, int key, uint uid, string storeName)
+    {
+        if (*(ulong*)(address + Layout.AnchorMagicOffset) != Layout.AnchorMagic
+            || *(uint*)(address + Layout.AnchorVersionOffset) != Layout.LayoutVersion
+            || *(uint*)(address + Layout.AnchorSizeOffset) != Layout.AnchorSize
+            || *(uint*)(address + Layout.AnchorOwnerUidOffset) != uid
+            || *(int*)(address + Layout.AnchorKeyOffset) != key)
+        {
+            return false;
+        }
+
+        var length = *(uint*)(address + Layout.AnchorStoreNameLengthOffset);
+        if (length != storeName.Length)
+        {
+            return false;
+        }
+
+        var stored = new ReadOnlySpan<byte>(address + Layout.AnchorStoreNameOffset, (int)length);
+        Span<byte> expected = stackalloc byte[Layout.StoreNameMaxLength];
+        var written = Encoding.ASCII.GetBytes(storeName, expected);
+        return stored.SequenceEqual(expected[..written]);
+    }
+
+    /// <summary>Reads the store name of a segment that passed the ownership checks, or null when it is not an anchor.</summary>
+    internal static string? ReadStoreName(byte* address)
+    {
+        if (*(ulong*)(address + Layout.AnchorMagicOffset) != Layout.AnchorMagic
+            || *(uint*)(address + Layout.AnchorVersionOffset) != Layout.LayoutVersion)
+        {
+            return null;
+        }
+
+        var length = *(uint*)(address + Layout.AnchorStoreNameLengthOffset);
+        if (length is 0 or > Layout.StoreNameMaxLength)
+        {
+            return null;
+        }
+
+        return Encoding.ASCII.GetString(address + Layout.AnchorStoreNameOffset, (int)length);
+    }
+
+    /// <summary>Creates the anchor at <paramref name="key"/> with its first arena; null when another process created a
+    /// segment at that key first (scan again).</summary>
+    internal static Anchor? TryCreate(int key, uint uid, string storeName, long initialCapacity, long maxCapacity)
+    {
+        var shmId = Libc.ShmGet(key, Layout.AnchorSize, Libc.IPC_CREAT | Libc.IPC_EXCL | 0x180, out var errno);
+        if (shmId < 0)
+        {
+            if (errno == Libc.EEXIST)
+            {
+                return null;
+            }
+
+            throw Libc.Failure("shmget", errno, $"Creating store '{storeName}'");
+        }
+
+        var address = Libc.ShmAt(shmId, out errno);
+        if (address == null)
+        {
+            Libc.Remove(shmId);
+            throw Libc.Failure("shmat", errno, $"Attaching the new store '{storeName}'");
+        }
+
+        var anchor = new Anchor(address, shmId, key);
+        try
+        {
+            new Span<byte>(address, Layout.AnchorSize).Clear();
+            *(uint*)(address + Layout.AnchorVersionOffset) = Layout.LayoutVersion;
+            *(uint*)(address + Layout.AnchorSizeOffset) = Layout.AnchorSize;
+            *(uint*)(address + Layout.AnchorOwnerUidOffset) = uid;
+            *(uint*)(address + Layout.AnchorStoreNameLengthOffset) = (uint)storeName.Length;
+            Encoding.ASCII.GetBytes(storeName, new Span<byte>(address + Layout.AnchorStoreNameOffset, Layout.StoreNameMaxLength));
+            *(int*)(address + Layout.AnchorKeyOffset) = key;
+            *(long*)(address + Layout.AnchorMaxCapacityOffset) = maxCapacity;
+            *(long*)(address + Layout.AnchorCreatedOffset) = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            anchor.PendingShmId = -1;
+            anchor.PreviousShmId = -1;
+
+            var capacity = Math.Min(initialCapacity, maxCapacity);
+            var slots = Arena.SlotCountFor(capacity, 0);
+            var first = Arena.Create(anchor, uid, 1, capacity, slots, sequence: 0, growing: false);
+            anchor.ArenaRef = MakeArenaRef(first.Generation, first.ShmId);
+            first.Release();
+
+            // Last: the magic makes the anchor visible to everyone scanning for it.
+            Volatile.Write(ref *(ulong*)(address + Layout.AnchorMagicOffset), Layout.AnchorMagic);
+            return anchor;
+        }
+        catch
+        {
+            Libc.Remove(shmId);
+            anchor.Release();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System;
+using System.Numerics;
+using System.Threading;
+using Memalloc.Core.Native;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// One process's mapping of one arena segment (header, index, heap). The geometry (capacity, slot count, heap
+/// offset) is read and bounds-checked once at attach and cached, so later reads never trust it again.
+/// Reference-counted: the store holds one reference while the view is current, every operation one more; the
+/// segment is detached when the last is released, so a reader still copying from an old generation is safe.
+/// </summary>
+internal sealed unsafe class ArenaView
+{
+    private int references = 1;
+
+    internal ArenaView(Anchor anchor, byte* address, int shmId, uint generation, long capacity, long slotCount)
+    {
+        anchor.AddReference();
+        Anchor = anchor;
+        Address = address;
+        ShmId = shmId;
+        Generation = generation;
+        Capacity = capacity;
+        SlotCount = slotCount;
+        SlotMask = (ulong)slotCount - 1;
+        HeapOffset = Layout.HeapOffsetFor(slotCount);
+    }
+
+    internal Anchor Anchor { get; }
+
+    internal byte* Address { get; }
+
+    internal int ShmId { get; }
+
+    internal uint Generation { get; }
+
+    internal long Capacity { get; }
+
+    internal long SlotCount { get; }
+
+    internal ulong SlotMask { get; }
+
+    internal long HeapOffset { get; }
+
+    internal ulong* Slots => (ulong*)(Address + Layout.IndexOffset);
+
+    internal ulong ArenaRef => Anchor.MakeArenaRef(Generation, ShmId);
+
+    internal ref long Sequence => ref *(long*)(Address + Layout.ArenaSequenceOffset);
+
+    internal ref long Bump => ref *(long*)(Address + Layout.ArenaBumpOffset);
+
+    internal ref long Entries => ref *(long*)(Address + Layout.ArenaEntriesOffset);
+
+    internal ref long LiveBytes => ref *(long*)(Address + Layout.ArenaLiveBytesOffset);
+
+    internal ref long Tombstones => ref *(long*)(Address + Layout.ArenaTombstonesOffset);
+
+    internal ref long GarbageBytes => ref *(long*)(Address + Layout.ArenaGarbageBytesOffset);
+
+    internal bool TryAddReference()
+    {
+        var current = Volatile.Read(ref references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref references) == 0)
+        {
+            Libc.ShmDt(Address);
+            Anchor.Release();
+        }
+    }
+
+    /// <summary>Attaches the arena an anchor reference names, after checking that the segment is ours and its header
+    /// is the one the anchor expects. Null when the segment no longer exists (the caller re-reads the reference).</summary>
+    internal static ArenaView? Attach(Anchor anchor, uint uid, ulong arenaRef)
+    {
+        var shmId = Anchor.ShmIdOf(arenaRef);
+        var generation = Anchor.GenerationOf(arenaRef);
+        if (!Libc.TryStat(shmId, out var status, out var errno))
+        {
+            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
+            {
+                return null;
+            }
+
+            throw Libc.Failure("shmctl", errno, "Checking the store's arena");
+        }
+
+        if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+        {
+            throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
+                $"The arena segment {shmId} named by the store's anchor is not owned by this user with mode 0600 (owner {status.Uid}, creator {status.Cuid}, mode {Convert.ToString(status.Mode & 0x1FF, 8)}); it was not read.");
+        }
+
+        var address = Libc.ShmAt(shmId, out errno);
+        if (address == null)
+        {
+            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
+            {
+                return null;
+            }
+
+            throw Libc.Failure("shmat", errno, "Attaching the store's arena");
+        }
+
+        var capacity = *(long*)(address + Layout.ArenaCapacityOffset);
+        var slotCount = *(long*)(address + Layout.ArenaSlotCountOffset);
+        var problem =
+            *(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic ? "bad magic"
+            : *(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion ? "unknown layout version"
+            : *(uint*)(address + Layout.ArenaGenerationOffset) != generation ? "generation differs from the anchor's"
+            : *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key ? "belongs to another anchor"
+            : capacity < Layout.ArenaHeaderSize || capacity > status.Size ? "capacity outside the segment"
+            : slotCount < 1 || !BitOperations.IsPow2(slotCount) || Layout.HeapOffsetFor(slotCount) > capacity ? "bad index size"
+            : *(long*)(address + Layout.ArenaHeapOffsetOffset) != Layout.HeapOffsetFor(slotCount) ? "bad heap offset"
+            : null;
+        if (problem is not null)
+        {
+            Libc.ShmDt(address);
+            throw new MemStoreException(MemStoreErrorKind.Corrupt, $"The store's arena (segment {shmId}, generation {generation}) is not valid: {problem}. Run Verify or remove the store.");
+        }
+
+        return new ArenaView(anchor, address, shmId, generation, capacity, slotCount);
+    }
+}
+
+/// <summary>Creating arena segments and choosing their geometry.</summary>
+internal static unsafe class Arena
+{
+    /// <summary>Smallest arena: the header, a minimal index and some heap.</summary>
+    internal const long MinCapacity = 32 * 1024;
+
+    internal static long RoundToPages(long size)
+    {
+        long page = Environment.SystemPageSize;
+        return (size + page - 1) / page * page;
+    }
+
+    /// <summary>Index size for an arena: one slot per <see cref="Layout.BytesPerSlot"/> bytes, and at least twice the
+    /// entries it will hold (load at most 50% after a rebuild), a power of two.</summary>
+    internal static long SlotCountFor(long capacity, long entries)
+    {
+        var byCapacity = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, capacity / Layout.BytesPerSlot));
+        var byEntries = (long)BitOperations.RoundUpToPowerOf2((ulong)((entries + 1) * 2));
+        var slots = Math.Max(Layout.MinSlotCount, Math.Max(byCapacity, byEntries));
+        // Never let the index take more than half of a small arena.
+        while (slots > Layout.MinSlotCount && slots > byEntries && Layout.HeapOffsetFor(slots) > capacity / 2)
+        {
+            slots /= 2;
+        }
+
+        return slots;
+    }
+
+    /// <summary>
+    /// Creates and initialises an empty arena at key(anchor, generation), trying later generations when a key is
+    /// taken by a segment that is not ours, and removing an orphan of a crashed growth (ours, not current).
+    /// With <paramref name="growing"/>, records the pending generation, key and shmid in the anchor for recovery.
+    /// Returns the attached view (one reference).
+    /// </summary>
+    internal static ArenaView Create(Anchor anchor, uint uid, uint firstGeneration, long capacity, long slotCount, long sequence, bool growing)
+    {
+        capacity = RoundToPages(capacity);
+        for (var attempt = 0; attempt < KeyDerivation.ArenaProbes; attempt++)
+        {
+            var generation = firstGeneration + (uint)attempt;
+            var key = KeyDerivation.ArenaKey(anchor.Key, generation);
+            if (growing)
+            {
+                anchor.PendingShmId = -1;
+                anchor.PendingKey = key;
+                anchor.PendingGeneration = generation;
+            }
+
+            var shmId = Libc.ShmGet(key, capacity, Libc.IPC_CREAT | Libc.IPC_EXCL | 0x180, out var errno);
+            if (shmId < 0)
+            {
+                if (errno == Libc.EEXIST)
+                {
+                    if (RemoveOrphan(anchor, uid, key, generation))
+                    {
+                        attempt--; // same generation again, its key is free now
+                    }
+
+                    continue;
+                }
+
+                if (errno == Libc.EINVAL || errno == Libc.ENOMEM || errno == Libc.ENOSPC)
+                {
+                    throw new MemStoreException(MemStoreErrorKind.CapacityExceeded,
+                        $"The kernel refused a shared memory segment of {capacity} bytes (shmget: errno {errno}). {KernelLimitHint()}",
+                        "shmget", errno);
+                }
+
+                throw Libc.Failure("shmget", errno, "Creating an arena");
+            }
+
+            if (growing)
+            {
+                anchor.PendingShmId = shmId;
+                CrashPoints.Hit?.Invoke("grow.after-shmget");
+            }
+
+            var address = Libc.ShmAt(shmId, out errno);
+            if (address == null)
+            {
+                Libc.Remove(shmId);
+                throw Libc.Failure("shmat", errno, "Attaching a new arena");
+            }
+
+            // A fresh segment is zero-filled by the kernel: only the header needs writing; the index is all empty slots.
+            *(ulong*)(address + Layout.ArenaMagicOffset) = Layout.ArenaMagic;
+            *(uint*)(address + Layout.ArenaVersionOffset) = Layout.LayoutVersion;
+            *(uint*)(address + Layout.ArenaGenerationOffset) = generation;
+            *(int*)(address + Layout.ArenaAnchorKeyOffset) = anchor.Key;
+            *(long*)(address + Layout.ArenaCapacityOffset) = capacity;
+            *(long*)(address + Layout.ArenaSlotCountOffset) = slotCount;
+            *(long*)(address + Layout.ArenaHeapOffsetOffset) = Layout.HeapOffsetFor(slotCount);
+            *(long*)(address + Layout.ArenaSequenceOffset) = sequence;
+            *(long*)(address + Layout.ArenaBumpOffset) = Layout.HeapOffsetFor(slotCount);
+            return new ArenaView(anchor, address, shmId, generation, capacity, slotCount);
+        }
+
+        throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
+            $"Could not create an arena for the store: {KeyDerivation.ArenaProbes} successive keys are taken by segments that are not this store's.");
+    }
+
+    /// <summary>Removes the segment at an arena key when it is ours and not the current arena (a crashed growth's
+    /// leftover). True when removed; false when it is foreign (then the generation is skipped).</summary>
+    internal static bool RemoveOrphan(Anchor anchor, uint uid, int key, uint generation)
+    {
+        var shmId = Libc.ShmGet(key, 0, 0, out _);
+        if (shmId < 0 || shmId == Anchor.ShmIdOf(anchor.ArenaRef) || !Libc.TryStat(shmId, out var status, out _) || !IsOrphan(anchor, uid, shmId, status, generation))
+        {
+            return false;
+        }
+
+        return Libc.Remove(shmId) == 0;
+    }
+
+    /// <summary>True when an existing segment is one of our arenas for this anchor (or an uninitialised one at our
+    /// key), so that removing it cannot hurt anything that is not ours.</summary>
+    internal static bool IsOrphan(Anchor anchor, uint uid, int shmId, in SegmentStatus status, uint generation)
+    {
+        if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+        {
+            return false;
+        }
+
+        var address = Libc.ShmAt(shmId, out _);
+        if (address == null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var magic = *(ulong*)(address + Layout.ArenaMagicOffset);
+            return magic == 0
+                || (magic == Layout.ArenaMagic && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchor.Key
+                    && *(uint*)(address + Layout.ArenaGenerationOffset) == generation);
+        }
+        finally
+        {
+            Libc.ShmDt(address);
+        }
+    }
+
+    internal static string KernelLimitHint() => OperatingSystem.IsMacOS()
+        ? "The kernel limits System V shared memory through kern.sysv.shmmax and kern.sysv.shmall (sysctl)."
+        : "The kernel limits System V shared memory through kernel.shmmax and kernel.shmall (sysctl, /proc/sys/kernel/).";
+}

@@ -1,0 +1,211 @@
+using System;
+using System.IO.Hashing;
+using Memalloc.Core.Native;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// Growth and compaction (one operation: copy every live, unexpired record into a new arena and flip the anchor's
+/// reference), and the recovery a writer runs when it finds the writer state of a dead predecessor.
+/// All of it runs under the writer lock.
+/// </summary>
+internal static unsafe class Compaction
+{
+    /// <summary>
+    /// Builds the successor of <paramref name="old"/> with room for a record of <paramref name="recordSize"/> bytes
+    /// and one more entry, publishes it, and removes the old arena. Returns the new view (one reference, which the
+    /// caller owns); the old view is untouched and still mapped. Throws CapacityExceeded (nothing changed) when even
+    /// the maximum capacity cannot hold the live data plus the new record.
+    /// </summary>
+    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long liveBytes = 0;
+        long liveEntries = 0;
+        for (long i = 0; i < old.SlotCount; i++)
+        {
+            var offset = LiveRecord(old, i, now, out var size);
+            if (offset >= 0)
+            {
+                liveBytes += size;
+                liveEntries++;
+            }
+        }
+
+        var need = liveBytes + recordSize;
+        var maximum = Math.Max(anchor.MaxCapacity, old.Capacity);
+        var capacity = old.Capacity;
+        long slots;
+        while (true)
+        {
+            slots = Arena.SlotCountFor(capacity, liveEntries + 1);
+            var heap = capacity - Layout.HeapOffsetFor(slots);
+            // Aim for live data using at most half the heap, so that compaction is not needed again soon.
+            if (heap >= 2 * need)
+            {
+                break;
+            }
+
+            if (capacity >= maximum)
+            {
+                if (heap >= need)
+                {
+                    break;
+                }
+
+                var free = Math.Max(0, heap - liveBytes);
+                throw new MemStoreException(MemStoreErrorKind.CapacityExceeded,
+                    $"A value record of {recordSize} bytes does not fit in the store: {free} bytes are free at its maximum capacity of {maximum} bytes " +
+                    $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {Arena.KernelLimitHint()}");
+            }
+
+            capacity = Math.Min(capacity * 2, maximum);
+        }
+
+        anchor.PreviousShmId = old.ShmId;
+        anchor.State = WriterState.Growing;
+        var successor = Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true);
+        try
+        {
+            var bump = successor.HeapOffset;
+            long entries = 0;
+            for (long i = 0; i < old.SlotCount; i++)
+            {
+                var offset = LiveRecord(old, i, now, out var size);
+                if (offset < 0)
+                {
+                    continue;
+                }
+
+                // Records are position-independent (the checksum does not cover the offset): a plain copy.
+                var record = old.Address + offset;
+                Buffer.MemoryCopy(record, successor.Address + bump, size, size);
+                // Rehash the name rather than trusting the stored hash: the index must find what it holds.
+                var hash = XxHash3.HashToUInt64(new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]));
+                Index.InsertFresh(successor, hash, bump);
+                bump += size;
+                entries++;
+            }
+
+            successor.Bump = bump;
+            successor.Entries = entries;
+            successor.LiveBytes = bump - successor.HeapOffset;
+            successor.Tombstones = 0;
+            successor.GarbageBytes = 0;
+            CrashPoints.Hit?.Invoke("grow.after-copy");
+        }
+        catch
+        {
+            Libc.Remove(successor.ShmId);
+            successor.Release();
+            anchor.PendingShmId = -1;
+            anchor.State = WriterState.Writing;
+            throw;
+        }
+
+        // Commit point: everyone follows the anchor's reference from here on.
+        anchor.ArenaRef = successor.ArenaRef;
+        CrashPoints.Hit?.Invoke("grow.after-publish");
+        Libc.Remove(old.ShmId);
+        CrashPoints.Hit?.Invoke("grow.after-rmid-old");
+        anchor.PendingShmId = -1;
+        anchor.PreviousShmId = -1;
+        anchor.State = WriterState.Writing;
+        return successor;
+    }
+
+    /// <summary>Offset of the valid, unexpired record in slot <paramref name="slot"/>, or -1.</summary>
+    private static long LiveRecord(ArenaView view, long slot, long nowMs, out long size)
+    {
+        size = 0;
+        var word = view.Slots[slot];
+        if (!Index.HoldsRecord(word))
+        {
+            return -1;
+        }
+
+        var offset = Index.OffsetOf(word);
+        size = Heap.CheckRecord(view, offset);
+        if (size < 0 || Heap.IsExpired(view, offset, nowMs))
+        {
+            return -1;
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// Cleans up after a writer that died during a growth: if the anchor already names the new arena, the old one is
+    /// removed; otherwise the half-built one is. Either way the current arena is complete. Caller holds the lock.
+    /// </summary>
+    internal static void RecoverGrowth(Anchor anchor, uint uid)
+    {
+        var current = anchor.ArenaRef;
+        if (Anchor.GenerationOf(current) == anchor.PendingGeneration)
+        {
+            var previous = anchor.PreviousShmId;
+            if (previous >= 0 && previous != Anchor.ShmIdOf(current)
+                && Libc.TryStat(previous, out var status, out _) && Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+            {
+                Libc.Remove(previous);
+            }
+        }
+        else
+        {
+            var pending = anchor.PendingShmId;
+            if (pending >= 0 && pending != Anchor.ShmIdOf(current)
+                && Libc.TryStat(pending, out var status, out _) && Arena.IsOrphan(anchor, uid, pending, status, anchor.PendingGeneration))
+            {
+                Libc.Remove(pending);
+            }
+            else if (anchor.PendingKey != 0)
+            {
+                Arena.RemoveOrphan(anchor, uid, anchor.PendingKey, anchor.PendingGeneration);
+            }
+        }
+
+        anchor.PendingShmId = -1;
+        anchor.PreviousShmId = -1;
+    }
+
+    /// <summary>Sets the arena's counters from a walk of the index (recovery after a writer died mid-write).</summary>
+    internal static void Recount(ArenaView view)
+    {
+        long entries = 0;
+        long tombstones = 0;
+        long live = 0;
+        var end = view.HeapOffset;
+        for (long i = 0; i < view.SlotCount; i++)
+        {
+            var word = view.Slots[i];
+            if (word == Layout.TombstoneSlot)
+            {
+                tombstones++;
+            }
+            else if (Index.HoldsRecord(word))
+            {
+                var offset = Index.OffsetOf(word);
+                var size = Heap.CheckRecord(view, offset);
+                entries++;
+                if (size > 0)
+                {
+                    live += size;
+                    end = Math.Max(end, offset + size);
+                }
+            }
+        }
+
+        // A bump pointer behind a published record (or outside the heap) would let the next write overwrite it.
+        var bump = view.Bump;
+        if (bump < end || bump > view.Capacity)
+        {
+            view.Bump = end;
+            bump = end;
+        }
+
+        view.Entries = entries;
+        view.Tombstones = tombstones;
+        view.LiveBytes = live;
+        view.GarbageBytes = bump - view.HeapOffset - live;
+    }
+}

@@ -1,0 +1,106 @@
+namespace Memalloc.Core;
+
+/// <summary>
+/// Every offset and constant of the shared-memory format, in one place (docs/store-format.md describes the same
+/// bytes in prose). All integers are little-endian (every supported platform is), all offsets are from the start
+/// of their segment. Changing anything here is a format change: bump <see cref="LayoutVersion"/>.
+/// </summary>
+internal static class Layout
+{
+    internal const uint LayoutVersion = 1;
+
+    // ---- Anchor: one page at the store's key; never moves, never grows. ----
+    internal const int AnchorSize = 4096;
+    /// <summary>"MEMANCHR" read as a little-endian u64.</summary>
+    internal const ulong AnchorMagic = 0x5248434E414D454D;
+    internal const int AnchorMagicOffset = 0;           // u64, written last at creation (release)
+    internal const int AnchorVersionOffset = 8;         // u32 LayoutVersion
+    internal const int AnchorSizeOffset = 12;           // u32 AnchorSize
+    internal const int AnchorOwnerUidOffset = 16;       // u32 uid of the creating user
+    internal const int AnchorStoreNameLengthOffset = 20; // u32 bytes of the store name (1..64)
+    internal const int AnchorStoreNameOffset = 24;      // 64 bytes ASCII, zero padded
+    internal const int StoreNameMaxLength = 64;
+    internal const int AnchorKeyOffset = 88;            // i32 the anchor's own SysV key
+    internal const int AnchorMaxCapacityOffset = 96;    // i64 maximum arena size, fixed at creation
+    internal const int AnchorCreatedOffset = 104;       // i64 Unix ms of creation
+    internal const int LockWordOffset = 128;            // u64 startTimeToken << 32 | pid; 0 = free. Own cache line.
+    internal const int WriterStateOffset = 192;         // u32 WriterState
+    internal const int PendingGenerationOffset = 196;   // u32 generation a growth is building
+    internal const int PendingKeyOffset = 200;          // i32 key of that arena
+    internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
+    internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
+    internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
+
+    /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
+    internal const ulong RemovedArenaRef = ulong.MaxValue;
+
+    // ---- Arena header. ----
+    /// <summary>"MEMARENA" read as a little-endian u64.</summary>
+    internal const ulong ArenaMagic = 0x414E4552414D454D;
+    internal const int ArenaHeaderSize = 128;
+    internal const int ArenaMagicOffset = 0;            // u64
+    internal const int ArenaVersionOffset = 8;          // u32 LayoutVersion
+    internal const int ArenaGenerationOffset = 12;      // u32 generation (matches the anchor's reference)
+    internal const int ArenaAnchorKeyOffset = 16;       // i32 key of the anchor that owns it
+    internal const int ArenaCapacityOffset = 24;        // i64 bytes of the whole segment
+    internal const int ArenaSlotCountOffset = 32;       // i64 index slots, a power of two
+    internal const int ArenaHeapOffsetOffset = 40;      // i64 first heap byte (after the index, 64-aligned)
+    internal const int ArenaSequenceOffset = 48;        // i64 store-wide write sequence (last version handed out)
+    internal const int ArenaBumpOffset = 56;            // i64 next free heap byte (absolute offset)
+    internal const int ArenaEntriesOffset = 64;         // i64 slots holding a record
+    internal const int ArenaLiveBytesOffset = 72;       // i64 bytes of records referenced by the index
+    internal const int ArenaTombstonesOffset = 80;      // i64 tombstoned slots
+    internal const int ArenaGarbageBytesOffset = 88;    // i64 heap bytes no slot references
+
+    // ---- Index: SlotCount u64 words from IndexOffset. ----
+    internal const int IndexOffset = ArenaHeaderSize;
+    internal const int SlotSize = 8;
+    internal const ulong EmptySlot = 0;
+    internal const ulong TombstoneSlot = 1;
+    /// <summary>A slot word is tag &lt;&lt; 48 | (recordOffset &gt;&gt; 3): the tag is the name hash's top 16 bits.</summary>
+    internal const int SlotTagShift = 48;
+    internal const ulong SlotOffsetMask = (1UL << SlotTagShift) - 1;
+    /// <summary>Rebuild when live + tombstoned slots would pass 70% of the index.</summary>
+    internal const int MaxLoadPercent = 70;
+    internal const long MinSlotCount = 1024;
+    /// <summary>One slot per this many bytes of arena, so that small stacks fill heap and index together.</summary>
+    internal const long BytesPerSlot = 256;
+
+    // ---- Records: 8-aligned, immutable once published. ----
+    internal const uint RecordMagic = 0x4345524D;       // "MREC"
+    internal const int RecordHeaderSize = 64;
+    internal const int RecordChecksumOffset = 0;        // u64 XxHash3(value, seed: XxHash3(bytes [8, 64 + name + type name)))
+    internal const int RecordMagicOffset = 8;           // u32
+    internal const int RecordEncodingOffset = 12;       // u8 ValueEncoding
+    internal const int RecordNameLengthOffset = 13;     // u8 1..255
+    internal const int RecordTypeNameLengthOffset = 14; // u16 0..MaxTypeNameBytes
+    internal const int RecordValueLengthOffset = 16;    // i64
+    internal const int RecordVersionOffset = 24;        // i64
+    internal const int RecordCreatedOffset = 32;        // i64 Unix ms
+    internal const int RecordModifiedOffset = 40;       // i64 Unix ms
+    internal const int RecordExpiresOffset = 48;        // i64 Unix ms, 0 = never
+    internal const int RecordNameHashOffset = 56;       // u64 XxHash3 of the name bytes
+    internal const int RecordNameOffset = 64;           // name bytes, type name bytes, pad to 8, value, pad to 8
+
+    internal const int MaxNameBytes = 255;
+    internal const int MaxTypeNameBytes = 4096;
+
+    internal static long Align8(long value) => (value + 7) & ~7L;
+
+    internal static long Align64(long value) => (value + 63) & ~63L;
+
+    internal static long ValueOffset(int nameLength, int typeNameLength) => RecordNameOffset + Align8(nameLength + typeNameLength);
+
+    internal static long RecordSize(int nameLength, int typeNameLength, long valueLength) =>
+        ValueOffset(nameLength, typeNameLength) + Align8(valueLength);
+
+    internal static long HeapOffsetFor(long slotCount) => Align64(IndexOffset + (slotCount * SlotSize));
+}
+
+/// <summary>What the current (or last, if it died) writer was doing; kept in the anchor.</summary>
+internal enum WriterState : uint
+{
+    Idle = 0,
+    Writing = 1,
+    Growing = 2,
+}

@@ -1,0 +1,32 @@
+namespace Memalloc.Core.Native;
+
+/// <summary>
+/// macOS (x64 and arm64) constants and the <c>struct shmid_ds</c> layout, following the SDK's sys/ipc.h
+/// (<c>struct __ipc_perm_new</c>) and sys/shm.h (<c>struct __shmid_ds_new</c>, under <c>#pragma pack(4)</c>).
+/// The field order differs from Linux (uid first, key last) and nattch is an unsigned short:
+/// <code>
+/// struct ipc_perm { uid_t uid @0; gid_t gid @4; uid_t cuid @8; gid_t cgid @12; mode_t (u16) mode @16;
+///                   unsigned short _seq @18; key_t _key @20; }                                  // 24 bytes
+/// #pragma pack(4)
+/// struct shmid_ds { struct ipc_perm shm_perm @0; size_t shm_segsz @24; pid_t shm_lpid @32; pid_t shm_cpid @36;
+///                   shmatt_t (u16) shm_nattch @40; time_t shm_atime @44, shm_dtime @52, shm_ctime @60;
+///                   void *shm_internal @68; }                                                   // 76 bytes
+/// </code>
+/// Untested on this project's machines (only Linux runs here): keep it small and checked against the headers.
+/// </summary>
+internal static unsafe class MacOSAbi
+{
+    internal const int EIDRM = 82;
+    internal const int ENOSYS = 78;
+
+    internal static SegmentStatus DecodeShmidDs(byte* ds) => new(
+        Key: *(int*)(ds + 20),
+        Uid: *(uint*)(ds + 0),
+        Gid: *(uint*)(ds + 4),
+        Cuid: *(uint*)(ds + 8),
+        Cgid: *(uint*)(ds + 12),
+        Mode: *(ushort*)(ds + 16),
+        Size: *(long*)(ds + 24),
+        CreatorPid: *(int*)(ds + 36),
+        Attached: *(ushort*)(ds + 40));
+}

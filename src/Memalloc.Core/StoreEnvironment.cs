@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+
+namespace Memalloc.Core;
+
+/// <summary>What the machine allows and where its traps are: the default maximum capacity, and the persistence
+/// warnings of <see cref="StoreStatistics.Warnings"/> (systemd RemoveIPC, a private IPC namespace, WSL1).</summary>
+internal static class StoreEnvironment
+{
+    /// <summary>/proc/self/ns/ipc of the initial IPC namespace (PROC_IPC_INIT_INO in the kernel).</summary>
+    private const string InitialIpcNamespace = "ipc:[4026531839]";
+
+    /// <summary>Maximum capacity for a new store: the option, else MEMALLOC_MAX_CAPACITY, else the smaller of half the
+    /// physical memory and what shmmax/shmall allow for two arenas at once (a growth holds both for a moment).</summary>
+    internal static long MaxCapacityFor(MemStoreOptions options)
+    {
+        if (options.MaxCapacity is { } configured)
+        {
+            if (configured < Arena.MinCapacity)
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"MaxCapacity must be at least {Arena.MinCapacity} bytes; it was {configured}.");
+            }
+
+            return configured;
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable("MEMALLOC_MAX_CAPACITY");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            if (!TryParseSize(fromEnvironment, out var size) || size < Arena.MinCapacity)
+            {
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
+                    $"MEMALLOC_MAX_CAPACITY='{fromEnvironment}' is not a size of at least {Arena.MinCapacity} bytes (a number of bytes, optionally with K, M or G).");
+            }
+
+            return size;
+        }
+
+        var maximum = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 64L << 20);
+        if (OperatingSystem.IsLinux())
+        {
+            if (ReadLong("/proc/sys/kernel/shmmax") is { } shmmax)
+            {
+                maximum = Math.Min(maximum, shmmax);
+            }
+
+            if (ReadLong("/proc/sys/kernel/shmall") is { } shmall && shmall < long.MaxValue / Environment.SystemPageSize)
+            {
+                maximum = Math.Min(maximum, shmall * Environment.SystemPageSize / 2);
+            }
+        }
+
+        return Math.Max(maximum, Arena.MinCapacity);
+    }
+
+    internal static bool TryParseSize(string text, out long size)
+    {
+        text = text.Trim();
+        long multiplier = 1;
+        if (text.Length > 0 && char.ToUpperInvariant(text[^1]) is 'K' or 'M' or 'G')
+        {
+            multiplier = char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, _ => 1L << 30 };
+            text = text[..^1];
+        }
+
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number <= long.MaxValue / multiplier)
+        {
+            size = number * multiplier;
+            return true;
+        }
+
+        size = 0;
+        return false;
+    }
+
+    private static long? ReadLong(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path).Trim();
+            if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                return value > long.MaxValue ? long.MaxValue : (long)value;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    internal static IReadOnlyList<string> Warnings(uint uid)
+    {
+        var warnings = new List<string>();
+        if (!OperatingSystem.IsLinux())
+        {
+            return warnings;
+        }
+
+        if (uid >= 1000 && Directory.Exists("/run/systemd/system") && RemoveIpcEnabled())
+        {
+            warnings.Add("systemd-logind removes this user's System V segments when the user's last session ends (RemoveIPC is not 'no' in logind.conf): " +
+                "stores vanish at logout. Set RemoveIPC=no, enable lingering (loginctl enable-linger), or use a system account.");
+        }
+
+        try
+        {
+            var link = new FileInfo("/proc/self/ns/ipc").LinkTarget;
+            if (link is not null && link != InitialIpcNamespace)
+            {
+                warnings.Add($"This process runs in a private IPC namespace ({link}), as containers do: its stores are invisible to processes outside it " +
+                    "(start the container with --ipc=host to share them) and vanish with the namespace.");
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        try
+        {
+            if (File.ReadAllText("/proc/sys/kernel/osrelease").Contains("Microsoft", StringComparison.Ordinal))
+            {
+                warnings.Add("This looks like WSL1, which has no System V shared memory; use WSL2.");
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return warnings;
+    }
+
+    /// <summary>logind's RemoveIPC, which defaults to yes: the last setting in logind.conf and its drop-ins wins.</summary>
+    private static bool RemoveIpcEnabled()
+    {
+        var enabled = true;
+        var files = new List<string> { "/etc/systemd/logind.conf", "/usr/lib/systemd/logind.conf" };
+        foreach (var directory in new[] { "/usr/lib/systemd/logind.conf.d", "/etc/systemd/logind.conf.d", "/run/systemd/logind.conf.d" })
+        {
+            if (Directory.Exists(directory))
+            {
+                var dropIns = Directory.GetFiles(directory, "*.conf");
+                Array.Sort(dropIns, StringComparer.Ordinal);
+                files.AddRange(dropIns);
+            }
+        }
+
+        foreach (var file in files)
+        {
+            try
+            {
+                if (!File.Exists(file))
+                {
+                    continue;
+                }
+
+                foreach (var line in File.ReadLines(file))
+                {
+                    var trimmed = line.Trim();
+                    if (trimmed.StartsWith("RemoveIPC=", StringComparison.Ordinal))
+                    {
+                        var value = trimmed["RemoveIPC=".Length..].Trim();
+                        enabled = !(value.Equals("no", StringComparison.OrdinalIgnoreCase) || value == "0"
+                            || value.Equals("false", StringComparison.OrdinalIgnoreCase) || value.Equals("off", StringComparison.OrdinalIgnoreCase));
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return enabled;
+    }
+}

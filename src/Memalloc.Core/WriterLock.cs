@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using Memalloc.Core.Native;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// The cross-process writer lock: the anchor's lock word holds <c>startTimeToken &lt;&lt; 32 | pid</c> of its owner and
+/// is taken with one compare-exchange (no system call when free). A waiter checks, every few milliseconds, whether
+/// the owner is dead (kill(pid, 0) = ESRCH, or on Linux a different start time: the pid was reused) and then takes
+/// the word over by CAS; the caller then sees a non-idle writer state and recovers.
+/// The word names processes, not threads: callers hold <see cref="ProcessLockFor"/> first.
+/// </summary>
+internal static unsafe class WriterLock
+{
+    private static readonly ConcurrentDictionary<int, object> ProcessLocks = new();
+
+    /// <summary>This process's lock word, computed once (the pid and start time do not change).</summary>
+    internal static readonly ulong OwnWord = ((ulong)StartTimeToken(Environment.ProcessId) << 32) | (uint)Environment.ProcessId;
+
+    /// <summary>The in-process lock in front of the lock word, one per anchor key, shared by every instance.</summary>
+    internal static object ProcessLockFor(int anchorKey) => ProcessLocks.GetOrAdd(anchorKey, static _ => new object());
+
+    /// <summary>Takes the lock word. Caller holds the process lock for this store.</summary>
+    internal static void Acquire(byte* anchor)
+    {
+        ref var word = ref *(ulong*)(anchor + Layout.LockWordOffset);
+        if (Interlocked.CompareExchange(ref word, OwnWord, 0) == 0)
+        {
+            return;
+        }
+
+        AcquireContended(ref word);
+    }
+
+    private static void AcquireContended(ref ulong word)
+    {
+        var spinner = default(SpinWait);
+        var lastCheck = Environment.TickCount64;
+        while (true)
+        {
+            var seen = Volatile.Read(ref word);
+            if (seen == 0)
+            {
+                if (Interlocked.CompareExchange(ref word, OwnWord, 0) == 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            // Our own word while we hold the process lock: an earlier operation of this process did not release
+            // (it cannot be another thread of ours). Take it over; the writer state tells whether to recover.
+            if (seen == OwnWord)
+            {
+                return;
+            }
+
+            var now = Environment.TickCount64;
+            if (now - lastCheck >= 2)
+            {
+                lastCheck = now;
+                if (IsOwnerDead(seen) && Interlocked.CompareExchange(ref word, OwnWord, seen) == seen)
+                {
+                    return;
+                }
+            }
+
+            if (spinner.Count < 30)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+    }
+
+    internal static void Release(byte* anchor)
+    {
+        // Plain CAS so that a word taken over from us (we were wrongly judged dead, which cannot happen while we
+        // run, but costs nothing to guard) is not cleared.
+        Interlocked.CompareExchange(ref *(ulong*)(anchor + Layout.LockWordOffset), 0, OwnWord);
+    }
+
+    internal static int OwnerPid(ulong word) => (int)(uint)word;
+
+    /// <summary>True when the process named by a lock word is certainly gone.</summary>
+    internal static bool IsOwnerDead(ulong word)
+    {
+        var pid = OwnerPid(word);
+        if (!Libc.ProcessExists(pid))
+        {
+            return true;
+        }
+
+        var token = (uint)(word >> 32);
+        if (token == 0 || !OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        var current = StartTimeToken(pid);
+        return current != 0 && current != token;
+    }
+
+    /// <summary>Low 32 bits of the process start time (clock ticks since boot, /proc/&lt;pid&gt;/stat field 22), forced
+    /// non-zero; 0 when unknown (macOS, or the process vanished). Distinguishes a reused pid from its first owner.</summary>
+    internal static uint StartTimeToken(int pid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+            var rest = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
+            var field = 3;
+            while (field < 22)
+            {
+                var space = rest.IndexOf(' ');
+                if (space < 0)
+                {
+                    return 0;
+                }
+
+                rest = rest[(space + 1)..];
+                field++;
+            }
+
+            var end = rest.IndexOf(' ');
+            var text = end < 0 ? rest : rest[..end];
+            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? (uint)ticks | 0x8000_0000u : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Memalloc.Core;
+
+namespace Memalloc.Commands;
+
+/// <summary>The base of the stack cmdlets: the -Store parameter and stack-level helpers.</summary>
+public abstract class MemStackCommandBase : MemallocCmdlet
+{
+    public const string DefaultStore = "default";
+
+    /// <summary>The store holding the stacks; the current user's store of that name.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MemStoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string Store { get; set; } = DefaultStore;
+
+    /// <summary>The store name is checked per record: it can come from the pipeline.</summary>
+    private protected void ValidateStore() => ValidateStoreName(Store);
+
+    /// <summary>Absolute UTC expiry for a time to live; zero, negative or past year 9999 is a terminating InvalidTimeToLive.</summary>
+    private protected DateTime ExpiryFor(TimeSpan timeToLive)
+    {
+        var now = DateTime.UtcNow;
+        if (timeToLive <= TimeSpan.Zero || timeToLive > DateTime.MaxValue - now)
+        {
+            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(timeToLive));
+        }
+
+        return now + timeToLive;
+    }
+
+    /// <summary>Warnings a write owes the user, from what the codec saw.</summary>
+    private protected void WarnAbout(SerializedValue serialized, string name, int depth)
+    {
+        if (serialized.ContainsSecureString)
+        {
+            WriteWarning($"Stack '{name}' holds a SecureString or PSCredential: on Linux and macOS CliXml stores "
+                + "its text unencrypted (as hex) in shared memory, readable by any process of this user.");
+        }
+
+        if (serialized.DepthTruncated)
+        {
+            WriteWarning($"Stack '{name}': objects deeper than -Depth {depth} were stored as their ToString() text; "
+                + "raise -Depth to keep them.");
+        }
+    }
+
+    /// <summary>
+    /// Stack names a -Name entry stands for: a pattern (with wildcard characters) matched against the store's
+    /// names, in name order; a literal name as itself (whether or not it exists). A missing store has no names.
+    /// </summary>
+    private protected static IEnumerable<string> ResolvePattern(string storeName, string pattern)
+    {
+        if (!TryRead(storeName, store => store.ListNames(), out var names))
+        {
+            yield break;
+        }
+
+        var wildcard = new WildcardPattern(pattern, WildcardOptions.None);
+        foreach (var name in names)
+        {
+            if (wildcard.IsMatch(name))
+            {
+                yield return name;
+            }
+        }
+    }
+
+    private protected static bool IsPattern(string name) => WildcardPattern.ContainsWildcardCharacters(name);
+
+    /// <summary>A stack's entry, or null when the stack (or its store) does not exist.</summary>
+    private protected StackEntry? ReadEntry(string name)
+    {
+        return TryRead(Store, store => store.TryGet(name, out var entry) ? entry : null, out var found) ? found : null;
+    }
+
+    /// <summary>Turns an entry into the value it holds; a value that cannot be read is a non-terminating error.</summary>
+    private protected bool TryDeserialize(StackEntry entry, out object? value)
+    {
+        try
+        {
+            value = CliXmlCodec.Deserialize(entry.Data, entry.Info.Encoding);
+            return true;
+        }
+        catch (Exception e) when (e is System.Xml.XmlException or InvalidOperationException or ArgumentException
+                                      or System.Runtime.Serialization.SerializationException or FormatException
+                                      or PSInvalidOperationException)
+        {
+            WriteError(MemallocErrors.DeserializationFailed(entry.Info.Name, e));
+            value = null;
+            return false;
+        }
+    }
+
+    /// <summary>Serialises a value for writing; null (after a SerializationFailed error) when it cannot be.</summary>
+    private protected SerializedValue? TrySerialize(string name, object? value, int depth)
+    {
+        try
+        {
+            return CliXmlCodec.Serialize(value, depth);
+        }
+        catch (Exception e) when (e is not PipelineStoppedException and not OutOfMemoryException
+                                      and not StackOverflowException)
+        {
+            WriteError(MemallocErrors.SerializationFailed(name, e));
+            return null;
+        }
+    }
+
+    private protected string Describe(string name) => $"Stack '{name}' in store '{Store}'";
+}

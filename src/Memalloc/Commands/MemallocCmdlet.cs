@@ -1,0 +1,109 @@
+using System;
+using System.Management.Automation;
+using Memalloc.Core;
+
+namespace Memalloc.Commands;
+
+/// <summary>What every Memalloc cmdlet shares: turning core failures into error records, name checks,
+/// and the store access that reopens a store once when it was removed underneath this process.</summary>
+public abstract class MemallocCmdlet : PSCmdlet
+{
+    /// <summary>Writes the core failure as an error record; invalid names stop the command.</summary>
+    private protected void WriteStoreError(MemStoreException exception, object? target)
+    {
+        var record = MemallocErrors.FromStoreException(exception, target);
+        if (MemallocErrors.IsTerminating(exception))
+        {
+            ThrowTerminatingError(record);
+        }
+
+        WriteError(record);
+    }
+
+    /// <summary>A stack name the store would refuse is a terminating InvalidArgument error (id InvalidName).</summary>
+    private protected void ValidateStackName(string name)
+    {
+        try
+        {
+            MemStore.ValidateName(name);
+        }
+        catch (MemStoreException e)
+        {
+            ThrowTerminatingError(MemallocErrors.FromStoreException(e, name));
+        }
+    }
+
+    /// <summary>A store name the store would refuse is a terminating InvalidArgument error (id InvalidStoreName).</summary>
+    private protected void ValidateStoreName(string storeName)
+    {
+        try
+        {
+            MemStore.ValidateStoreName(storeName);
+        }
+        catch (MemStoreException e)
+        {
+            ThrowTerminatingError(MemallocErrors.FromStoreException(e, storeName));
+        }
+    }
+
+    /// <summary>
+    /// Runs a read against an existing store. False when the store does not exist or was removed
+    /// (to a reader a removed store holds no stacks); a store removed and made again is reopened once.
+    /// </summary>
+    private protected static bool TryRead<T>(string storeName, Func<MemStore, T> read, out T result)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var store = StoreCache.GetExisting(storeName);
+            if (store is null)
+            {
+                result = default!;
+                return false;
+            }
+
+            try
+            {
+                result = read(store);
+                return true;
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            {
+                StoreCache.Forget(storeName, store);
+                if (attempt > 0)
+                {
+                    result = default!;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs a write against the store, creating it when missing; a store removed underneath is
+    /// reopened (so made again) once.</summary>
+    private protected static T Write<T>(string storeName, Func<MemStore, T> write)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var store = StoreCache.GetOrCreate(storeName);
+            try
+            {
+                return write(store);
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && attempt == 0)
+            {
+                StoreCache.Forget(storeName, store);
+            }
+        }
+    }
+
+    /// <summary>-WhatIf in effect, from the parameter or $WhatIfPreference.</summary>
+    private protected bool IsWhatIf()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf))
+        {
+            return LanguagePrimitives.IsTrue(whatIf);
+        }
+
+        return LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+    }
+}

@@ -1,0 +1,85 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Memalloc.Core;
+
+namespace Memalloc.Commands;
+
+/// <summary>
+/// Destroys stores and their segments (every stack in them). High impact: confirms unless -Force or
+/// -Confirm:$false; -WhatIf always wins. A missing literal store name is a non-terminating MemStoreNotFound error.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "MemStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveMemStoreCommand : MemallocCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MemStoreNameCompleter))]
+    [AllowEmptyString]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Removes without asking for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name)
+        {
+            try
+            {
+                var stores = MemStore.ListStoreNames();
+                if (WildcardPattern.ContainsWildcardCharacters(name))
+                {
+                    var wildcard = new WildcardPattern(name, WildcardOptions.None);
+                    foreach (var storeName in stores.Where(wildcard.IsMatch).ToList())
+                    {
+                        Destroy(storeName, reportMissing: false);
+                    }
+                }
+                else
+                {
+                    ValidateStoreName(name);
+                    if (stores.Contains(name))
+                    {
+                        Destroy(name, reportMissing: true);
+                    }
+                    else
+                    {
+                        WriteError(MemallocErrors.StoreNotFound(name));
+                    }
+                }
+            }
+            catch (MemStoreException e)
+            {
+                WriteStoreError(e, name);
+            }
+        }
+    }
+
+    private void Destroy(string storeName, bool reportMissing)
+    {
+        if (!ShouldRemove($"Store '{storeName}' and all its stacks"))
+        {
+            return;
+        }
+
+        var existed = MemStore.DestroyStore(storeName);
+        StoreCache.Forget(storeName);
+        if (!existed && reportMissing)
+        {
+            WriteError(MemallocErrors.StoreNotFound(storeName));
+        }
+    }
+
+    // -Force skips the prompt (unless -Confirm asks for it explicitly) but never -WhatIf.
+    private bool ShouldRemove(string target)
+    {
+        if (Force && !MyInvocation.BoundParameters.ContainsKey("Confirm") && !IsWhatIf())
+        {
+            return true;
+        }
+
+        return ShouldProcess(target, "Remove");
+    }
+}

@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Memalloc.Core;
+
+namespace Memalloc.Commands;
+
+/// <summary>
+/// Writes a stack. Piped values are collected as Set-Variable does (one object stored as itself, several
+/// as an array) and written once, at the end of the pipeline.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "MemStack", SupportsShouldProcess = true)]
+[OutputType(typeof(MemStackInfo))]
+public sealed class SetMemStackCommand : MemStackCommandBase
+{
+    private readonly List<object?> _collected = new();
+
+    /// <summary>The stack's name, taken literally (wildcard characters are part of the name).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(MemStackNameCompleter))]
+    [AllowEmptyString]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [AllowNull]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public object? Value { get; set; }
+
+    /// <summary>CliXml depth, as Export-Clixml's -Depth.</summary>
+    [Parameter]
+    [ValidateRange(1, CliXmlCodec.MaxDepth)]
+    public int Depth { get; set; } = CliXmlCodec.DefaultDepth;
+
+    [Parameter]
+    public TimeSpan? TimeToLive { get; set; }
+
+    /// <summary>Refuse to overwrite an existing stack (a ResourceExists error, id MemStackExists).</summary>
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        ValidateStackName(Name);
+        ValidateStore();
+        if (TimeToLive is { } timeToLive)
+        {
+            _ = ExpiryFor(timeToLive);
+        }
+    }
+
+    protected override void ProcessRecord() => _collected.Add(Value);
+
+    protected override void EndProcessing()
+    {
+        var value = MyInvocation.ExpectingInput ? CliXmlCodec.FromCollected(_collected) : Value;
+        var serialized = TrySerialize(Name, value, Depth);
+        if (serialized is null)
+        {
+            return;
+        }
+
+        if (!ShouldProcess(Describe(Name), "Set"))
+        {
+            return;
+        }
+
+        WarnAbout(serialized, Name, Depth);
+        var options = new WriteOptions
+        {
+            Encoding = ValueEncoding.CliXml,
+            TypeName = serialized.TypeName,
+            // Computed at the write, so that the time to live counts from now.
+            Expires = TimeToLive is { } timeToLive ? ExpiryFor(timeToLive) : null,
+            ExpectedVersion = NoClobber ? WriteOptions.MustNotExist : null,
+        };
+
+        try
+        {
+            var written = Write(Store, store => store.TrySet(Name, serialized.Data, options, out _));
+            if (!written)
+            {
+                WriteError(MemallocErrors.StackExists(Name, Store));
+                return;
+            }
+
+            if (PassThru && TryRead(Store, store => store.GetInfo(Name), out var info) && info is not null)
+            {
+                WriteObject(MemStackInfo.FromCore(info));
+            }
+        }
+        catch (MemStoreException e)
+        {
+            WriteStoreError(e, Name);
+        }
+    }
+}

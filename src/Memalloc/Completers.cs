@@ -1,0 +1,78 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Memalloc.Core;
+
+namespace Memalloc;
+
+/// <summary>Completes -Name of the stack cmdlets with the stacks that exist now in the chosen -Store.
+/// Names are read on every completion, never cached.</summary>
+public sealed class MemStackNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+        string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var storeName = fakeBoundParameters?["Store"]?.ToString() ?? Commands.MemStackCommandBase.DefaultStore;
+        try
+        {
+            var store = StoreCache.GetExisting(storeName);
+            return store is null ? [] : CompletionHelper.Complete(store.ListNames(), wordToComplete);
+        }
+        catch (MemStoreException)
+        {
+            // An invalid or unreadable store offers nothing; completion must never throw at the user.
+            return [];
+        }
+    }
+}
+
+/// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores.</summary>
+public sealed class MemStoreNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+        string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        try
+        {
+            return CompletionHelper.Complete(MemStore.ListStoreNames(), wordToComplete);
+        }
+        catch (MemStoreException)
+        {
+            return [];
+        }
+    }
+}
+
+internal static class CompletionHelper
+{
+    public static List<CompletionResult> Complete(IReadOnlyList<string> names, string wordToComplete)
+    {
+        var prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
+        var results = new List<CompletionResult>();
+        foreach (var name in names)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                results.Add(new CompletionResult(Quote(name), name, CompletionResultType.ParameterValue, name));
+            }
+        }
+
+        return results;
+    }
+
+    // Names with spaces or characters the parser would read as syntax are offered in single quotes.
+    private static string Quote(string name)
+    {
+        foreach (var c in name)
+        {
+            if (char.IsWhiteSpace(c) || "'\"`$;,(){}[]@#|&<>".Contains(c, StringComparison.Ordinal))
+            {
+                return "'" + name.Replace("'", "''", StringComparison.Ordinal) + "'";
+            }
+        }
+
+        return name;
+    }
+}

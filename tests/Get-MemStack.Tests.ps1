@@ -1,0 +1,173 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $Store = New-TestStoreName
+    $CommandId = 'Memalloc.Commands.GetMemStackCommand'
+}
+
+AfterAll {
+    Remove-TestStore $Store
+}
+
+Describe 'Get-MemStack' {
+    Context 'Round trips' {
+        It 'gives back a <Scenario> as itself' -TestCases @(
+            @{ Scenario = 'int'; Value = [int] -17; Type = [int] }
+            @{ Scenario = 'long'; Value = [long]::MaxValue; Type = [long] }
+            @{ Scenario = 'double'; Value = [double] 3.14159; Type = [double] }
+            @{ Scenario = 'decimal'; Value = [decimal] '79228162514264337593543950335'; Type = [decimal] }
+            @{ Scenario = 'bool'; Value = $true; Type = [bool] }
+            @{ Scenario = 'ASCII string'; Value = 'plain text'; Type = [string] }
+            @{ Scenario = 'empty string'; Value = ''; Type = [string] }
+            @{ Scenario = 'non-ASCII string'; Value = "café 日本語 $([char]::ConvertFromUtf32(0x1F600)) Ωmega"; Type = [string] }
+            @{ Scenario = 'string with markup'; Value = '<Objs> & </Objs> "quoted"'; Type = [string] }
+            @{ Scenario = 'DateTime'; Value = [datetime]::new(2024, 2, 29, 13, 14, 15, 678, [DateTimeKind]::Utc); Type = [datetime] }
+            @{ Scenario = 'Guid'; Value = [guid] '0f8fad5b-d9cb-469f-a165-70867728950e'; Type = [guid] }
+            @{ Scenario = 'TimeSpan'; Value = [timespan]::FromMinutes(90); Type = [timespan] }
+            @{ Scenario = 'char'; Value = [char] 'é'; Type = [char] }
+        ) {
+            param ($Value, $Type)
+            Set-MemStack -Name 'round-trip' -Value $Value -Store $Store
+            $back = Get-MemStack -Name 'round-trip' -Store $Store
+            $back | Should -BeOfType $Type
+            $back | Should -BeExactly $Value
+        }
+
+        It 'gives back a DateTime with its kind' {
+            $utc = [datetime]::new(2020, 1, 2, 3, 4, 5, [DateTimeKind]::Utc)
+            Set-MemStack -Name 'utc' -Value $utc -Store $Store
+            (Get-MemStack -Name 'utc' -Store $Store).Kind | Should -Be ([DateTimeKind]::Utc)
+        }
+
+        It 'gives back a byte array of several MiB byte for byte' {
+            $bytes = [byte[]]::new(5MB)
+            [System.Random]::new(42).NextBytes($bytes)
+            Set-MemStack -Name 'bytes' -Value $bytes -Store $Store
+            $back = Get-MemStack -Name 'bytes' -Store $Store
+            $back | Should -BeOfType [byte[]]
+            $back.Length | Should -Be $bytes.Length
+            [System.Linq.Enumerable]::SequenceEqual($back, $bytes) | Should -BeTrue
+        }
+
+        It 'gives back a nested hashtable' {
+            Set-MemStack -Name 'hashtable' -Value @{ a = 1; b = @{ c = 'x'; d = @(1, 2) } } -Store $Store
+            $back = Get-MemStack -Name 'hashtable' -Store $Store
+            $back | Should -BeOfType [hashtable]
+            $back.a | Should -Be 1
+            $back.b.c | Should -BeExactly 'x'
+            $back.b.d.Count | Should -Be 2
+        }
+
+        It 'gives back an ordered hashtable in its order' {
+            $ordered = [ordered]@{ zebra = 1; apple = 2; mango = 3 }
+            Set-MemStack -Name 'ordered' -Value $ordered -Store $Store
+            $back = Get-MemStack -Name 'ordered' -Store $Store
+            $back | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+            @($back.Keys) | Should -Be @('zebra', 'apple', 'mango')
+        }
+
+        It 'gives back a PSCustomObject as a property bag' {
+            Set-MemStack -Name 'custom' -Value ([pscustomobject]@{ Name = 'n'; Count = 3; Inner = [pscustomobject]@{ x = 1 } }) -Store $Store
+            $back = Get-MemStack -Name 'custom' -Store $Store
+            $back.Name | Should -BeExactly 'n'
+            $back.Count | Should -Be 3
+            $back.Inner.x | Should -Be 1
+        }
+
+        It 'gives back other .NET objects as Deserialized property bags' {
+            Set-MemStack -Name 'version' -Value ([System.IO.DirectoryInfo]::new('/tmp')) -Store $Store
+            $back = Get-MemStack -Name 'version' -Store $Store
+            $back.PSObject.TypeNames[0] | Should -BeExactly 'Deserialized.System.IO.DirectoryInfo'
+            $back.FullName | Should -BeExactly '/tmp'
+        }
+
+        It 'gives back an array as one collection object, as Import-Clixml does' {
+            Set-MemStack -Name 'array' -Value @(1, 'two', 3.0) -Store $Store
+            $back = Get-MemStack -Name 'array' -Store $Store
+            $back.Count | Should -Be 3
+            $back[1] | Should -BeExactly 'two'
+            @(Get-MemStack -Name 'array' -Store $Store).Count | Should -Be 1
+        }
+
+        It 'gives back $null as $null' {
+            Set-MemStack -Name 'null' -Value $null -Store $Store
+            $back = Get-MemStack -Name 'null' -Store $Store -ErrorVariable err
+            $null -eq $back | Should -BeTrue
+            $err | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'Names and wildcards' {
+        BeforeAll {
+            'job-b', 'job-a', 'job-c', 'other' | ForEach-Object { Set-MemStack -Name $_ -Value $_ -Store $Store }
+        }
+
+        It 'returns the matches of a wildcard in name order' {
+            Get-MemStack -Name 'job-*' -Store $Store | Should -Be @('job-a', 'job-b', 'job-c')
+        }
+
+        It 'matches names case-sensitively' {
+            Get-MemStack -Name 'JOB-*' -Store $Store | Should -BeNullOrEmpty
+            Get-MemStack -Name 'JOB-A' -Store $Store -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        }
+
+        It 'takes several names' {
+            Get-MemStack -Name 'other', 'job-a' -Store $Store | Should -Be @('other', 'job-a')
+        }
+
+        It 'takes names from the pipeline by value' {
+            'job-c', 'other' | Get-MemStack -Store $Store | Should -Be @('job-c', 'other')
+        }
+
+        It 'takes names (and the store) from the pipeline by property name' {
+            Get-MemStackInfo -Name 'job-*' -Store $Store | Get-MemStack | Should -Be @('job-a', 'job-b', 'job-c')
+        }
+
+        It 'is silent when a wildcard matches nothing' {
+            Get-MemStack -Name 'nothing-*' -Store $Store -ErrorVariable err | Should -BeNullOrEmpty
+            $err | Should -BeNullOrEmpty
+        }
+
+        It 'is silent for a wildcard in a store that does not exist' {
+            Get-MemStack -Name '*' -Store (New-TestStoreName) -ErrorVariable err | Should -BeNullOrEmpty
+            $err | Should -BeNullOrEmpty
+        }
+
+        It 'reads a literal name with wildcard characters through a matching pattern' {
+            Set-MemStack -Name 'lit[1]' -Value 'bracket' -Store $Store
+            Get-MemStack -Name 'lit`[1`]' -Store $Store | Should -BeExactly 'bracket'
+        }
+    }
+
+    Context 'Errors' {
+        It 'writes a non-terminating ObjectNotFound error for a missing name and goes on' {
+            $values = Get-MemStack -Name 'missing', 'other' -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
+            $values | Should -Be @('other')
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "MemStackNotFound,$CommandId"
+            $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ObjectNotFound)
+            $err[0].TargetObject | Should -BeExactly 'missing'
+        }
+
+        It 'throws MemStackNotFound with -ErrorAction Stop' {
+            { Get-MemStack -Name 'missing' -Store $Store -ErrorAction Stop } | Should -Throw -ErrorId "MemStackNotFound,$CommandId"
+        }
+
+        It 'reports a missing name in a missing store as MemStackNotFound' {
+            { Get-MemStack -Name 'x' -Store (New-TestStoreName) -ErrorAction Stop } | Should -Throw -ErrorId "MemStackNotFound,$CommandId"
+        }
+
+        It 'does not create the store it reads' {
+            $newStore = New-TestStoreName
+            Get-MemStack -Name 'x' -Store $newStore -ErrorAction SilentlyContinue
+            Get-MemStore -Name $newStore -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        }
+
+        It 'stops at an invalid name with InvalidName' {
+            { Get-MemStack -Name "bad`u{1}name" -Store $Store } | Should -Throw -ErrorId "InvalidName,$CommandId"
+        }
+
+        It 'stops at an invalid store name with InvalidStoreName' {
+            { Get-MemStack -Name 'x' -Store '../etc' } | Should -Throw -ErrorId "InvalidStoreName,$CommandId"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $Store = New-TestStoreName
+    $OtherStore = New-TestStoreName
+    $CommandId = 'Memalloc.Commands.GetMemStoreCommand'
+    Set-MemStack -Name 'a' -Value 'x' -Store $Store
+    Set-MemStack -Name 'b' -Value ('y' * 1000) -Store $Store
+    Set-MemStack -Name 'a' -Value 1 -Store $OtherStore
+}
+
+AfterAll {
+    Remove-TestStore $Store, $OtherStore
+}
+
+Describe 'Get-MemStore' {
+    It 'emits Memalloc.MemStoreInfo with the statistics' {
+        $info = Get-MemStore -Name $Store
+        $info | Should -BeOfType 'Memalloc.MemStoreInfo'
+        $info.Name | Should -BeExactly $Store
+        $info.Entries | Should -Be 2
+        $info.SegmentIds.Count | Should -BeGreaterThan 0
+        $info.Capacity | Should -BeGreaterThan 0
+        $info.MaxCapacity | Should -BeGreaterOrEqual $info.Capacity
+        $info.BytesUsed | Should -BeGreaterThan 1000
+        $info.BytesFree | Should -BeGreaterThan 0
+        $info.Generation | Should -BeGreaterOrEqual 0
+        $info.Permissions | Should -BeExactly 'rw-------'
+        $info.Owner | Should -Not -BeNullOrEmpty
+        $info.OwnerUid | Should -Be ([int](& id -u))
+        , $info.Warnings | Should -BeOfType [string[]]
+    }
+
+    It 'lists every store of the user without -Name, ours among them' {
+        $names = (Get-MemStore).Name
+        $names | Should -Contain $Store
+        $names | Should -Contain $OtherStore
+    }
+
+    It 'matches wildcards' {
+        $prefix = $Store.Substring(0, 10)
+        (Get-MemStore -Name "$prefix*").Name | Should -Contain $Store
+        Get-MemStore -Name 'no-such-store-*' -ErrorVariable err | Should -BeNullOrEmpty
+        $err | Should -BeNullOrEmpty
+    }
+
+    It 'takes several names and names from the pipeline' {
+        (Get-MemStore -Name $Store, $OtherStore).Name | Should -Be @($Store, $OtherStore)
+        ($OtherStore | Get-MemStore).Name | Should -BeExactly $OtherStore
+    }
+
+    It 'counts entries as they change' {
+        Set-MemStack -Name 'c' -Value 1 -Store $OtherStore
+        (Get-MemStore -Name $OtherStore).Entries | Should -Be 2
+        Remove-MemStack -Name 'c' -Store $OtherStore
+        (Get-MemStore -Name $OtherStore).Entries | Should -Be 1
+    }
+
+    It 'writes a non-terminating MemStoreNotFound for a missing store and goes on' {
+        $missing = New-TestStoreName
+        $found = Get-MemStore -Name $missing, $Store -ErrorVariable err -ErrorAction SilentlyContinue
+        $found.Name | Should -BeExactly $Store
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeExactly "MemStoreNotFound,$CommandId"
+        $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ObjectNotFound)
+        $err[0].TargetObject | Should -BeExactly $missing
+        { Get-MemStore -Name $missing -ErrorAction Stop } | Should -Throw -ErrorId "MemStoreNotFound,$CommandId"
+    }
+
+    It 'does not create a store it is asked about' {
+        $missing = New-TestStoreName
+        Get-MemStore -Name $missing -ErrorAction SilentlyContinue
+        (Get-MemStore).Name | Should -Not -Contain $missing
+    }
+
+    It 'stops at an invalid store name with InvalidStoreName' {
+        { Get-MemStore -Name 'bad name' } | Should -Throw -ErrorId "InvalidStoreName,$CommandId"
+        try { Get-MemStore -Name 'bad name' } catch { $caught = $_ }
+        $caught.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidArgument)
+    }
+
+    It 'formats as a table by default' {
+        $text = Get-MemStore -Name $Store | Out-String -Width 200
+        $text | Should -Match 'Name\s+Key\s+Entries\s+BytesUsed\s+Capacity\s+Permissions\s+Owner'
+        $text | Should -Match '0x[0-9a-f]{8}'
+    }
+}

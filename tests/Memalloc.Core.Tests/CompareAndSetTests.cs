@@ -1,0 +1,74 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Memalloc.Core;
+using Xunit;
+
+namespace Memalloc.Core.Tests;
+
+public class CompareAndSetTests
+{
+    [Fact]
+    public void MustNotExist_creates_only_once()
+    {
+        using var t = new TestStore();
+        Assert.True(t.Store.TrySet("k", "1"u8, new WriteOptions { ExpectedVersion = WriteOptions.MustNotExist }, out var v1));
+        Assert.False(t.Store.TrySet("k", "2"u8, new WriteOptions { ExpectedVersion = WriteOptions.MustNotExist }, out var v2));
+        Assert.Equal(0, v2);
+        Assert.Equal("1"u8.ToArray(), t.Store.Get("k"));
+        Assert.Equal(v1, t.Store.GetInfo("k")!.Version);
+    }
+
+    [Fact]
+    public void Version_mismatch_writes_nothing()
+    {
+        using var t = new TestStore();
+        var v1 = t.Store.Set("k", "1"u8);
+        var before = t.Store.GetStatistics().BytesUsed;
+        Assert.False(t.Store.TrySet("k", "2"u8, new WriteOptions { ExpectedVersion = v1 + 1 }, out _));
+        Assert.False(t.Store.TrySet("missing", "2"u8, new WriteOptions { ExpectedVersion = v1 }, out _));
+        Assert.Equal("1"u8.ToArray(), t.Store.Get("k"));
+        Assert.False(t.Store.Exists("missing"));
+        Assert.Equal(before, t.Store.GetStatistics().BytesUsed);
+        Assert.True(t.Store.TrySet("k", "3"u8, new WriteOptions { ExpectedVersion = v1 }, out var v3));
+        Assert.True(v3 > v1);
+        Assert.Equal("3"u8.ToArray(), t.Store.Get("k"));
+    }
+
+    [Fact]
+    public void An_expired_stack_counts_as_missing()
+    {
+        using var t = new TestStore();
+        t.Store.TrySet("k", "old"u8, new WriteOptions { Expires = DateTime.UtcNow.AddMilliseconds(50) }, out var old);
+        Thread.Sleep(80);
+        Assert.False(t.Store.TrySet("k", "x"u8, new WriteOptions { ExpectedVersion = old }, out _));
+        Assert.True(t.Store.TrySet("k", "new"u8, new WriteOptions { ExpectedVersion = WriteOptions.MustNotExist }, out _));
+        Assert.Equal("new"u8.ToArray(), t.Store.Get("k"));
+    }
+
+    [Fact]
+    public void Concurrent_increments_by_compare_and_set_lose_no_update()
+    {
+        using var t = new TestStore();
+        t.Store.Set("counter", BitConverter.GetBytes(0L));
+        const int Threads = 4;
+        const int PerThread = 500;
+        Parallel.For(0, Threads, _ =>
+        {
+            for (var i = 0; i < PerThread; i++)
+            {
+                while (true)
+                {
+                    t.Store.TryGet("counter", out var entry);
+                    var next = BitConverter.ToInt64(entry!.Data) + 1;
+                    if (t.Store.TrySet("counter", BitConverter.GetBytes(next), new WriteOptions { ExpectedVersion = entry.Info.Version }, out _))
+                    {
+                        break;
+                    }
+                }
+            }
+        });
+        Assert.Equal(Threads * PerThread, BitConverter.ToInt64(t.Store.Get("counter")));
+        Assert.True(t.Store.Verify().IsValid);
+    }
+}

@@ -1,0 +1,286 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Memalloc.TestHost;
+using Xunit;
+using Xunit.Abstractions;
+using static Memalloc.Core.Tests.ProcessTestSupport;
+
+namespace Memalloc.Core.Tests;
+
+/// <summary>
+/// Writers (and readers) killed with SIGKILL, at random moments and at each named CrashPoints step. After every
+/// kill: every acknowledged write is readable (or the one write in flight, committed but not acknowledged),
+/// the next write is not stuck behind a lock timeout, Verify passes, and, once the store is destroyed, no
+/// segment created by a killed process is left behind.
+/// </summary>
+[Collection(ChildProcessCollection.Name)]
+public sealed class CrashTests
+{
+    /// <summary>Random kills in the default run (the deterministic crash-point cases add 20 more).</summary>
+    private const int DefaultRunKills = 20;
+
+    private static readonly string[] Points =
+    [
+        "write.after-sequence", "write.after-record", "write.after-bump", "write.after-publish", "write.after-counters",
+        "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
+    ];
+
+    private readonly ITestOutputHelper _output;
+
+    public CrashTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    public static TheoryData<string, int> CrashPointCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var point in Points)
+        {
+            data.Add(point, 1);
+            data.Add(point, 3);
+        }
+
+        return data;
+    }
+
+    public static TheoryData<string, int> StressCrashPointCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var point in Points)
+        {
+            foreach (var hit in new[] { 2, 5, 8, 13 })
+            {
+                data.Add(point, hit);
+            }
+        }
+
+        return data;
+    }
+
+    [SysVFact]
+    public void Writer_killed_at_random_points_loses_no_acknowledged_write() =>
+        RandomKillCampaign(DefaultRunKills, seed: 20261125, withReader: true);
+
+    [SysVFact]
+    [Trait("Category", "Stress")]
+    public void Writer_killed_at_random_points_many_times_loses_no_acknowledged_write()
+    {
+        var kills = int.TryParse(Environment.GetEnvironmentVariable("MEMALLOC_STRESS_KILLS"), NumberStyles.Integer, Inv, out var k) && k > 0 ? k : 200;
+        RandomKillCampaign(kills, seed: Environment.TickCount, withReader: true);
+    }
+
+    [SysVTheory]
+    [MemberData(nameof(CrashPointCases))]
+    public void Writer_killed_at_crash_point_leaves_a_consistent_store(string point, int hit) => CrashAt(point, hit);
+
+    [SysVTheory]
+    [MemberData(nameof(StressCrashPointCases))]
+    [Trait("Category", "Stress")]
+    public void Writer_killed_at_later_hits_of_crash_point_leaves_a_consistent_store(string point, int hit) => CrashAt(point, hit);
+
+    [SysVFact]
+    public void Killed_readers_do_not_block_writers_or_other_readers()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var ledger = new AckLedger("n", 16);
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            using var writer = TestHostProcess.Start("writer", storeName, "--id", "1", "--seed", "5", "--big-every", "8", "--big-size", "30000");
+            Assert.StartsWith("READY", writer.WaitForReady(), StringComparison.Ordinal);
+            using var steadyReader = TestHostProcess.Start("reader", storeName, "--seconds", "600");
+            Assert.StartsWith("READY", steadyReader.WaitForReady(), StringComparison.Ordinal);
+            var random = new Random(11);
+            for (var i = 0; i < 6; i++)
+            {
+                using var reader = TestHostProcess.Start("reader", storeName, "--seconds", "600");
+                Assert.StartsWith("READY", reader.WaitForReady(), StringComparison.Ordinal);
+                reader.WaitForLine(l => l.StartsWith("PROGRESS", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+                Thread.Sleep(random.Next(0, 100));
+                reader.KillHard();
+                AssertNoViolations(reader);
+
+                // The writer keeps committing after the reader died mid-read.
+                var acks = writer.CountLines("ACK");
+                writer.WaitForLine(l => l.StartsWith("ACK", StringComparison.Ordinal), TimeSpan.FromSeconds(10), startIndex: writer.Lines.Count);
+                Assert.True(writer.CountLines("ACK") > acks, writer.Transcript());
+            }
+
+            writer.KillHard();
+            steadyReader.KillHard();
+            AssertNoViolations(steadyReader);
+            Assert.Contains(steadyReader.Lines, l => l.StartsWith("PROGRESS", StringComparison.Ordinal));
+            var failures = ledger.CheckAndAdopt(store, ledger.Apply(writer.Lines));
+            Assert.True(failures.Count == 0, string.Join("\n", failures));
+            AssertNextWriteIsPrompt(store);
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    private void RandomKillCampaign(int kills, int seed, bool withReader)
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        TestHostProcess? reader = null;
+        var ledger = new AckLedger("n", 16);
+        var pids = new List<int>();
+        var random = new Random(seed);
+        _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            var startGeneration = store.GetStatistics().Generation;
+            if (withReader)
+            {
+                reader = TestHostProcess.Start("reader", storeName, "--seconds", "3600");
+                Assert.StartsWith("READY", reader.WaitForReady(), StringComparison.Ordinal);
+            }
+
+            for (var kill = 0; kill < kills; kill++)
+            {
+                using var writer = TestHostProcess.Start(
+                    "writer", storeName, "--id", (kill + 1).ToString(Inv), "--seed", random.Next().ToString(Inv),
+                    "--big-every", "6", "--big-size", random.Next(2) == 0 ? "20000" : "60000", "--remove-every", "9");
+                var ready = writer.WaitForReady();
+                Assert.True(ready.StartsWith("READY", StringComparison.Ordinal), writer.Transcript());
+                pids.Add(writer.Id);
+
+                // Kill right away, after a number of acknowledged writes, or after a while.
+                switch (random.Next(3))
+                {
+                    case 0:
+                        Thread.Sleep(random.Next(0, 20));
+                        break;
+                    case 1:
+                        var target = random.Next(1, 300);
+                        var stopwatch = Stopwatch.StartNew();
+                        while (writer.CountLines("ACK") < target && stopwatch.Elapsed < TimeSpan.FromSeconds(20) && !writer.HasExited)
+                        {
+                            Thread.Sleep(1);
+                        }
+
+                        break;
+                    default:
+                        Thread.Sleep(random.Next(20, 400));
+                        break;
+                }
+
+                writer.KillHard();
+                Assert.False(writer.Lines.Any(l => l.StartsWith("ERROR", StringComparison.Ordinal)), writer.Transcript());
+                Assert.False(writer.Lines.Any(l => l.StartsWith("DONE", StringComparison.Ordinal)), "the writer ended before it was killed");
+
+                // Lock-free reads first: right after the kill, before any writer has recovered anything.
+                var inFlight = ledger.Apply(writer.Lines);
+                var failures = ledger.CheckAndAdopt(store, inFlight);
+                Assert.True(failures.Count == 0, $"after kill {kill + 1}:\n{string.Join("\n", failures)}\n{writer.Transcript()}");
+                AssertNextWriteIsPrompt(store);
+                AssertValid(store);
+                if (reader is not null)
+                {
+                    AssertNoViolations(reader);
+                }
+            }
+
+            var statistics = store.GetStatistics();
+            _output.WriteLine($"{ledger.Acks} acknowledged operations; generation {startGeneration} -> {statistics.Generation}; capacity {statistics.Capacity}");
+            if (reader is not null)
+            {
+                reader.KillHard();
+                AssertNoViolations(reader);
+                _output.WriteLine("reader: " + reader.Lines.LastOrDefault(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+            }
+        }
+        finally
+        {
+            reader?.Dispose();
+            DestroyQuietly(storeName, store);
+        }
+
+        var leaked = SegmentsCreatedBy(pids);
+        Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
+    }
+
+    private void CrashAt(string point, int hit)
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var ledger = new AckLedger("n", 16);
+        var pids = new List<int>();
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            var removeEvery = point.StartsWith("remove.", StringComparison.Ordinal) ? "3" : "0";
+            using (var writer = TestHostProcess.Run(TimeSpan.FromSeconds(120),
+                ["writer", storeName, "--id", "1", "--seed", "7", "--count", "4000", "--big-every", "3", "--big-size", "40000",
+                 "--remove-every", removeEvery, "--crash-at", point, "--crash-hit", hit.ToString(Inv)]))
+            {
+                pids.Add(writer.Id);
+                Assert.False(writer.Lines.Any(l => l.StartsWith("ERROR", StringComparison.Ordinal)), writer.Transcript());
+                Assert.True(writer.Lines.Contains($"CRASH {point} {hit}"),
+                    $"the writer never reached crash point {point} (hit {hit}) in 4000 operations\n{writer.Transcript(5)}");
+                Assert.True(writer.ExitCode == 128 + 9, $"exit code {writer.ExitCode}, expected death by SIGKILL");
+
+                var failures = ledger.CheckAndAdopt(store, ledger.Apply(writer.Lines));
+                Assert.True(failures.Count == 0, $"after a kill at {point} (hit {hit}):\n{string.Join("\n", failures)}\n{writer.Transcript()}");
+            }
+
+            AssertNextWriteIsPrompt(store);
+            AssertValid(store);
+
+            // A fresh process carries on normally, growing and compacting through the same steps.
+            using (var next = TestHostProcess.Run(TimeSpan.FromSeconds(120),
+                ["writer", storeName, "--id", "2", "--seed", "8", "--count", "300", "--big-every", "3", "--big-size", "40000", "--remove-every", "5"]))
+            {
+                pids.Add(next.Id);
+                Assert.True(next.ExitCode == 0 && next.Lines.Any(l => l.StartsWith("DONE", StringComparison.Ordinal)), next.Transcript());
+                var failures = ledger.CheckAndAdopt(store, ledger.Apply(next.Lines));
+                Assert.True(failures.Count == 0, string.Join("\n", failures));
+            }
+
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+
+        // An arena created by the killed writer and never published (grow.after-shmget, grow.after-copy) or an old
+        // one not yet removed (grow.after-publish) must have been cleaned up by recovery or by DestroyStore.
+        var leaked = SegmentsCreatedBy(pids);
+        Assert.True(leaked.Count == 0, $"segments left behind after a kill at {point}: " + Describe(leaked));
+    }
+
+    private static void AssertNextWriteIsPrompt(MemStore store)
+    {
+        var value = Payload.Create("probe", 0, Environment.TickCount64, 64);
+        var stopwatch = Stopwatch.StartNew();
+        Within(60, "the first write after the kill", () => store.Set("probe", value));
+        stopwatch.Stop();
+        Assert.True(stopwatch.Elapsed < NextWriteBound,
+            $"the first write after the kill took {stopwatch.Elapsed.TotalSeconds:0.0} s: stuck behind a lock timeout?");
+        Assert.Equal(Payload.HashText(value), Payload.HashText(store.Get("probe")));
+    }
+
+    internal static void AssertValid(MemStore store)
+    {
+        var report = Within(60, "Verify", store.Verify);
+        Assert.True(report.IsValid, "Verify: " + string.Join("\n", report.Problems));
+    }
+
+    internal static void AssertNoViolations(TestHostProcess reader)
+    {
+        var bad = reader.Lines.Where(l => l.StartsWith("TORN", StringComparison.Ordinal)
+            || l.StartsWith("REGRESS", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
+        Assert.True(bad.Count == 0, "reader saw: " + string.Join("\n", bad.Take(20)));
+    }
+}

@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Memalloc.TestHost;
+using Xunit;
+using Xunit.Abstractions;
+using static Memalloc.Core.Tests.ProcessTestSupport;
+
+namespace Memalloc.Core.Tests;
+
+/// <summary>
+/// Several processes on one store at once: writers on shared names, readers checking every value they see
+/// while the arena grows and compacts underneath them, compare-and-set across processes.
+/// </summary>
+[Collection(ChildProcessCollection.Name)]
+public sealed class MultiProcessTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public MultiProcessTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [SysVFact]
+    public void Readers_never_see_a_torn_or_mixed_value_while_writers_grow_the_store() =>
+        WritersAndReaders(writers: 2, readers: 2, writesEach: 1500);
+
+    [SysVFact]
+    [Trait("Category", "Stress")]
+    public void Many_writers_and_readers_for_a_long_time_never_see_a_torn_value() =>
+        WritersAndReaders(writers: 4, readers: 4, writesEach: 20000);
+
+    [SysVFact]
+    public void Compare_and_set_across_processes_loses_no_increment()
+    {
+        const int Processes = 3;
+        const int Increments = 300;
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var hosts = new List<TestHostProcess>();
+        try
+        {
+            store = MemStore.Open(storeName);
+            for (var i = 0; i < Processes; i++)
+            {
+                hosts.Add(TestHostProcess.Start("incr", storeName, "counter", Increments.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            foreach (var host in hosts)
+            {
+                Assert.True(host.WaitForExit(TimeSpan.FromSeconds(120)), "incrementer hung\n" + host.Transcript());
+                Assert.True(host.ExitCode == 0, host.Transcript());
+                _output.WriteLine(host.Lines.Last());
+            }
+
+            Assert.Equal((Processes * Increments).ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetString(store.Get("counter")!));
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    private void WritersAndReaders(int writers, int readers, int writesEach)
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var writerHosts = new List<TestHostProcess>();
+        var readerHosts = new List<TestHostProcess>();
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            var startGeneration = store.GetStatistics().Generation;
+            for (var r = 0; r < readers; r++)
+            {
+                readerHosts.Add(TestHostProcess.Start("reader", storeName, "--names", "24", "--seconds", "600"));
+            }
+
+            readerHosts.ForEach(h => Assert.StartsWith("READY", h.WaitForReady(), StringComparison.Ordinal));
+            for (var w = 0; w < writers; w++)
+            {
+                var id = (w + 1).ToString(CultureInfo.InvariantCulture);
+                writerHosts.Add(TestHostProcess.Start("writer", storeName, "--id", id, "--seed", id, "--names", "24",
+                    "--count", writesEach.ToString(CultureInfo.InvariantCulture), "--big-every", "10", "--big-size", "50000"));
+            }
+
+            foreach (var writer in writerHosts)
+            {
+                Assert.True(writer.WaitForExit(TimeSpan.FromSeconds(300)), "writer hung\n" + writer.Transcript());
+                Assert.True(writer.ExitCode == 0 && writer.Lines.Any(l => l.StartsWith("DONE", StringComparison.Ordinal)), writer.Transcript());
+            }
+
+            // Let every reader finish at least one more pass over a settled store, then stop them.
+            foreach (var reader in readerHosts)
+            {
+                reader.WaitForLine(l => l.StartsWith("PROGRESS", StringComparison.Ordinal), TimeSpan.FromSeconds(30), startIndex: reader.Lines.Count);
+                reader.KillHard();
+                CrashTests.AssertNoViolations(reader);
+                var progress = ProcessTestSupport.Fields(reader.Lines.Last(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+                _output.WriteLine($"reader {reader.Id}: {progress[1]} reads, {progress[2]} found");
+                Assert.True(long.Parse(progress[2], CultureInfo.InvariantCulture) > 0, "a reader never found a value");
+            }
+
+            // Writes are serialised store-wide, so each name holds the acknowledged write with the highest version
+            // (no removals here: a removal carries no version, so its order against another writer's write is unknown).
+            var last = new Dictionary<string, (long Version, string? Hash)>(StringComparer.Ordinal);
+            foreach (var line in writerHosts.SelectMany(w => w.Lines))
+            {
+                var f = ProcessTestSupport.Fields(line);
+                if (f[0] == "ACK" && f[1] == "SET")
+                {
+                    var version = long.Parse(f[4], CultureInfo.InvariantCulture);
+                    if (!last.TryGetValue(f[2], out var seen) || version > seen.Version)
+                    {
+                        last[f[2]] = (version, f[5]);
+                    }
+                }
+            }
+
+            foreach (var (name, (version, hash)) in last)
+            {
+                Assert.True(store.TryGet(name, out var entry), $"{name} missing");
+                Assert.Null(Payload.Check(name, entry!.Data, out _, out _));
+                Assert.True(entry.Info.Version == version && Payload.HashText(entry.Data) == hash,
+                    $"{name}: holds version {entry.Info.Version}, but the last acknowledged write was version {version} ({hash})");
+            }
+
+            var generation = store.GetStatistics().Generation;
+            _output.WriteLine($"generation {startGeneration} -> {generation}");
+            Assert.True(generation > startGeneration, "the store never grew or compacted: the test did not exercise readers following a new arena");
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            writerHosts.ForEach(h => h.Dispose());
+            readerHosts.ForEach(h => h.Dispose());
+            DestroyQuietly(storeName, store);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Memalloc.TestHost;
+using Xunit;
+
+namespace Memalloc.Core.Tests;
+
+/// <summary>The multi-process, crash, hostile-segment and removal tests start many child processes: they run one
+/// class at a time among themselves (other test classes still run beside them).</summary>
+[CollectionDefinition(Name)]
+public sealed class ChildProcessCollection
+{
+    internal const string Name = "Memalloc child processes";
+}
+
+/// <summary>A fact about System V behaviour: runs on Linux (the only platform these machines can test).</summary>
+public sealed class SysVFactAttribute : FactAttribute
+{
+    public SysVFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "System V process tests run on Linux only.";
+        }
+    }
+}
+
+public sealed class SysVTheoryAttribute : TheoryAttribute
+{
+    public SysVTheoryAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "System V process tests run on Linux only.";
+        }
+    }
+}
+
+/// <summary>A fact that needs a second user: runs as root with setpriv (util-linux) available, as CI does;
+/// skipped (with the reason) only when either is missing.</summary>
+public sealed class OtherUserFactAttribute : FactAttribute
+{
+    public OtherUserFactAttribute()
+    {
+        Skip = ProcessTestSupport.OtherUserSkipReason();
+    }
+}
+
+public sealed class OtherUserTheoryAttribute : TheoryAttribute
+{
+    public OtherUserTheoryAttribute()
+    {
+        Skip = ProcessTestSupport.OtherUserSkipReason();
+    }
+}
+
+internal static class ProcessTestSupport
+{
+    internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Generous bound on the first write after a writer died holding the lock: the point is that no long
+    /// lock timeout is involved, not speed.</summary>
+    internal static readonly TimeSpan NextWriteBound = TimeSpan.FromSeconds(5);
+
+    /// <summary>A small first arena, so that a few hundred writes grow and compact it.</summary>
+    internal static readonly MemStoreOptions SmallArena = new() { InitialCapacity = 64 * 1024 };
+
+    internal static string NewStoreName() => "t-" + Guid.NewGuid().ToString("N");
+
+    internal static string? OtherUserSkipReason()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "Needs Linux.";
+        }
+
+        if (SysVTestNative.GetEuid() != 0)
+        {
+            return "Needs root to run a child as nobody with setpriv.";
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        if (!path.Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "setpriv"))))
+        {
+            return "Needs setpriv (util-linux) on PATH.";
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the thread pool and fails the test if it does not return within
+    /// <paramref name="seconds"/>: a hang is reported, not waited out.</summary>
+    internal static T Within<T>(double seconds, string what, Func<T> action)
+    {
+        var task = Task.Run(action);
+        try
+        {
+            if (!task.Wait(TimeSpan.FromSeconds(seconds)))
+            {
+                Assert.Fail($"{what} did not return within {seconds} s (hung)");
+            }
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
+        return task.Result;
+    }
+
+    internal static void Within(double seconds, string what, Action action) =>
+        Within(seconds, what, () =>
+        {
+            action();
+            return 0;
+        });
+
+    /// <summary>Destroys a test's store whatever state it is in; never throws (cleanup after a failure).</summary>
+    internal static void DestroyQuietly(string storeName, MemStore? store)
+    {
+        try
+        {
+            store?.Dispose();
+        }
+        catch (MemStoreException)
+        {
+        }
+
+        try
+        {
+            MemStore.DestroyStore(storeName);
+        }
+        catch (MemStoreException)
+        {
+        }
+    }
+
+    /// <summary>Segments still present that one of these processes created: a leak once the store is destroyed.</summary>
+    internal static List<ShmEntry> SegmentsCreatedBy(IEnumerable<int> pids)
+    {
+        var set = pids.ToHashSet();
+        return SysVTestNative.ListSegments().Where(s => set.Contains(s.CreatorPid)).ToList();
+    }
+
+    internal static string Describe(IEnumerable<ShmEntry> segments) =>
+        string.Join("; ", segments.Select(s => $"shmid {s.Id} key 0x{s.Key:x8} size {s.Size} cpid {s.CreatorPid} nattch {s.Attached}"));
+
+    internal static string[] Fields(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>
+/// Segments a test created or planted, removed at the end if they still exist under the same key (a removed
+/// id can be reused by someone else's segment, whose key then differs). Only ever touches what it recorded.
+/// </summary>
+internal sealed class SegmentJanitor : IDisposable
+{
+    private readonly List<(int Id, int Key)> _segments = new();
+
+    internal void Track(int shmid)
+    {
+        var entry = SysVTestNative.FindById(shmid);
+        if (entry is not null)
+        {
+            _segments.Add((shmid, entry.Value.Key));
+        }
+    }
+
+    internal void TrackStore(MemStore store)
+    {
+        foreach (var id in store.GetStatistics().SegmentIds)
+        {
+            Track(id);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (id, key) in _segments)
+        {
+            var entry = SysVTestNative.FindById(id);
+            if (entry is not null && entry.Value.Key == key)
+            {
+                _ = SysVTestNative.Remove(id);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// What a set of names must hold, built from writers' BEGIN/ACK lines. After a writer is killed each name must
+/// hold exactly its last acknowledged state, or, for the one operation in flight, the state that operation
+/// produces (committed but not yet acknowledged). Every value read must be a genuine payload for its name.
+/// </summary>
+internal sealed class AckLedger
+{
+    private readonly Dictionary<string, (string? Hash, long Version)> _expected = new(StringComparer.Ordinal);
+
+    internal AckLedger(string prefix, int names)
+    {
+        Names = Enumerable.Range(0, names).Select(i => prefix + i.ToString(ProcessTestSupport.Inv)).ToArray();
+        foreach (var name in Names)
+        {
+            _expected[name] = (null, 0);
+        }
+    }
+
+    internal string[] Names { get; }
+
+    internal long Acks { get; private set; }
+
+    /// <summary>Applies a writer's transcript; returns the operation that was begun but not acknowledged.</summary>
+    internal InFlight? Apply(IReadOnlyList<string> lines)
+    {
+        InFlight? inFlight = null;
+        foreach (var line in lines)
+        {
+            var f = ProcessTestSupport.Fields(line);
+            switch (f[0])
+            {
+                case "BEGIN" when f[1] == "SET":
+                    inFlight = new InFlight(f[2], f[4]);
+                    break;
+                case "BEGIN" when f[1] == "DEL":
+                    inFlight = new InFlight(f[2], null);
+                    break;
+                case "ACK" when f[1] == "SET":
+                    _expected[f[2]] = (f[5], long.Parse(f[4], ProcessTestSupport.Inv));
+                    inFlight = null;
+                    Acks++;
+                    break;
+                case "ACK" when f[1] == "DEL":
+                    _expected[f[2]] = (null, 0);
+                    inFlight = null;
+                    Acks++;
+                    break;
+            }
+        }
+
+        return inFlight;
+    }
+
+    /// <summary>Reads every name, returns what breaks the rule above, and adopts what was read as the new
+    /// expectation (the in-flight operation either happened or did not; both are allowed).</summary>
+    internal List<string> CheckAndAdopt(MemStore store, InFlight? inFlight)
+    {
+        var failures = new List<string>();
+        foreach (var name in Names)
+        {
+            StackEntry? entry;
+            try
+            {
+                store.TryGet(name, out entry);
+            }
+            catch (MemStoreException e)
+            {
+                failures.Add($"{name}: read threw {e.Kind}: {e.Message}");
+                continue;
+            }
+
+            string? actual = null;
+            if (entry is not null)
+            {
+                var problem = Payload.Check(name, entry.Data, out _, out _);
+                if (problem is not null)
+                {
+                    failures.Add($"{name}: not a genuine value: {problem}");
+                    continue;
+                }
+
+                actual = Payload.HashText(entry.Data);
+            }
+
+            var (expectedHash, expectedVersion) = _expected[name];
+            if (actual == expectedHash)
+            {
+                if (entry is not null && expectedVersion != 0 && entry.Info.Version != expectedVersion)
+                {
+                    failures.Add($"{name}: acknowledged version {expectedVersion} but the record says {entry.Info.Version}");
+                }
+            }
+            else if (!(inFlight is { } op && op.Name == name && op.Hash == actual))
+            {
+                failures.Add($"{name}: holds {actual ?? "nothing"} but the last acknowledged state is {expectedHash ?? "absent"}"
+                    + (inFlight is { } f && f.Name == name ? $" and the write in flight was {f.Hash ?? "a removal"}" : string.Empty));
+            }
+
+            _expected[name] = (actual, entry?.Info.Version ?? 0);
+        }
+
+        return failures;
+    }
+}
+
+internal readonly record struct InFlight(string Name, string? Hash);

@@ -1,0 +1,283 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Memalloc.Core.Tests;
+
+/// <summary>
+/// One child process running tests/Memalloc.TestHost: collects its protocol lines (each ends in " ."; a line
+/// cut short by SIGKILL lacks it and is dropped), waits for lines with a timeout, and kills it with SIGKILL
+/// (<see cref="Process.Kill()"/> sends SIGKILL on Unix). Disposing kills it if it still runs.
+/// </summary>
+internal sealed class TestHostProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = new();
+    private readonly List<string> _stderr = new();
+    private readonly object _gate = new();
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private TestHostProcess(Process process)
+    {
+        _process = process;
+    }
+
+    /// <summary>The host assembly, built by the test project's ProjectReference next to its own bin folder:
+    /// tests/Memalloc.TestHost/bin/&lt;configuration&gt;/&lt;tfm&gt;/ (MEMALLOC_TESTHOST overrides).</summary>
+    internal static string HostDll
+    {
+        get
+        {
+            var overridePath = Environment.GetEnvironmentVariable("MEMALLOC_TESTHOST");
+            if (!string.IsNullOrEmpty(overridePath))
+            {
+                return overridePath;
+            }
+
+            var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var tfm = baseDir.Name;
+            var configuration = baseDir.Parent!.Name;
+            var testsDir = baseDir.Parent!.Parent!.Parent!.Parent!.FullName;
+            var path = Path.Combine(testsDir, "Memalloc.TestHost", "bin", configuration, tfm, "Memalloc.TestHost.dll");
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"The test host was not built at {path}; build tests/Memalloc.TestHost.", path);
+            }
+
+            return path;
+        }
+    }
+
+    internal int Id => _process.Id;
+
+    internal bool HasExited => _process.HasExited;
+
+    internal int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the host with these arguments; <paramref name="asNobody"/> runs it through
+    /// setpriv as nobody:nogroup with no supplementary groups.</summary>
+    internal static TestHostProcess Start(IEnumerable<string> args, bool asNobody = false)
+    {
+        var info = new ProcessStartInfo
+        {
+            FileName = asNobody ? "setpriv" : "dotnet",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        if (asNobody)
+        {
+            foreach (var a in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "dotnet" })
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            info.Environment["HOME"] = Path.GetTempPath();
+        }
+
+        info.ArgumentList.Add(HostDll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        var process = new Process { StartInfo = info };
+        var host = new TestHostProcess(process);
+        process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (host._gate)
+                {
+                    host._stderr.Add(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return host;
+    }
+
+    internal static TestHostProcess Start(params string[] args) => Start((IEnumerable<string>)args);
+
+    private void OnLine(string? line)
+    {
+        lock (_gate)
+        {
+            if (line is null)
+            {
+                _stdoutClosed.TrySetResult();
+            }
+            else if (line.EndsWith(" .", StringComparison.Ordinal))
+            {
+                _lines.Add(line[..^2]);
+            }
+
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Complete protocol lines so far, without the " ." terminator.</summary>
+    internal IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lines.ToArray();
+            }
+        }
+    }
+
+    internal string Stderr
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return string.Join('\n', _stderr);
+            }
+        }
+    }
+
+    /// <summary>Everything the host said, for assertion messages.</summary>
+    internal string Transcript(int lastLines = 40)
+    {
+        lock (_gate)
+        {
+            return $"pid {SafeId()}: ...\n{string.Join('\n', _lines.TakeLast(lastLines))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
+        }
+    }
+
+    private string SafeId()
+    {
+        try
+        {
+            return _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>Waits for the first line (from <paramref name="startIndex"/>) matching the predicate; throws on timeout
+    /// or when the host's output ends first.</summary>
+    internal string WaitForLine(Func<string, bool> predicate, TimeSpan timeout, int startIndex = 0)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_gate)
+        {
+            var index = startIndex;
+            while (true)
+            {
+                for (; index < _lines.Count; index++)
+                {
+                    if (predicate(_lines[index]))
+                    {
+                        return _lines[index];
+                    }
+                }
+
+                if (_stdoutClosed.Task.IsCompleted)
+                {
+                    throw new TimeoutException($"the host ended without the expected line\n{TranscriptLocked()}");
+                }
+
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    throw new TimeoutException($"no expected line within {timeout.TotalSeconds:0.#} s\n{TranscriptLocked()}");
+                }
+
+                Monitor.Wait(_gate, left);
+            }
+        }
+    }
+
+    private string TranscriptLocked() =>
+        $"{string.Join('\n', _lines.TakeLast(40))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
+
+    internal string WaitForReady(TimeSpan? timeout = null) =>
+        WaitForLine(l => l.StartsWith("READY", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30));
+
+    internal int CountLines(string prefix)
+    {
+        lock (_gate)
+        {
+            return _lines.Count(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>SIGKILL, then waits until the process is gone and its output fully read.</summary>
+    internal void KillHard()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+
+        WaitForExit(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Waits for exit and the end of its output; false on timeout.</summary>
+    internal bool WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            _process.WaitForExitAsync(cts.Token).GetAwaiter().GetResult();
+            _stdoutClosed.Task.Wait(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs the host to completion (killing it after <paramref name="timeout"/>) and returns it.</summary>
+    internal static TestHostProcess Run(TimeSpan timeout, IEnumerable<string> args, bool asNobody = false)
+    {
+        var host = Start(args, asNobody);
+        if (!host.WaitForExit(timeout))
+        {
+            host.KillHard();
+            throw new TimeoutException($"the host did not finish within {timeout.TotalSeconds:0} s\n{host.Transcript()}");
+        }
+
+        return host;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already gone.
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,397 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Reflection;
+using System.Threading;
+using Memalloc.Core;
+
+namespace Memalloc.TestHost;
+
+/// <summary>
+/// Child process of the multi-process and crash tests. Every line it prints is one protocol message ending in
+/// " ." so that the test can ignore a line cut short by SIGKILL. Subcommands:
+/// <list type="bullet">
+/// <item><c>writer STORE --id W [--names K --prefix P --count N --seed S --min-size A --max-size B --big-every M
+/// --big-size Z --remove-every R --crash-at POINT --crash-hit H]</c>: prints BEGIN before and ACK after each
+/// committed write or removal (flushed before the next), so the test knows what is acknowledged and what was in
+/// flight when it killed the process.</item>
+/// <item><c>reader STORE [--names K --prefix P --seconds T]</c>: reads continuously, checks every value
+/// (<see cref="Payload"/>) and that a name's version never goes back; prints TORN / REGRESS on a violation,
+/// PROGRESS every half second, REMOVED when the store is destroyed underneath.</item>
+/// <item><c>incr STORE NAME COUNT</c>: compare-and-set increments of a decimal counter.</item>
+/// <item><c>inspect STORE [--names K --prefix P]</c>: Verify, read every name, try one write; reports instead of
+/// throwing, so a crash (signal, unexpected exception type) is visible as the exit code.</item>
+/// <item><c>plant KEY SIZE MODE [--copy-from FILE]</c>: creates a segment at a chosen key (run as another user
+/// through setpriv to plant a foreign segment).</item>
+/// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
+/// <item><c>destroy STORE</c>: MemStore.DestroyStore from another process.</item>
+/// </list>
+/// </summary>
+internal static class Program
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static int Main(string[] args)
+    {
+        Console.Out.Flush();
+        var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true, NewLine = "\n" };
+        Console.SetOut(stdout);
+        if (args.Length == 0)
+        {
+            Say("ERROR usage: writer|reader|incr|inspect|plant|try-attach ...");
+            return 2;
+        }
+
+        try
+        {
+            return args[0] switch
+            {
+                "writer" => Writer(args),
+                "reader" => Reader(args),
+                "incr" => Increment(args),
+                "inspect" => Inspect(args),
+                "plant" => Plant(args),
+                "try-attach" => TryAttach(args),
+                "destroy" => Destroy(args),
+                _ => Usage(args[0]),
+            };
+        }
+        catch (MemStoreException e)
+        {
+            Say($"ERROR {e.Kind} {OneLine(e.Message)}");
+            return 3;
+        }
+    }
+
+    private static int Usage(string command)
+    {
+        Say($"ERROR unknown subcommand {command}");
+        return 2;
+    }
+
+    private static void Say(string line) => Console.Out.WriteLine(line + " .");
+
+    private static string OneLine(string text) => text.Replace('\n', ' ').Replace('\r', ' ');
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        for (var i = 1; i < args.Length - 1; i++)
+        {
+            if (args[i] == name)
+            {
+                return args[i + 1];
+            }
+        }
+
+        return fallback;
+    }
+
+    private static int IntOption(string[] args, string name, int fallback) =>
+        int.Parse(Option(args, name, fallback.ToString(Inv)), Inv);
+
+    /// <summary>Installs a CrashPoints hook that SIGKILLs this process at the Nth hit of the named step.
+    /// Reflection, so that the host builds against a core that does not have the hook yet.</summary>
+    private static bool InstallCrashPoint(string point, int hit)
+    {
+        var type = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints");
+        const BindingFlags flags = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
+        var hits = 0;
+        Action<string> hook = name =>
+        {
+            if (name == point && Interlocked.Increment(ref hits) == hit)
+            {
+                Say($"CRASH {point} {hit}");
+                SysVTestNative.KillSelf();
+                Thread.Sleep(Timeout.Infinite);
+            }
+        };
+        var field = type?.GetField("Hit", flags);
+        if (field is not null)
+        {
+            field.SetValue(null, hook);
+            return true;
+        }
+
+        var property = type?.GetProperty("Hit", flags);
+        if (property is not null)
+        {
+            property.SetValue(null, hook);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static int Writer(string[] args)
+    {
+        var storeName = args[1];
+        var writerId = IntOption(args, "--id", 1);
+        var names = IntOption(args, "--names", 16);
+        var prefix = Option(args, "--prefix", "n");
+        var count = IntOption(args, "--count", 0);
+        var random = new Random(IntOption(args, "--seed", writerId));
+        var minSize = IntOption(args, "--min-size", 40);
+        var maxSize = IntOption(args, "--max-size", 600);
+        var bigEvery = IntOption(args, "--big-every", 0);
+        var bigSize = IntOption(args, "--big-size", 48 * 1024);
+        var removeEvery = IntOption(args, "--remove-every", 0);
+        var crashAt = Option(args, "--crash-at", string.Empty);
+        if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
+        using var store = MemStore.Open(storeName);
+        Say($"READY {Environment.ProcessId}");
+        long sequence = 0;
+        for (var op = 0; count == 0 || op < count; op++)
+        {
+            var name = prefix + random.Next(names).ToString(Inv);
+            sequence++;
+            if (removeEvery > 0 && random.Next(removeEvery) == 0)
+            {
+                Say($"BEGIN DEL {name} {sequence}");
+                var removed = store.Remove(name);
+                Say($"ACK DEL {name} {sequence} {(removed ? 1 : 0)}");
+                continue;
+            }
+
+            var size = bigEvery > 0 && random.Next(bigEvery) == 0 ? bigSize : random.Next(minSize, maxSize + 1);
+            var value = Payload.Create(name, writerId, sequence, size);
+            var hash = Payload.HashText(value);
+            Say($"BEGIN SET {name} {sequence} {hash}");
+            var version = store.Set(name, value);
+            Say($"ACK SET {name} {sequence} {version} {hash}");
+        }
+
+        Say($"DONE {count}");
+        return 0;
+    }
+
+    private static int Reader(string[] args)
+    {
+        var storeName = args[1];
+        var names = IntOption(args, "--names", 16);
+        var prefix = Option(args, "--prefix", "n");
+        var seconds = double.Parse(Option(args, "--seconds", "3"), Inv);
+        using var store = MemStore.OpenExisting(storeName);
+        if (store is null)
+        {
+            Say("ERROR StoreNotFound");
+            return 3;
+        }
+
+        Say($"READY {Environment.ProcessId}");
+        var lastVersion = new long[names];
+        long reads = 0, found = 0, violations = 0;
+        var clock = Stopwatch.StartNew();
+        var nextProgress = 0.5;
+        try
+        {
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                if (clock.Elapsed.TotalSeconds >= nextProgress)
+                {
+                    Say($"PROGRESS {reads} {found} {violations}");
+                    nextProgress += 0.5;
+                }
+
+                for (var i = 0; i < names; i++)
+                {
+                    var name = prefix + i.ToString(Inv);
+                    reads++;
+                    if (!store.TryGet(name, out var entry) || entry is null)
+                    {
+                        continue;
+                    }
+
+                    found++;
+                    var problem = Payload.Check(name, entry.Data, out var writer, out var sequence);
+                    if (problem is null && entry.Info.Name != name)
+                    {
+                        problem = $"metadata names {entry.Info.Name}";
+                    }
+
+                    if (problem is null && entry.Info.Size != entry.Data.Length)
+                    {
+                        problem = $"metadata size {entry.Info.Size} but {entry.Data.Length} bytes";
+                    }
+
+                    if (problem is not null)
+                    {
+                        violations++;
+                        Say($"TORN {name} {OneLine(problem)}");
+                    }
+                    else if (entry.Info.Version < lastVersion[i])
+                    {
+                        violations++;
+                        Say($"REGRESS {name} version {entry.Info.Version} after {lastVersion[i]} (writer {writer} sequence {sequence})");
+                    }
+
+                    lastVersion[i] = Math.Max(lastVersion[i], entry.Info.Version);
+                }
+            }
+        }
+        catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+        {
+            Say($"REMOVED {reads} {found}");
+            return 0;
+        }
+
+        Say($"READS {reads} {found} {violations}");
+        return 0;
+    }
+
+    private static int Increment(string[] args)
+    {
+        var storeName = args[1];
+        var name = args[2];
+        var count = int.Parse(args[3], Inv);
+        using var store = MemStore.Open(storeName);
+        Say($"READY {Environment.ProcessId}");
+        long conflicts = 0;
+        for (var i = 0; i < count; i++)
+        {
+            while (true)
+            {
+                long expected = WriteOptions.MustNotExist;
+                long current = 0;
+                if (store.TryGet(name, out var entry) && entry is not null)
+                {
+                    expected = entry.Info.Version;
+                    current = long.Parse(System.Text.Encoding.UTF8.GetString(entry.Data), Inv);
+                }
+
+                var next = System.Text.Encoding.UTF8.GetBytes((current + 1).ToString(Inv));
+                if (store.TrySet(name, next, new WriteOptions { ExpectedVersion = expected }, out _))
+                {
+                    break;
+                }
+
+                conflicts++;
+            }
+        }
+
+        Say($"DONE {count} {conflicts}");
+        return 0;
+    }
+
+    private static int Inspect(string[] args)
+    {
+        var storeName = args[1];
+        var names = IntOption(args, "--names", 16);
+        var prefix = Option(args, "--prefix", "n");
+        MemStore? store;
+        try
+        {
+            store = MemStore.OpenExisting(storeName);
+        }
+        catch (MemStoreException e)
+        {
+            Say($"OPEN threw {e.Kind}");
+            return 0;
+        }
+
+        if (store is null)
+        {
+            Say("OPEN missing");
+            return 0;
+        }
+
+        using (store)
+        {
+            Say("OPEN ok");
+            try
+            {
+                var report = store.Verify();
+                Say($"VERIFY {(report.IsValid ? "valid" : "invalid")} {report.Problems.Count}");
+                foreach (var problem in report.Problems)
+                {
+                    Say($"PROBLEM {OneLine(problem)}");
+                }
+            }
+            catch (MemStoreException e)
+            {
+                Say($"VERIFY threw {e.Kind}");
+            }
+
+            for (var i = 0; i < names; i++)
+            {
+                var name = prefix + i.ToString(Inv);
+                try
+                {
+                    if (!store.TryGet(name, out var entry) || entry is null)
+                    {
+                        Say($"GOT {name} missing");
+                        continue;
+                    }
+
+                    var problem = Payload.Check(name, entry.Data, out _, out _);
+                    Say(problem is null ? $"GOT {name} ok {Payload.HashText(entry.Data)}" : $"GOT {name} bad {OneLine(problem)}");
+                }
+                catch (MemStoreException e)
+                {
+                    Say($"GOT {name} threw {e.Kind}");
+                }
+            }
+
+            try
+            {
+                store.Set(prefix + "inspect-write", Payload.Create(prefix + "inspect-write", 999, 1, 64));
+                Say("WRITE ok");
+            }
+            catch (MemStoreException e)
+            {
+                Say($"WRITE threw {e.Kind}");
+            }
+        }
+
+        return 0;
+    }
+
+    private static int Plant(string[] args)
+    {
+        var key = int.Parse(args[1], Inv);
+        var size = long.Parse(args[2], Inv);
+        var mode = Convert.ToInt32(args[3], 8);
+        var id = SysVTestNative.ShmGet(key, size, SysVTestNative.IPC_CREAT | SysVTestNative.IPC_EXCL | mode);
+        if (id < 0)
+        {
+            Say($"ERROR errno {-id}");
+            return 3;
+        }
+
+        var copyFrom = Option(args, "--copy-from", string.Empty);
+        if (copyFrom.Length > 0)
+        {
+            SysVTestNative.WriteSegment(id, 0, File.ReadAllBytes(copyFrom));
+        }
+
+        Say($"PLANTED {id}");
+        return 0;
+    }
+
+    private static int Destroy(string[] args)
+    {
+        Say($"DESTROYED {(MemStore.DestroyStore(args[1]) ? 1 : 0)}");
+        return 0;
+    }
+
+    private static int TryAttach(string[] args)
+    {
+        var shmid = int.Parse(args[1], Inv);
+        var address = SysVTestNative.ShmAt(shmid, readOnly: true, out var errno);
+        if (address == IntPtr.Zero)
+        {
+            Say($"DENIED {errno}");
+            return 0;
+        }
+
+        SysVTestNative.ShmDt(address);
+        Say("ATTACHED");
+        return 0;
+    }
+}

@@ -1,0 +1,88 @@
+# Dot-sourced in every Pester file's BeforeAll. build.ps1 runs Pester in its own pwsh whose PSModulePath
+# starts with out/, so 'Memalloc' is the built module, never the source tree.
+Import-Module Memalloc -ErrorAction Stop
+
+$script:Pwsh = Join-Path $PSHOME 'pwsh'
+
+# Every test file works in its own store so that files (and other engineers on this machine) never collide.
+function New-TestStoreName {
+    "pester-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+}
+
+function Remove-TestStore {
+    param ([string[]] $Name)
+    foreach ($storeName in $Name) {
+        if ($storeName) { Remove-MemStore -Name $storeName -Force -ErrorAction SilentlyContinue }
+    }
+}
+
+# A command line for a child pwsh that imports the module first. -EncodedCommand avoids every quoting trap.
+function Get-ChildPwshArgument {
+    param ([Parameter(Mandatory)] [string] $Command)
+    $script = "`$ErrorActionPreference = 'Stop'; Import-Module Memalloc; $Command"
+    @('-NoProfile', '-NonInteractive', '-EncodedCommand',
+        [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
+}
+
+# Runs a command in a separate pwsh process (it inherits PSModulePath) and returns its output lines;
+# a failing child fails the test with its error output.
+function Invoke-ChildPwsh {
+    param ([Parameter(Mandatory)] [string] $Command)
+    $output = & $script:Pwsh @(Get-ChildPwshArgument $Command) 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "Child pwsh failed with exit code ${LASTEXITCODE}: $($output -join [Environment]::NewLine)"
+    }
+    $output | ForEach-Object { "$_" }
+}
+
+# Starts a child pwsh without waiting; pair with Wait-ChildPwsh.
+function Start-ChildPwsh {
+    param ([Parameter(Mandatory)] [string] $Command)
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new($script:Pwsh)
+    foreach ($argument in Get-ChildPwshArgument $Command) { $startInfo.ArgumentList.Add($argument) }
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $startInfo.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($startInfo)
+    [pscustomobject]@{
+        Process = $process
+        Output  = $process.StandardOutput.ReadToEndAsync()
+        Errors  = $process.StandardError.ReadToEndAsync()
+    }
+}
+
+function Wait-ChildPwsh {
+    param ([Parameter(Mandatory, ValueFromPipeline)] [object[]] $Child)
+    process {
+        foreach ($item in $Child) {
+            $item.Process.WaitForExit()
+            $stdout = $item.Output.GetAwaiter().GetResult()
+            $stderr = $item.Errors.GetAwaiter().GetResult()
+            if ($item.Process.ExitCode -ne 0) {
+                throw "Child pwsh failed with exit code $($item.Process.ExitCode): $stdout $stderr"
+            }
+            $stdout -split '\r?\n' | Where-Object { $_ }
+        }
+    }
+}
+
+# Waits until a condition holds, without ever asserting on elapsed time: the timeout only stops a
+# hung test, and the caller asserts on the condition, not on the clock.
+function Wait-Until {
+    param (
+        [Parameter(Mandatory)] [scriptblock] $Condition,
+        [int] $TimeoutSeconds = 60
+    )
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { return $false }
+        Start-Sleep -Milliseconds 50
+    }
+    $true
+}
+
+# Completion as the console does it: the completion texts offered at the end of the input.
+function Get-CompletionText {
+    param ([Parameter(Mandatory)] [string] $InputScript)
+    (TabExpansion2 -inputScript $InputScript -cursorColumn $InputScript.Length).CompletionMatches.CompletionText
+}
