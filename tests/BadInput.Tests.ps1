@@ -11,7 +11,8 @@ BeforeDiscovery {
         # An enumerable whose GetEnumerator throws: PSSerializer fails on it (a ScriptProperty whose getter throws is
         # not a failure: the serializer skips such a property and stores the rest).
         Add-Type -TypeDefinition 'public sealed class MemallocBadEnumerable : System.Collections.IEnumerable { public System.Collections.IEnumerator GetEnumerator() { throw new System.InvalidOperationException("enumeration refused"); } }' -ErrorAction SilentlyContinue
-        [MemallocBadEnumerable]::new()
+        # The unary comma keeps the pipeline from enumerating it here, before Set-MemStack sees it.
+        , [MemallocBadEnumerable]::new()
     }
 
     $script:Cases = @(
@@ -62,7 +63,8 @@ BeforeDiscovery {
         @{ Scenario = 'Remove-MemStack, $null Name property from the pipeline'; Cmdlet = 'Remove-MemStack'; Id = 'ParameterArgumentValidationErrorNullNotAllowed'; Category = 'InvalidData'
             Action = { param ($s) [pscustomobject]@{ Name = $null } | Remove-MemStack -Store $s -Confirm:$false } }
         # ---- store names ----
-        @{ Scenario = 'Set-MemStack, empty store name'; Cmdlet = 'Set-MemStack'; Id = 'InvalidStoreName'; Category = 'InvalidArgument'; Terminating = $true
+        # -Store carries [ValidateNotNullOrEmpty]: the binder refuses '' before the store's own check (InvalidStoreName).
+        @{ Scenario = 'Set-MemStack, empty store name'; Cmdlet = 'Set-MemStack'; Id = 'ParameterArgumentValidationError'; Category = 'InvalidData'; Terminating = $true
             Action = { param ($s) Set-MemStack -Name 'alpha' -Value 1 -Store '' } }
         @{ Scenario = "Set-MemStack, store name '../x'"; Cmdlet = 'Set-MemStack'; Id = 'InvalidStoreName'; Category = 'InvalidArgument'; Terminating = $true
             Action = { param ($s) Set-MemStack -Name 'alpha' -Value 1 -Store '../x' } }
