@@ -152,7 +152,7 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         # Learn the store's anchor key and bytes, then remove the store: the key is free for the squatter.
         $core = [Memalloc.Core.MemStore]::Open($store)
         $stats = $core.GetStatistics()
-        $anchorId = $stats.SegmentIds[0]
+        $anchorId = @($stats.SegmentIds)[0]
         $anchorSize = (Invoke-Shm stat $anchorId).size
         $hexFile = Join-Path $script:Temp "$store.hex"
         if ($Copy) { (Invoke-Shm read $anchorId 0 $anchorSize).hex | Set-Content -LiteralPath $hexFile }
@@ -164,8 +164,9 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         $planted = Invoke-Shm -AsNobody create $stats.Key $anchorSize $Mode $hexFile
         $planted.ok | Should -BeTrue -Because "nobody must be able to create a segment at key $($stats.Key)"
         Add-OwnSegment $planted.shmid
-        $before = Invoke-Shm stat $planted.shmid
+        # Hash first: reading attaches, and shm_lpid must be compared from after our own last attach.
         $hashBefore = Get-SegmentHash $planted.shmid
+        $before = Invoke-Shm stat $planted.shmid
 
         # The store must look elsewhere (another probe) or refuse clearly; it must never use the planted segment.
         $writeError = $null
@@ -193,7 +194,7 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         $store = New-SecurityStore 'magic'
         $core = [Memalloc.Core.MemStore]::Open($store)
         $stats = $core.GetStatistics()
-        $anchorSize = (Invoke-Shm stat $stats.SegmentIds[0]).size
+        $anchorSize = (Invoke-Shm stat @($stats.SegmentIds)[0]).size
         $core.Destroy()
         $hexFile = Join-Path $script:Temp "$store.hex"
         -join (1..$anchorSize | ForEach-Object { '{0:x2}' -f (Get-Random -Maximum 256) }) | Set-Content -LiteralPath $hexFile
@@ -222,7 +223,7 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         Set-MemStack -Name 'small' -Value 'kept' -Store $store
         $stats = Get-MemStore -Name $store
         $next = $arenaKey.Invoke($null, @([int] $stats.Key, [uint32] ($stats.Generation + 1)))
-        $arenaId = $stats.SegmentIds[-1]
+        $arenaId = @($stats.SegmentIds)[-1]
         $hexFile = Join-Path $script:Temp "$store-arena.hex"
         (Invoke-Shm read $arenaId 0 4096).hex | Set-Content -LiteralPath $hexFile
         & chmod 0644 $hexFile
@@ -230,8 +231,9 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         $planted = Invoke-Shm -AsNobody create $next (2 * $stats.Capacity) '600' $hexFile
         $planted.ok | Should -BeTrue
         Add-OwnSegment $planted.shmid
-        $before = Invoke-Shm stat $planted.shmid
+        # Hash first: reading attaches, and shm_lpid must be compared from after our own last attach.
         $hashBefore = Get-SegmentHash $planted.shmid
+        $before = Invoke-Shm stat $planted.shmid
 
         # Grow: more than the initial arena holds.
         $big = 'x' * 300000
@@ -263,8 +265,8 @@ Describe 'A corrupted store' -Tag 'Security' {
         Set-MemStack -Name $target -Value $marker -Store $store
         Set-MemStack -Name 'other-b' -Value @{ n = 2 } -Store $store
         $stats = Get-MemStore -Name $store
-        $anchorId = $stats.SegmentIds[0]
-        $arenaId = $stats.SegmentIds[-1]
+        $anchorId = @($stats.SegmentIds)[0]
+        $arenaId = @($stats.SegmentIds)[-1]
         foreach ($id in $stats.SegmentIds) { Add-OwnSegment $id }
         $nameHex = -join ([System.Text.Encoding]::UTF8.GetBytes($target) | ForEach-Object { '{0:x2}' -f $_ })
         $nameAt = @((Invoke-Shm search $arenaId $nameHex).offsets)

@@ -52,13 +52,33 @@ foreach ($name in $Names) {
 }
 Step 'info' { Get-MemStackInfo -Store $Store | ForEach-Object { "$($_.Name):$($_.Size)" } }
 Step 'store' { Get-MemStore -Name $Store | ForEach-Object { "entries=$($_.Entries) generation=$($_.Generation)" } }
-Step 'verify' {
+# Verify through the core API: a MemStoreException is reported with the category the cmdlets give its kind.
+$entry = [ordered]@{ Op = 'verify'; Ok = $true; Value = $null; ErrorId = $null; Category = $null; Message = $null }
+try {
     $s = [Memalloc.Core.MemStore]::OpenExisting($Store)
-    if ($null -eq $s) { 'missing' }
+    if ($null -eq $s) { $entry.Value = 'missing' }
     else {
-        try { $r = $s.Verify(); if ($r.IsValid) { 'valid' } else { 'invalid: ' + ($r.Problems -join '; ') } } finally { $s.Dispose() }
+        try { $r = $s.Verify(); $entry.Value = if ($r.IsValid) { 'valid' } else { 'invalid: ' + ($r.Problems -join '; ') } } finally { $s.Dispose() }
     }
 }
+catch {
+    $e = $_.Exception
+    while ($e -and $e -isnot [Memalloc.Core.MemStoreException]) { $e = $e.InnerException }
+    $entry.Ok = $false
+    $entry.Message = $_.Exception.Message
+    if ($e) {
+        $entry.ErrorId = "MemStoreException:$($e.Kind)"
+        $entry.Category = switch ("$($e.Kind)") {
+            'Corrupt' { 'InvalidData' }
+            { $_ -in 'ForeignSegment', 'PermissionDenied' } { 'PermissionDenied' }
+            'StoreRemoved' { 'ResourceUnavailable' }
+            'StoreNotFound' { 'ObjectNotFound' }
+            default { 'NotSpecified' }
+        }
+    }
+    else { $entry.ErrorId = $_.Exception.GetType().FullName; $entry.Category = 'NotSpecified' }
+}
+$results.Add([pscustomobject]$entry)
 if (-not $SkipWrite) {
     Step 'set' { Set-MemStack -Name $WriteName -Value 'written-after-fault' -Store $Store }
     Step 'get-after-set' { Get-MemStack -Name $WriteName -Store $Store }
