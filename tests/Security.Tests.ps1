@@ -387,6 +387,30 @@ Describe 'A store removed underneath' -Tag 'Security' {
         }
     }
 
+    It 'never acknowledges a write that went into the removed segments (write <Delay> ms after ipcrm)' -TestCases @(
+        @{ Delay = 0 }
+        @{ Delay = 300 }
+    ) {
+        param ($Delay)
+        $store = New-SecurityStore 'rmwrite'
+        $prefix = Join-Path $script:Temp "rmwrite-$Delay"
+        $child = Start-FaultChild -Script (Join-Path $script:FaultDir 'RemovedWrite.ps1') -LogPrefix $prefix -ArgumentList @(
+            '-ModulePath', $script:FaultModulePath, '-Store', $store, '-DelayMilliseconds', "$Delay")
+        $child.Process.WaitForExit(90000) | Should -BeTrue -Because 'no hang'
+        $child.Process.WaitForExit()
+        $child.Process.ExitCode | Should -Be 0 -Because (Get-FaultChildLog $child)
+        $result = Get-Content -LiteralPath "$prefix.out" -Raw | ConvertFrom-Json
+        if ($result.Ok) {
+            # Acknowledged: a fresh process must read it (else it went into a segment nobody can find any more).
+            $fresh = Wait-Probe (Invoke-Probe -Store $store -Names 'x' -SkipWrite)
+            $fresh.ByOp['get x'].Value | Should -Be 'after' -Because 'Set-MemStack reported success for a write into segments that ipcrm had removed: the write is lost'
+        }
+        else {
+            $result.Category | Should -Be 'ResourceUnavailable'
+            $result.Message | Should -Match 'RemoveIPC'
+        }
+    }
+
     It 'is a MemStoreNotFound for a fresh process, and the next write creates it again' {
         $store = New-SecurityStore 'gone'
         $core = [Memalloc.Core.MemStore]::Open($store)
