@@ -8,10 +8,10 @@ BeforeDiscovery {
     $kills = if ($env:MEMALLOC_STRESS_KILLS) { [int] $env:MEMALLOC_STRESS_KILLS } else { 200 }
     # Short: a few kills of each kind, under a minute in all. Stress: the requested total, split across the kinds.
     $script:ShortCampaigns = @(
-        @{ Mode = 'Set'; Kills = 5; What = 'writers of small values' }
-        @{ Mode = 'Update'; Kills = 4; What = 'writers of counters (Update-MemStack)' }
-        @{ Mode = 'Grow'; Kills = 3; What = 'writers of large values, in the middle of growth and compaction' }
-        @{ Mode = 'Reader'; Kills = 3; What = 'readers, while a writer keeps writing' }
+        @{ Mode = 'Set'; Kills = 3; What = 'writers of small values' }
+        @{ Mode = 'Update'; Kills = 3; What = 'writers of counters (Update-MemStack)' }
+        @{ Mode = 'Grow'; Kills = 2; What = 'writers of large values, in the middle of growth and compaction' }
+        @{ Mode = 'Reader'; Kills = 2; What = 'readers, while a writer keeps writing' }
     )
     $script:StressCampaigns = @(
         @{ Mode = 'Set'; Kills = [Math]::Ceiling($kills * 0.35); What = 'writers of small values' }

@@ -166,19 +166,38 @@ function Invoke-FaultKillCampaign {
             -LogPrefix ($reportPath -replace '\.report$', '')
         $readers[$index] | Add-Member -NotePropertyName ReportPath -NotePropertyValue $reportPath
     }
-    # Acknowledged state from every ack file so far: last sequence per name, highest sequence per slot, counters.
+    # Acknowledged state, read incrementally (each file from where the last read stopped, complete lines only): last
+    # sequence per name, highest sequence per slot, counter updates. Writers ack tens of thousands of writes.
+    $acks = @{ Names = @{}; SlotMax = @{}; Inc = 0L; Sb = 0L; Writes = 0L; Errors = [System.Collections.Generic.List[string]]::new(); Offsets = @{} }
     $readAcks = {
-        param ([string[]] $Paths)
-        $acks = @{ Names = @{}; SlotMax = @{}; Inc = 0L; Sb = 0L; Writes = 0L; Errors = [System.Collections.Generic.List[string]]::new() }
-        foreach ($p in $Paths) {
-            foreach ($line in (Read-FaultLine $p)) {
+        foreach ($p in @(@($deadAckPaths) + @($slotState.Values | ForEach-Object { $_.AckPath }) | Where-Object { $_ } | Select-Object -Unique)) {
+            if (-not (Test-Path -LiteralPath $p)) { continue }
+            $offset = if ($acks.Offsets.ContainsKey($p)) { $acks.Offsets[$p] } else { 0L }
+            $stream = [System.IO.FileStream]::new($p, 'Open', 'Read', 'ReadWrite')
+            try {
+                $null = $stream.Seek($offset, 'Begin')
+                $buffer = [byte[]]::new($stream.Length - $offset)
+                $read = 0
+                while ($read -lt $buffer.Length) {
+                    $n = $stream.Read($buffer, $read, $buffer.Length - $read)
+                    if ($n -le 0) { break }
+                    $read += $n
+                }
+            }
+            finally { $stream.Dispose() }
+            if ($read -eq 0) { continue }
+            $end = [Array]::LastIndexOf($buffer, [byte] 10, $read - 1)
+            if ($end -lt 0) { continue }
+            $acks.Offsets[$p] = $offset + $end + 1
+            foreach ($line in [System.Text.Encoding]::UTF8.GetString($buffer, 0, $end).Split("`n")) {
                 $f = $line.Split(' ')
                 switch ($f[0]) {
                     'set' {
                         $acks.Writes++
-                        $acks.Names[$f[1]] = @{ Seq = [long] $f[2]; Length = [int] $f[3] }
+                        $seq = [long] $f[2]
+                        $acks.Names[$f[1]] = @{ Seq = $seq; Length = [int] $f[3] }
                         $slot = $f[1].Substring(1, $f[1].IndexOf('-') - 1)
-                        if (-not $acks.SlotMax.ContainsKey($slot) -or $acks.SlotMax[$slot] -lt [long] $f[2]) { $acks.SlotMax[$slot] = [long] $f[2] }
+                        if (-not $acks.SlotMax.ContainsKey($slot) -or $acks.SlotMax[$slot] -lt $seq) { $acks.SlotMax[$slot] = $seq }
                     }
                     'inc' { $acks.Inc++; $acks.Writes++ }
                     'sb' { $acks.Sb++; $acks.Writes++ }
@@ -186,14 +205,19 @@ function Invoke-FaultKillCampaign {
                 }
             }
         }
-        $acks
     }
-    $allAckPaths = { @($deadAckPaths) + @($slotState.Values | ForEach-Object { $_.AckPath }) }
+    # Working, not just started: a second line (the first acknowledged write, or the first reads) after "ready".
     $isReady = {
         param ($path)
-        $lines = Read-FaultLine $path
-        # Working, not just started: at least one write acknowledged (or, for a reader, some reads done).
-        @($lines | Where-Object { $_ -like 'set *' -or $_ -like 'inc *' -or $_ -like 'sb *' -or $_ -like 'reads *' }).Count -gt 0
+        if (-not (Test-Path -LiteralPath $path)) { return $false }
+        $stream = [System.IO.FileStream]::new($path, 'Open', 'Read', 'ReadWrite')
+        try {
+            $head = [byte[]]::new(512)
+            $n = $stream.Read($head, 0, $head.Length)
+        }
+        finally { $stream.Dispose() }
+        $first = [Array]::IndexOf($head, [byte] 10)
+        $first -ge 0 -and $first + 1 -lt $n -and [Array]::IndexOf($head, [byte] 10, $first + 1) -ge 0 -and [Array]::IndexOf($head, [byte] 10, $first + 1) -lt $n
     }
     $checkChildAlive = {
         param ($child, $what)
@@ -217,7 +241,7 @@ function Invoke-FaultKillCampaign {
             # Choose the victim among children that are working; wait (bounded) for one.
             $deadline = [DateTime]::UtcNow.AddSeconds(90)
             $victim = $null
-            while (-not $victim -and [DateTime]::UtcNow -lt $deadline) {
+            while ($null -eq $victim -and [DateTime]::UtcNow -lt $deadline) {
                 $candidates = if ($Mode -eq 'Reader') {
                     @($readers.Keys | Where-Object { & $isReady $readers[$_].ReportPath })
                 }
@@ -247,7 +271,8 @@ function Invoke-FaultKillCampaign {
                 if ($writerMode -eq 'Update') { $inflightUpdates++ }
                 $deadAckPaths.Add($state.AckPath)
                 # What the victim may have committed without acknowledging it: the write after its last ack.
-                $max = (& $readAcks @($state.AckPath)).SlotMax["$victim"]
+                & $readAcks
+                $max = $acks.SlotMax["$victim"]
                 $next = if ($null -ne $max) { $max + 1 } else { $state.StartSeq }
                 $null = $state.InFlight.Add($next)
                 $state.NextSeq = $next + 1
@@ -268,15 +293,18 @@ function Invoke-FaultKillCampaign {
             if (-not $report.IsValid) { $failures.Add("kill ${k}: Verify: $($report.Problems -join '; ')") }
 
             # 3. Acknowledged writes (ack files read before the values: live writers only move forward).
-            $acks = & $readAcks (& $allAckPaths)
+            & $readAcks
             foreach ($e in $acks.Errors) { $failures.Add("kill ${k}: a writer reported $e") }
+            $acks.Errors.Clear()
             $figures.AcknowledgedWrites = $acks.Writes
             if ($writerMode -eq 'Update') {
+                $incBefore = $acks.Inc
+                $sbBefore = $acks.Sb
                 $counter = Get-MemStack -Name 'counter' -Store $Store -ErrorAction SilentlyContinue
                 $sb = Get-MemStack -Name 'sbcounter' -Store $Store -ErrorAction SilentlyContinue
-                $after = & $readAcks (& $allAckPaths)
+                & $readAcks
                 $live = $slotState.Count
-                foreach ($pair in @(@('counter', $counter, $acks.Inc, $after.Inc), @('sbcounter', $sb, $acks.Sb, $after.Sb))) {
+                foreach ($pair in @(@('counter', $counter, $incBefore, $acks.Inc), @('sbcounter', $sb, $sbBefore, $acks.Sb))) {
                     $value = if ($null -eq $pair[1]) { 0 } else { $pair[1] }
                     $figures.CountersChecked++
                     if ($value -lt $pair[2]) {
@@ -327,7 +355,7 @@ function Invoke-FaultKillCampaign {
     }
 
     # The final state, with every child dead: exact bounds.
-    $acks = & $readAcks (& $allAckPaths)
+    & $readAcks
     $figures.AcknowledgedWrites = $acks.Writes
     foreach ($e in $acks.Errors) { $failures.Add("a writer reported $e") }
     if ($writerMode -eq 'Update') {
