@@ -7,28 +7,7 @@
 BeforeDiscovery {
     $script:CanSetpriv = [bool] (Get-Command setpriv -ErrorAction SilentlyContinue) -and
         ((& id -u) -eq '0') -and (Test-Path -LiteralPath '/usr/bin/python3')
-    # Offsets of docs/store-format.md (src/Memalloc.Core/Layout.cs): anchor, arena header, record header.
-    $script:CorruptionCases = @(
-        @{ Scenario = 'anchor magic overwritten'; Segment = 'anchor'; Offset = 0; Hex = '5858585858585858'; Level = 'anchor' }
-        @{ Scenario = 'anchor arena reference to a missing segment'; Segment = 'anchor'; Offset = 256; U64 = 'missing'; Level = 'anchor' }
-        @{ Scenario = 'anchor arena reference to a foreign segment'; Segment = 'anchor'; Offset = 256; U64 = 'foreign'; Level = 'anchor' }
-        @{ Scenario = 'arena magic overwritten'; Segment = 'arena'; Offset = 0; Hex = '5858585858585858'; Level = 'arena' }
-        @{ Scenario = 'arena capacity beyond the segment'; Segment = 'arena'; Offset = 24; U64 = '0x10000000000'; Level = 'arena' }
-        @{ Scenario = 'arena slot count beyond the segment'; Segment = 'arena'; Offset = 32; U64 = '0x10000000000'; Level = 'arena' }
-        @{ Scenario = 'arena heap offset beyond the segment'; Segment = 'arena'; Offset = 40; U64 = '0x10000000000'; Level = 'arena' }
-        @{ Scenario = 'arena bump pointer beyond the segment'; Segment = 'arena'; Offset = 56; U64 = '0x10000000000'; Level = 'arena' }
-        @{ Scenario = 'arena heap offset inside the index'; Segment = 'arena'; Offset = 40; U64 = '0x88'; Level = 'arena' }
-        @{ Scenario = 'index slot pointing past the arena'; Segment = 'slot'; Change = 'beyond'; Level = 'record' }
-        @{ Scenario = 'index slot pointing into the middle of a record'; Segment = 'slot'; Change = 'middle'; Level = 'record' }
-        @{ Scenario = 'index slot pointing into the index'; Segment = 'slot'; Change = 'index'; Level = 'record' }
-        @{ Scenario = 'record value length beyond the arena'; Segment = 'record'; Offset = 16; U64 = '0x10000000000'; Level = 'record' }
-        @{ Scenario = 'record value length negative'; Segment = 'record'; Offset = 16; U64 = '0xFFFFFFFFFFFFFFF0'; Level = 'record' }
-        @{ Scenario = 'record name length changed'; Segment = 'record'; Offset = 13; Hex = 'ff'; Level = 'record' }
-        @{ Scenario = 'record type-name length beyond the arena'; Segment = 'record'; Offset = 14; Hex = 'ffff'; Level = 'record' }
-        @{ Scenario = 'record magic overwritten'; Segment = 'record'; Offset = 8; Hex = '58585858'; Level = 'record' }
-        @{ Scenario = 'record value byte flipped'; Segment = 'value'; Level = 'record' }
-        @{ Scenario = 'record name byte flipped'; Segment = 'record'; Offset = 64; Hex = '5a'; Level = 'record' }
-    )
+    $script:CorruptionCases = . (Join-Path $PSScriptRoot 'faults' 'CorruptionCases.ps1')
 }
 
 BeforeAll {
@@ -256,97 +235,141 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
 }
 
 Describe 'A corrupted store' -Tag 'Security' {
-    It 'gives a clear error and never a crash, a hang or a wrong value: <Scenario>' -TestCases $CorruptionCases {
-        param ($Scenario, $Segment, $Offset, $Hex, $U64, $Change, $Level)
-        $store = New-SecurityStore 'corrupt'
+    BeforeAll {
+        # Corrupt one store per case, then probe them all from one child pwsh (a pwsh start is the slow part). The
+        # child writes a result per store as it goes: a store without a result after the child died or hung is the
+        # one that crashed or hung it, and the rest are probed again by a new child.
+        $script:Corrupted = @{}
         $target = 'corrupt-target-name'
         $marker = 'MARKER-' + ('q' * 40)
-        Set-MemStack -Name 'other-a' -Value 'value-a' -Store $store
-        Set-MemStack -Name $target -Value $marker -Store $store
-        Set-MemStack -Name 'other-b' -Value @{ n = 2 } -Store $store
-        $stats = Get-MemStore -Name $store
-        $anchorId = @($stats.SegmentIds)[0]
-        $arenaId = @($stats.SegmentIds)[-1]
-        foreach ($id in $stats.SegmentIds) { Add-OwnSegment $id }
-        $nameHex = -join ([System.Text.Encoding]::UTF8.GetBytes($target) | ForEach-Object { '{0:x2}' -f $_ })
-        $nameAt = @((Invoke-Shm search $arenaId $nameHex).offsets)
-        $nameAt.Count | Should -Be 1 -Because 'the target name is stored once in the arena'
-        $record = $nameAt[0] - 64   # the name follows the 64-byte record header
-
-        switch ($Segment) {
-            'anchor' {
-                if ($U64 -eq 'missing') {
-                    $ref = (Invoke-Shm readu64 $anchorId $Offset).value
-                    $value = ([uint64] $ref -band 0xFFFFFFFF00000000) -bor 0x7FFFFFF0
-                    (Invoke-Shm writeu64 $anchorId $Offset $value).ok | Should -BeTrue
+        foreach ($case in (. (Join-Path $PSScriptRoot 'faults' 'CorruptionCases.ps1'))) {
+            $state = @{ Store = New-SecurityStore 'corrupt'; Target = $target; Marker = $marker; SetupError = $null; Result = $null }
+            $script:Corrupted[$case.Scenario] = $state
+            try {
+                $store = $state.Store
+                Set-MemStack -Name 'other-a' -Value 'value-a' -Store $store
+                Set-MemStack -Name $target -Value $marker -Store $store
+                Set-MemStack -Name 'other-b' -Value @{ n = 2 } -Store $store
+                $stats = Get-MemStore -Name $store
+                $anchorId = @($stats.SegmentIds)[0]
+                $arenaId = @($stats.SegmentIds)[-1]
+                foreach ($id in $stats.SegmentIds) { Add-OwnSegment $id }
+                $nameHex = -join ([System.Text.Encoding]::UTF8.GetBytes($target) | ForEach-Object { '{0:x2}' -f $_ })
+                $nameAt = @((Invoke-Shm search $arenaId $nameHex).offsets)
+                if ($nameAt.Count -ne 1) { throw "the target name is stored $($nameAt.Count) times in the arena" }
+                $record = $nameAt[0] - 64   # the name follows the 64-byte record header
+                $Offset = $case.Offset; $Hex = $case.Hex; $U64 = $case.U64
+                $ok = switch ($case.Segment) {
+                    'anchor' {
+                        if ($U64 -eq 'missing') {
+                            $ref = (Invoke-Shm readu64 $anchorId $Offset).value
+                            (Invoke-Shm writeu64 $anchorId $Offset (([uint64] $ref -band 0xFFFFFFFF00000000) -bor 0x7FFFFFF0)).ok
+                        }
+                        elseif ($U64 -eq 'foreign') {
+                            $key = Get-Random -Minimum 0x10000000 -Maximum 0x7FFFFFFF
+                            $foreign = if ($script:CanSetpriv) { Invoke-Shm -AsNobody create $key $stats.Capacity 600 } else { Invoke-Shm create $key $stats.Capacity 666 }
+                            Add-OwnSegment $foreign.shmid
+                            $state.ForeignId = $foreign.shmid
+                            $state.ForeignHash = Get-SegmentHash $foreign.shmid
+                            $ref = (Invoke-Shm readu64 $anchorId $Offset).value
+                            (Invoke-Shm writeu64 $anchorId $Offset (([uint64] $ref -band 0xFFFFFFFF00000000) -bor [uint64] $foreign.shmid)).ok
+                        }
+                        else { (Invoke-Shm write $anchorId $Offset $Hex).ok }
+                    }
+                    'arena' {
+                        if ($U64) { (Invoke-Shm writeu64 $arenaId $Offset $U64).ok } else { (Invoke-Shm write $arenaId $Offset $Hex).ok }
+                    }
+                    'record' {
+                        if ($Offset -eq 64) { $state.Target = 'Zorrupt-target-name' }
+                        if ($U64) { (Invoke-Shm writeu64 $arenaId ($record + $Offset) $U64).ok } else { (Invoke-Shm write $arenaId ($record + $Offset) $Hex).ok }
+                    }
+                    'value' {
+                        $markerHex = -join ([System.Text.Encoding]::UTF8.GetBytes($marker) | ForEach-Object { '{0:x2}' -f $_ })
+                        $at = @((Invoke-Shm search $arenaId $markerHex).offsets)
+                        if ($at.Count -ne 1) { throw "the marker is stored $($at.Count) times" }
+                        (Invoke-Shm write $arenaId ($at[0] + 10) '72').ok   # one 'q' becomes 'r'
+                    }
+                    'slot' {
+                        $heap = (Invoke-Shm readu64 $arenaId 40).value
+                        $index = (Invoke-Shm read $arenaId 128 ($heap - 128)).hex
+                        $slotAt = $null
+                        for ($i = 0; $i -lt $index.Length / 16; $i++) {
+                            $word = [System.BitConverter]::ToUInt64([System.Convert]::FromHexString($index.Substring($i * 16, 16)), 0)
+                            if (($word -band 0xFFFFFFFFFFFF) -eq [uint64] ($record -shr 3)) { $slotAt = 128 + 8 * $i; break }
+                        }
+                        if ($null -eq $slotAt) { throw 'no index slot names the target record' }
+                        $newOffset = switch ($case.Change) {
+                            'beyond' { [uint64] 0xFFFFFFFFFFFF }
+                            'middle' { [uint64] (($record + 24) -shr 3) }
+                            'index' { [uint64] (136 -shr 3) }
+                        }
+                        (Invoke-Shm writeu64 $arenaId $slotAt (($word -band 0xFFFF000000000000) -bor $newOffset)).ok
+                    }
                 }
-                elseif ($U64 -eq 'foreign') {
-                    $foreign = if ($CanSetpriv) { Invoke-Shm -AsNobody create (Get-Random -Minimum 0x10000000 -Maximum 0x7FFFFFFF) $stats.Capacity 600 }
-                    else { Invoke-Shm create (Get-Random -Minimum 0x10000000 -Maximum 0x7FFFFFFF) $stats.Capacity 666 }
-                    Add-OwnSegment $foreign.shmid
-                    $foreignHash = Get-SegmentHash $foreign.shmid
-                    $ref = (Invoke-Shm readu64 $anchorId $Offset).value
-                    $value = ([uint64] $ref -band 0xFFFFFFFF00000000) -bor [uint64] $foreign.shmid
-                    (Invoke-Shm writeu64 $anchorId $Offset $value).ok | Should -BeTrue
-                }
-                else { (Invoke-Shm write $anchorId $Offset $Hex).ok | Should -BeTrue }
+                if (-not $ok) { throw "shm.py could not corrupt the $($case.Segment)" }
             }
-            'arena' {
-                if ($U64) { (Invoke-Shm writeu64 $arenaId $Offset $U64).ok | Should -BeTrue }
-                else { (Invoke-Shm write $arenaId $Offset $Hex).ok | Should -BeTrue }
-            }
-            'record' {
-                if ($U64) { (Invoke-Shm writeu64 $arenaId ($record + $Offset) $U64).ok | Should -BeTrue }
-                else { (Invoke-Shm write $arenaId ($record + $Offset) $Hex).ok | Should -BeTrue }
-                if ($Offset -eq 64) { $target = 'Zorrupt-target-name' }
-            }
-            'value' {
-                $markerHex = -join ([System.Text.Encoding]::UTF8.GetBytes($marker) | ForEach-Object { '{0:x2}' -f $_ })
-                $at = @((Invoke-Shm search $arenaId $markerHex).offsets)
-                $at.Count | Should -Be 1
-                (Invoke-Shm write $arenaId ($at[0] + 10) '72').ok | Should -BeTrue   # one 'q' becomes 'r'
-            }
-            'slot' {
-                $heap = (Invoke-Shm readu64 $arenaId 40).value
-                $index = (Invoke-Shm read $arenaId 128 ($heap - 128)).hex
-                $slotAt = $null
-                for ($i = 0; $i -lt $index.Length / 16; $i++) {
-                    $word = [System.BitConverter]::ToUInt64([System.Convert]::FromHexString($index.Substring($i * 16, 16)), 0)
-                    if (($word -band 0xFFFFFFFFFFFF) -eq [uint64] ($record -shr 3)) { $slotAt = 128 + 8 * $i; break }
-                }
-                $slotAt | Should -Not -BeNullOrEmpty -Because 'the index has a slot for the target record'
-                $tag = $word -band 0xFFFF000000000000
-                $newOffset = switch ($Change) {
-                    'beyond' { [uint64] 0xFFFFFFFFFFFF }
-                    'middle' { [uint64] (($record + 24) -shr 3) }
-                    'index' { [uint64] (136 -shr 3) }
-                }
-                (Invoke-Shm writeu64 $arenaId $slotAt ($tag -bor $newOffset)).ok | Should -BeTrue
-            }
+            catch { $state.SetupError = "$_" }
         }
 
-        $probe = Wait-Probe (Invoke-Probe -Store $store -Names @($target, 'other-a'))
-        foreach ($r in $probe.Results) {
+        $resultDir = Join-Path $script:Temp 'corrupt-results'
+        $null = New-Item -ItemType Directory -Path $resultDir -Force
+        $names = @($target, 'Zorrupt-target-name', 'other-a') -join ','
+        $pending = @($script:Corrupted.Values | Where-Object { -not $_.SetupError })
+        while ($pending.Count -gt 0) {
+            $prefix = Join-Path $script:Temp "corrupt-probe-$($pending.Count)"
+            $child = Start-FaultChild -Script $script:Probe -LogPrefix $prefix -ArgumentList @(
+                '-ModulePath', $script:FaultModulePath, '-Names', $names, '-ResultDir', $resultDir,
+                '-Stores', (($pending | ForEach-Object Store) -join ','))
+            $finished = $child.Process.WaitForExit((60 + 15 * $pending.Count) * 1000)
+            if (-not $finished) { Stop-FaultChild $child } else { $child.Process.WaitForExit() }
+            foreach ($state in $pending) {
+                $path = Join-Path $resultDir "$($state.Store).json"
+                if (Test-Path -LiteralPath $path) { $state.Result = @(Get-Content -LiteralPath $path -Raw | ConvertFrom-Json) }
+            }
+            $left = @($pending | Where-Object { $null -eq $_.Result })
+            if ($left.Count -gt 0) {
+                # The first store without a result is where the child died or hung.
+                $how = if ($finished) { "the probe process died (exit code $($child.Process.ExitCode), 134 = abort, 139 = segfault)" } else { 'the probe process hung' }
+                $left[0].SetupError = "${how}: $(Get-FaultChildLog $child)"
+                $left = @($left | Select-Object -Skip 1)
+            }
+            $pending = $left
+        }
+    }
+
+    It 'gives a clear error and never a crash, a hang or a wrong value: <Scenario>' -TestCases $CorruptionCases {
+        param ($Scenario, $Segment, $Level)
+        $state = $script:Corrupted[$Scenario]
+        $state.SetupError | Should -BeNullOrEmpty
+        $byOp = @{}
+        foreach ($r in $state.Result) { $byOp[$r.Op] = $r }
+        foreach ($r in $state.Result) {
             if (-not $r.Ok) {
                 $r.Category | Should -BeIn $script:ClearCategories -Because "$($r.Op) failed with $($r.ErrorId): $($r.Message)"
                 $r.Message | Should -Not -BeNullOrEmpty
             }
         }
         # Never a wrong value: a read either returns what was written or fails.
-        $get = $probe.ByOp["get $target"]
-        if ($get.Ok -and $get.Value) { $get.Value | Should -Be $marker }
-        $other = $probe.ByOp['get other-a']
+        $get = $byOp["get $($state.Target)"]
+        if ($get.Ok -and $get.Value) { $get.Value | Should -Be $state.Marker }
+        $other = $byOp['get other-a']
         if ($other.Ok -and $other.Value) { $other.Value | Should -Be 'value-a' }
         if ($Level -eq 'record') {
             # The damage is confined to one record: it must be reported, by the read or by Verify.
-            ($get.Ok -and $get.Value -eq $marker) | Should -BeFalse -Because 'a damaged record was returned as if whole'
-            $probe.ByOp['verify'].Value | Should -Not -Be 'valid' -Because 'Verify must report the damage'
+            ($get.Ok -and $get.Value -eq $state.Marker) | Should -BeFalse -Because 'a damaged record was returned as if whole'
+            $byOp['verify'].Value | Should -BeLike 'invalid:*' -Because 'Verify must report the damage'
+            $other.Ok | Should -BeTrue -Because 'the other records are intact and stay readable'
+            $other.Value | Should -Be 'value-a'
         }
         if ($Level -eq 'arena') {
-            $probe.ByOp['verify'].Value | Should -Not -Be 'valid' -Because 'Verify must report the damage'
+            # Verify reports the damage, or opening the store refuses it as corrupt.
+            $verify = $byOp['verify']
+            ($verify.Value -like 'invalid:*' -or $verify.Category -eq 'InvalidData') | Should -BeTrue -Because "Verify said $($verify.Value) $($verify.ErrorId) $($verify.Message)"
         }
-        if ($probe.ByOp['set'].Ok) { $probe.ByOp['get-after-set'].Value | Should -Be 'written-after-fault' }
-        if ($U64 -eq 'foreign') { Get-SegmentHash $foreign.shmid | Should -Be $foreignHash -Because 'a foreign segment named by a corrupt anchor is never written' }
+        if ($byOp['set'].Ok) { $byOp['get-after-set'].Value | Should -Be 'written-after-fault' }
+        if ($state.ForeignId) {
+            Get-SegmentHash $state.ForeignId | Should -Be $state.ForeignHash -Because 'a foreign segment named by a corrupt anchor is never written'
+        }
     }
 }
 

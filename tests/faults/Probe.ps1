@@ -6,12 +6,16 @@
 [CmdletBinding()]
 param (
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $Store,
+    [string] $Store,
     [string[]] $Names = @(),
     [string] $ReadyPath,
     [string] $GoPath,
     [string] $WriteName = 'probe-write',
-    [switch] $SkipWrite
+    [switch] $SkipWrite,
+    # Batch mode: probe each of these stores in turn and write <ResultDir>/<store>.json after each one, so that a
+    # crash or a hang is attributed to the store being probed and the parent can go on with the rest.
+    [string] $Stores,
+    [string] $ResultDir
 )
 
 $ErrorActionPreference = 'Stop'
@@ -41,47 +45,60 @@ function Step([string] $Op, [scriptblock] $Action) {
     $results.Add([pscustomobject]$entry)
 }
 
-if ($ReadyPath) {
-    Step 'open' { Get-MemStackInfo -Store $Store | ForEach-Object Name }
-    Set-Content -LiteralPath $ReadyPath -Value $PID
-    while (-not (Test-Path -LiteralPath $GoPath)) { Start-Sleep -Milliseconds 20 }
-}
-foreach ($name in $Names) {
-    Step "get $name" { Get-MemStack -Name $name -Store $Store }
-    Step "test $name" { Test-MemStack -Name $name -Store $Store }
-}
-Step 'info' { Get-MemStackInfo -Store $Store | ForEach-Object { "$($_.Name):$($_.Size)" } }
-Step 'store' { Get-MemStore -Name $Store | ForEach-Object { "entries=$($_.Entries) generation=$($_.Generation)" } }
-# Verify through the core API: a MemStoreException is reported with the category the cmdlets give its kind.
-$entry = [ordered]@{ Op = 'verify'; Ok = $true; Value = $null; ErrorId = $null; Category = $null; Message = $null }
-try {
-    $s = [Memalloc.Core.MemStore]::OpenExisting($Store)
-    if ($null -eq $s) { $entry.Value = 'missing' }
-    else {
-        try { $r = $s.Verify(); $entry.Value = if ($r.IsValid) { 'valid' } else { 'invalid: ' + ($r.Problems -join '; ') } } finally { $s.Dispose() }
+function Invoke-ProbeStep([string] $Store, [string[]] $Names) {
+    if ($ReadyPath) {
+        Step 'open' { Get-MemStackInfo -Store $Store | ForEach-Object Name }
+        Set-Content -LiteralPath $ReadyPath -Value $PID
+        while (-not (Test-Path -LiteralPath $GoPath)) { Start-Sleep -Milliseconds 20 }
     }
-}
-catch {
-    $e = $_.Exception
-    while ($e -and $e -isnot [Memalloc.Core.MemStoreException]) { $e = $e.InnerException }
-    $entry.Ok = $false
-    $entry.Message = $_.Exception.Message
-    if ($e) {
-        $entry.ErrorId = "MemStoreException:$($e.Kind)"
-        $entry.Category = switch ("$($e.Kind)") {
-            'Corrupt' { 'InvalidData' }
-            { $_ -in 'ForeignSegment', 'PermissionDenied' } { 'PermissionDenied' }
-            'StoreRemoved' { 'ResourceUnavailable' }
-            'StoreNotFound' { 'ObjectNotFound' }
-            default { 'NotSpecified' }
+    foreach ($name in $Names) {
+        Step "get $name" { Get-MemStack -Name $name -Store $Store }
+        Step "test $name" { Test-MemStack -Name $name -Store $Store }
+    }
+    Step 'info' { Get-MemStackInfo -Store $Store | ForEach-Object { "$($_.Name):$($_.Size)" } }
+    Step 'store' { Get-MemStore -Name $Store | ForEach-Object { "entries=$($_.Entries) generation=$($_.Generation)" } }
+    # Verify through the core API: a MemStoreException is reported with the category the cmdlets give its kind.
+    $entry = [ordered]@{ Op = 'verify'; Ok = $true; Value = $null; ErrorId = $null; Category = $null; Message = $null }
+    try {
+        $s = [Memalloc.Core.MemStore]::OpenExisting($Store)
+        if ($null -eq $s) { $entry.Value = 'missing' }
+        else {
+            try { $r = $s.Verify(); $entry.Value = if ($r.IsValid) { 'valid' } else { 'invalid: ' + ($r.Problems -join '; ') } } finally { $s.Dispose() }
         }
     }
-    else { $entry.ErrorId = $_.Exception.GetType().FullName; $entry.Category = 'NotSpecified' }
+    catch {
+        $e = $_.Exception
+        while ($e -and $e -isnot [Memalloc.Core.MemStoreException]) { $e = $e.InnerException }
+        $entry.Ok = $false
+        $entry.Message = $_.Exception.Message
+        if ($e) {
+            $entry.ErrorId = "MemStoreException:$($e.Kind)"
+            $entry.Category = switch ("$($e.Kind)") {
+                'Corrupt' { 'InvalidData' }
+                { $_ -in 'ForeignSegment', 'PermissionDenied' } { 'PermissionDenied' }
+                'StoreRemoved' { 'ResourceUnavailable' }
+                'StoreNotFound' { 'ObjectNotFound' }
+                default { 'NotSpecified' }
+            }
+        }
+        else { $entry.ErrorId = $_.Exception.GetType().FullName; $entry.Category = 'NotSpecified' }
+    }
+    $results.Add([pscustomobject]$entry)
+    if (-not $SkipWrite) {
+        Step 'set' { Set-MemStack -Name $WriteName -Value 'written-after-fault' -Store $Store }
+        Step 'get-after-set' { Get-MemStack -Name $WriteName -Store $Store }
+        Step 'update' { Update-MemStack -Name 'probe-counter' -Increment 1 -Store $Store -PassThru }
+    }
 }
-$results.Add([pscustomobject]$entry)
-if (-not $SkipWrite) {
-    Step 'set' { Set-MemStack -Name $WriteName -Value 'written-after-fault' -Store $Store }
-    Step 'get-after-set' { Get-MemStack -Name $WriteName -Store $Store }
-    Step 'update' { Update-MemStack -Name 'probe-counter' -Increment 1 -Store $Store -PassThru }
+
+if ($Stores) {
+    foreach ($one in ($Stores -split ',' | Where-Object { $_ })) {
+        $results.Clear()
+        Invoke-ProbeStep -Store $one -Names $Names
+        $results | ConvertTo-Json -Depth 3 -AsArray | Set-Content -LiteralPath (Join-Path $ResultDir "$one.json")
+    }
 }
-$results | ConvertTo-Json -Depth 3 -AsArray
+else {
+    Invoke-ProbeStep -Store $Store -Names $Names
+    $results | ConvertTo-Json -Depth 3 -AsArray
+}
