@@ -135,7 +135,7 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         $anchorSize = (Invoke-Shm stat $anchorId).size
         $hexFile = Join-Path $script:Temp "$store.hex"
         if ($Copy) { (Invoke-Shm read $anchorId 0 $anchorSize).hex | Set-Content -LiteralPath $hexFile }
-        else { -join (1..$anchorSize | ForEach-Object { '{0:x2}' -f (Get-Random -Maximum 256) }) | Set-Content -LiteralPath $hexFile }
+        else { [System.Convert]::ToHexString([System.Security.Cryptography.RandomNumberGenerator]::GetBytes($anchorSize)) | Set-Content -LiteralPath $hexFile }
         $core.Destroy()
         & chmod 0644 $hexFile
         & chmod 0755 $script:Temp
@@ -176,7 +176,7 @@ Describe 'A segment planted at the store key' -Tag 'Security' {
         $anchorSize = (Invoke-Shm stat @($stats.SegmentIds)[0]).size
         $core.Destroy()
         $hexFile = Join-Path $script:Temp "$store.hex"
-        -join (1..$anchorSize | ForEach-Object { '{0:x2}' -f (Get-Random -Maximum 256) }) | Set-Content -LiteralPath $hexFile
+        [System.Convert]::ToHexString([System.Security.Cryptography.RandomNumberGenerator]::GetBytes($anchorSize)) | Set-Content -LiteralPath $hexFile
         $planted = Invoke-Shm create $stats.Key $anchorSize '600' $hexFile
         $planted.ok | Should -BeTrue
         Add-OwnSegment $planted.shmid
