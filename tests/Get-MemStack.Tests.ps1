@@ -43,7 +43,7 @@ Describe 'Get-MemStack' {
             [System.Random]::new(42).NextBytes($bytes)
             Set-MemStack -Name 'bytes' -Value $bytes -Store $Store
             $back = Get-MemStack -Name 'bytes' -Store $Store
-            $back | Should -BeOfType [byte[]]
+            $back.GetType() | Should -Be ([byte[]])
             $back.Length | Should -Be $bytes.Length
             [System.Linq.Enumerable]::SequenceEqual($back, $bytes) | Should -BeTrue
         }
@@ -135,6 +135,46 @@ Describe 'Get-MemStack' {
         It 'reads a literal name with wildcard characters through a matching pattern' {
             Set-MemStack -Name 'lit[1]' -Value 'bracket' -Store $Store
             Get-MemStack -Name 'lit`[1`]' -Store $Store | Should -BeExactly 'bracket'
+        }
+    }
+
+    Context 'Tab completion' {
+        It 'completes -Name with the stacks of the -Store given' {
+            Get-CompletionText "Get-MemStack -Store $Store -Name job-" | Should -Be @('job-a', 'job-b', 'job-c')
+        }
+
+        It 'completes a positional name' {
+            Get-CompletionText "Get-MemStack -Store $Store oth" | Should -Be @('other')
+        }
+
+        It 'completes -Name of <Command>' -TestCases @(
+            @{ Command = 'Set-MemStack' }
+            @{ Command = 'Remove-MemStack' }
+            @{ Command = 'Test-MemStack' }
+            @{ Command = 'Get-MemStackInfo' }
+            @{ Command = 'Update-MemStack' }
+        ) {
+            param ($Command)
+            Get-CompletionText "$Command -Store $Store -Name job-b" | Should -Be @('job-b')
+        }
+
+        It 'offers names created after the last completion (nothing is cached)' {
+            Get-CompletionText "Get-MemStack -Store $Store -Name fresh" | Should -BeNullOrEmpty
+            Set-MemStack -Name 'fresh-name' -Value 1 -Store $Store
+            Get-CompletionText "Get-MemStack -Store $Store -Name fresh" | Should -Be @('fresh-name')
+        }
+
+        It 'quotes names with spaces' {
+            Set-MemStack -Name 'with space' -Value 1 -Store $Store
+            Get-CompletionText "Get-MemStack -Store $Store -Name with" | Should -Be @("'with space'")
+        }
+
+        It 'offers nothing for a store that does not exist' {
+            Get-CompletionText "Get-MemStack -Store $(New-TestStoreName) -Name j" | Should -BeNullOrEmpty
+        }
+
+        It 'completes -Store with existing stores' {
+            Get-CompletionText "Get-MemStack -Store $($Store.Substring(0, 15))" | Should -Contain $Store
         }
     }
 

@@ -78,6 +78,20 @@ Describe 'Get-MemStore' {
         $caught.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidArgument)
     }
 
+    It 'completes -Name with existing stores, read afresh each time' {
+        Get-CompletionText "Get-MemStore -Name $Store" | Should -Be @($Store)
+        Get-CompletionText "Remove-MemStore -Name $OtherStore" | Should -Be @($OtherStore)
+        $late = New-TestStoreName
+        try {
+            Get-CompletionText "Get-MemStore -Name $late" | Should -BeNullOrEmpty
+            Set-MemStack -Name 'x' -Value 1 -Store $late
+            Get-CompletionText "Get-MemStore -Name $late" | Should -Be @($late)
+        }
+        finally {
+            Remove-TestStore $late
+        }
+    }
+
     It 'formats as a table by default' {
         $text = Get-MemStore -Name $Store | Out-String -Width 200
         $text | Should -Match 'Name\s+Key\s+Entries\s+BytesUsed\s+Capacity\s+Permissions\s+Owner'

@@ -116,9 +116,11 @@ Describe 'Set-MemStack' {
             (Get-MemStack -Name 'array-value' -Store $Store).Count | Should -Be 2
         }
 
-        It 'takes -Store from the pipeline by property name' {
-            [pscustomobject]@{ Value = 'bp'; Store = $Store } | Set-MemStack -Name 'by-property-store'
-            Get-MemStack -Name 'by-property-store' -Store $Store | Should -BeExactly 'bp'
+        It 'stores a piped object with a Store property whole, in the -Store given' {
+            [pscustomobject]@{ Value = 'bp'; Store = 'elsewhere' } | Set-MemStack -Name 'by-property-store' -Store $Store
+            $back = Get-MemStack -Name 'by-property-store' -Store $Store
+            $back.Value | Should -BeExactly 'bp'
+            $back.Store | Should -BeExactly 'elsewhere'
         }
     }
 

@@ -33,6 +33,13 @@ internal sealed unsafe class Anchor
         set => Volatile.Write(ref *(ulong*)(Address + Layout.ArenaRefOffset), value);
     }
 
+    /// <summary>The retired arena kept for the next compaction (0 = none). Only the lock holder reads or writes it.</summary>
+    internal ulong SpareRef
+    {
+        get => Volatile.Read(ref *(ulong*)(Address + Layout.SpareRefOffset));
+        set => Volatile.Write(ref *(ulong*)(Address + Layout.SpareRefOffset), value);
+    }
+
     internal WriterState State
     {
         get => (WriterState)Volatile.Read(ref *(uint*)(Address + Layout.WriterStateOffset));

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Memalloc.Core.Native;
 
@@ -15,12 +16,14 @@ internal sealed unsafe class ArenaView
 {
     private int references = 1;
 
-    internal ArenaView(Anchor anchor, byte* address, int shmId, uint generation, long capacity, long slotCount)
+    /// <summary>Takes over one reference on <paramref name="mapping"/> (the caller's).</summary>
+    internal ArenaView(Anchor anchor, Mapping mapping, uint generation, long capacity, long slotCount)
     {
         anchor.AddReference();
         Anchor = anchor;
-        Address = address;
-        ShmId = shmId;
+        Mapping = mapping;
+        Address = mapping.Address;
+        ShmId = mapping.ShmId;
         Generation = generation;
         Capacity = capacity;
         SlotCount = slotCount;
@@ -29,6 +32,9 @@ internal sealed unsafe class ArenaView
     }
 
     internal Anchor Anchor { get; }
+
+    /// <summary>The attachment this view reads through; several generations of a recycled arena share one.</summary>
+    internal Mapping Mapping { get; }
 
     internal byte* Address { get; }
 
@@ -60,6 +66,149 @@ internal sealed unsafe class ArenaView
 
     internal ref long GarbageBytes => ref *(long*)(Address + Layout.ArenaGarbageBytesOffset);
 
+    /// <summary>
+    /// Seqlock check at the end of a lock-free read: true when this arena still carries the generation it had when it was
+    /// attached, i.e. it was not recycled (rebuilt as a newer generation) while the reader looked at it. A writer recycling
+    /// an arena stores the new generation, then a full fence, before it changes anything else in it; so if the reader,
+    /// after its reads and a fence, still sees the old generation, nothing it read had been touched.
+    /// </summary>
+    internal bool StillValid()
+    {
+        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))
+        {
+            // x86 does not reorder loads with loads; weaker memory models need the fence to keep the generation load last.
+            Interlocked.MemoryBarrier();
+        }
+
+        return Volatile.Read(ref *(uint*)(Address + Layout.ArenaGenerationOffset)) == Generation;
+    }
+
+    internal bool TryAddReference()
+    {
+        var current = Volatile.Read(ref references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref references) == 0)
+        {
+            Mapping.Release();
+            Anchor.Release();
+        }
+    }
+
+    /// <summary>True for a segment IPC_RMID has marked for destruction: Linux sets SHM_DEST and reports the key as
+    /// IPC_PRIVATE (0), which a derived arena key never is.</summary>
+    internal static bool IsMarkedForRemoval(in SegmentStatus status) =>
+        status.Key == 0 || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0);
+
+    /// <summary>Attaches the arena an anchor reference names, after checking that the segment is ours and its header
+    /// is the one the anchor expects. Null when the segment no longer exists (the caller re-reads the reference).</summary>
+    internal static ArenaView? Attach(Anchor anchor, uint uid, ulong arenaRef, Mapping? known = null)
+    {
+        var shmId = Anchor.ShmIdOf(arenaRef);
+        var generation = Anchor.GenerationOf(arenaRef);
+        if (known is not null && known.ShmId == shmId && known.TryAddReference())
+        {
+            // A segment this process still has attached (a recycled arena coming back): the same segment it checked
+            // when it attached it, since a shmid is not reused while attached. Only the header needs checking.
+            return CheckHeader(anchor, known, generation, known.Size);
+        }
+
+        if (!Libc.TryStat(shmId, out var status, out var errno))
+        {
+            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
+            {
+                return null;
+            }
+
+            throw Libc.Failure("shmctl", errno, "Checking the store's arena");
+        }
+
+        if (IsMarkedForRemoval(status))
+        {
+            // IPC_RMID from outside (ipcrm): still attachable by id while someone has it mapped, but every write
+            // to it would vanish with the last detach. Treat it as gone.
+            return null;
+        }
+
+        if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+        {
+            throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
+                $"The arena segment {shmId} named by the store's anchor is not owned by this user with mode 0600 (owner {status.Uid}, creator {status.Cuid}, mode {Convert.ToString(status.Mode & 0x1FF, 8)}); it was not read.");
+        }
+
+        var address = Libc.ShmAt(shmId, out errno);
+        if (address == null)
+        {
+            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
+            {
+                return null;
+            }
+
+            throw Libc.Failure("shmat", errno, "Attaching the store's arena");
+        }
+
+        return CheckHeader(anchor, new Mapping(address, shmId, status.Size), generation, status.Size);
+    }
+
+    /// <summary>Checks an attached arena's header against the anchor's reference; consumes the mapping reference.</summary>
+    private static ArenaView CheckHeader(Anchor anchor, Mapping mapping, uint generation, long segmentSize)
+    {
+        var address = mapping.Address;
+        var shmId = mapping.ShmId;
+        var capacity = *(long*)(address + Layout.ArenaCapacityOffset);
+        var slotCount = *(long*)(address + Layout.ArenaSlotCountOffset);
+        var problem =
+            *(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic ? "bad magic"
+            : *(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion ? "unknown layout version"
+            : *(uint*)(address + Layout.ArenaGenerationOffset) != generation ? "generation differs from the anchor's"
+            : *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key ? "belongs to another anchor"
+            : capacity < Layout.ArenaHeaderSize || capacity > segmentSize ? "capacity outside the segment"
+            : slotCount < 1 || !BitOperations.IsPow2(slotCount) || Layout.HeapOffsetFor(slotCount) > capacity ? "bad index size"
+            : *(long*)(address + Layout.ArenaHeapOffsetOffset) != Layout.HeapOffsetFor(slotCount) ? "bad heap offset"
+            : null;
+        if (problem is not null)
+        {
+            mapping.Release();
+            throw new MemStoreException(MemStoreErrorKind.Corrupt, $"The store's arena (segment {shmId}, generation {generation}) is not valid: {problem}. Run Verify or remove the store.");
+        }
+
+        return new ArenaView(anchor, mapping, generation, capacity, slotCount);
+    }
+}
+
+/// <summary>One attachment (shmat) of an arena segment, detached when the last view using it is released.</summary>
+internal sealed unsafe class Mapping
+{
+    private int references = 1;
+
+    internal Mapping(byte* address, int shmId, long size)
+    {
+        Address = address;
+        ShmId = shmId;
+        Size = size;
+    }
+
+    internal byte* Address { get; }
+
+    internal int ShmId { get; }
+
+    /// <summary>Bytes of the segment as IPC_STAT reported them at attach.</summary>
+    internal long Size { get; }
+
     internal bool TryAddReference()
     {
         var current = Volatile.Read(ref references);
@@ -82,61 +231,7 @@ internal sealed unsafe class ArenaView
         if (Interlocked.Decrement(ref references) == 0)
         {
             Libc.ShmDt(Address);
-            Anchor.Release();
         }
-    }
-
-    /// <summary>Attaches the arena an anchor reference names, after checking that the segment is ours and its header
-    /// is the one the anchor expects. Null when the segment no longer exists (the caller re-reads the reference).</summary>
-    internal static ArenaView? Attach(Anchor anchor, uint uid, ulong arenaRef)
-    {
-        var shmId = Anchor.ShmIdOf(arenaRef);
-        var generation = Anchor.GenerationOf(arenaRef);
-        if (!Libc.TryStat(shmId, out var status, out var errno))
-        {
-            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
-            {
-                return null;
-            }
-
-            throw Libc.Failure("shmctl", errno, "Checking the store's arena");
-        }
-
-        if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
-        {
-            throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
-                $"The arena segment {shmId} named by the store's anchor is not owned by this user with mode 0600 (owner {status.Uid}, creator {status.Cuid}, mode {Convert.ToString(status.Mode & 0x1FF, 8)}); it was not read.");
-        }
-
-        var address = Libc.ShmAt(shmId, out errno);
-        if (address == null)
-        {
-            if (errno == Libc.EINVAL || errno == Libc.EIDRM)
-            {
-                return null;
-            }
-
-            throw Libc.Failure("shmat", errno, "Attaching the store's arena");
-        }
-
-        var capacity = *(long*)(address + Layout.ArenaCapacityOffset);
-        var slotCount = *(long*)(address + Layout.ArenaSlotCountOffset);
-        var problem =
-            *(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic ? "bad magic"
-            : *(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion ? "unknown layout version"
-            : *(uint*)(address + Layout.ArenaGenerationOffset) != generation ? "generation differs from the anchor's"
-            : *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key ? "belongs to another anchor"
-            : capacity < Layout.ArenaHeaderSize || capacity > status.Size ? "capacity outside the segment"
-            : slotCount < 1 || !BitOperations.IsPow2(slotCount) || Layout.HeapOffsetFor(slotCount) > capacity ? "bad index size"
-            : *(long*)(address + Layout.ArenaHeapOffsetOffset) != Layout.HeapOffsetFor(slotCount) ? "bad heap offset"
-            : null;
-        if (problem is not null)
-        {
-            Libc.ShmDt(address);
-            throw new MemStoreException(MemStoreErrorKind.Corrupt, $"The store's arena (segment {shmId}, generation {generation}) is not valid: {problem}. Run Verify or remove the store.");
-        }
-
-        return new ArenaView(anchor, address, shmId, generation, capacity, slotCount);
     }
 }
 
@@ -234,11 +329,92 @@ internal static unsafe class Arena
             *(long*)(address + Layout.ArenaHeapOffsetOffset) = Layout.HeapOffsetFor(slotCount);
             *(long*)(address + Layout.ArenaSequenceOffset) = sequence;
             *(long*)(address + Layout.ArenaBumpOffset) = Layout.HeapOffsetFor(slotCount);
-            return new ArenaView(anchor, address, shmId, generation, capacity, slotCount);
+            return new ArenaView(anchor, new Mapping(address, shmId, capacity), generation, capacity, slotCount);
         }
 
         throw new MemStoreException(MemStoreErrorKind.ForeignSegment,
             $"Could not create an arena for the store: {KeyDerivation.ArenaProbes} successive keys are taken by segments that are not this store's.");
+    }
+
+    /// <summary>
+    /// Reuses the spare arena as generation <paramref name="generation"/> when it has exactly the wanted geometry: the
+    /// new generation is stored first (with a full fence: readers still in it will notice and retry), then the index
+    /// is cleared and the header reset. Null (spare untouched) when it does not fit or is not ours.
+    /// </summary>
+    internal static ArenaView? TryRecycle(Anchor anchor, uint uid, ulong spareRef, uint generation, long capacity, long slotCount, long sequence, Mapping? known)
+    {
+        var shmId = Anchor.ShmIdOf(spareRef);
+        if (shmId == Anchor.ShmIdOf(anchor.ArenaRef))
+        {
+            return null;
+        }
+
+        Mapping mapping;
+        if (known is not null && known.ShmId == shmId && known.Size >= capacity && known.TryAddReference())
+        {
+            mapping = known; // still attached here: no shmat, and its pages are still mapped (no page faults)
+        }
+        else
+        {
+            if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, capacity) || status.Key == 0)
+            {
+                return null; // gone, not ours, too small, or marked for removal (key IPC_PRIVATE): do not reuse
+            }
+
+            var attached = Libc.ShmAt(shmId, out _);
+            if (attached == null)
+            {
+                return null;
+            }
+
+            mapping = new Mapping(attached, shmId, status.Size);
+        }
+
+        var address = mapping.Address;
+        if (*(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic || *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key
+            || *(long*)(address + Layout.ArenaCapacityOffset) != capacity || *(long*)(address + Layout.ArenaSlotCountOffset) != slotCount)
+        {
+            mapping.Release();
+            return null;
+        }
+
+        anchor.PendingGeneration = generation;
+        anchor.PendingKey = 0;
+        anchor.PendingShmId = shmId;
+        anchor.SpareRef = 0;
+        Volatile.Write(ref *(uint*)(address + Layout.ArenaGenerationOffset), generation);
+        Interlocked.MemoryBarrier();
+        CrashPoints.Hit?.Invoke("grow.after-recycle-mark");
+        new Span<byte>(address + Layout.IndexOffset, checked((int)(slotCount * Layout.SlotSize))).Clear();
+        *(long*)(address + Layout.ArenaSequenceOffset) = sequence;
+        *(long*)(address + Layout.ArenaBumpOffset) = Layout.HeapOffsetFor(slotCount);
+        return new ArenaView(anchor, mapping, generation, capacity, slotCount);
+    }
+
+    /// <summary>True when a segment the anchor recorded (pending or spare) is still one of this anchor's arenas (or an
+    /// uninitialised segment), so that removing it cannot hurt anything that is not ours.</summary>
+    internal static bool IsOurs(Anchor anchor, uint uid, int shmId)
+    {
+        if (shmId < 0 || !Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+        {
+            return false;
+        }
+
+        var address = Libc.ShmAt(shmId, out _);
+        if (address == null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var magic = *(ulong*)(address + Layout.ArenaMagicOffset);
+            return magic == 0 || (magic == Layout.ArenaMagic && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchor.Key);
+        }
+        finally
+        {
+            Libc.ShmDt(address);
+        }
     }
 
     /// <summary>Removes the segment at an arena key when it is ours and not the current arena (a crashed growth's

@@ -17,7 +17,7 @@ internal static unsafe class Compaction
     /// caller owns); the old view is untouched and still mapped. Throws CapacityExceeded (nothing changed) when even
     /// the maximum capacity cannot hold the live data plus the new record.
     /// </summary>
-    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize)
+    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, Mapping? spareMapping)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long liveBytes = 0;
@@ -64,7 +64,23 @@ internal static unsafe class Compaction
 
         anchor.PreviousShmId = old.ShmId;
         anchor.State = WriterState.Growing;
-        var successor = Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true);
+        var spare = anchor.SpareRef;
+        var successor = spare != 0 ? Arena.TryRecycle(anchor, uid, spare, old.Generation + 1, capacity, slots, old.Sequence, spareMapping) : null;
+        if (successor is null)
+        {
+            if (spare != 0)
+            {
+                // A spare of the wrong size (the store grew): it will not be reused.
+                anchor.SpareRef = 0;
+                if (Arena.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
+                {
+                    Libc.Remove(Anchor.ShmIdOf(spare));
+                }
+            }
+
+            successor = Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true);
+        }
+
         try
         {
             var bump = successor.HeapOffset;
@@ -106,7 +122,16 @@ internal static unsafe class Compaction
         // Commit point: everyone follows the anchor's reference from here on.
         anchor.ArenaRef = successor.ArenaRef;
         CrashPoints.Hit?.Invoke("grow.after-publish");
-        Libc.Remove(old.ShmId);
+        if (old.Capacity == successor.Capacity && old.Capacity <= Layout.MaxSpareCapacity)
+        {
+            // Compaction in place: keep the retired arena, already faulted in, as the target of the next one.
+            anchor.SpareRef = old.ArenaRef;
+        }
+        else
+        {
+            Libc.Remove(old.ShmId);
+        }
+
         CrashPoints.Hit?.Invoke("grow.after-rmid-old");
         anchor.PendingShmId = -1;
         anchor.PreviousShmId = -1;
@@ -140,23 +165,34 @@ internal static unsafe class Compaction
     /// </summary>
     internal static void RecoverGrowth(Anchor anchor, uint uid)
     {
-        var current = anchor.ArenaRef;
-        if (Anchor.GenerationOf(current) == anchor.PendingGeneration)
+        var current = Anchor.ShmIdOf(anchor.ArenaRef);
+        var spare = anchor.SpareRef == 0 ? -1 : Anchor.ShmIdOf(anchor.SpareRef);
+        if (spare == current)
         {
+            anchor.SpareRef = 0; // the spare was being recycled into the current arena
+            spare = -1;
+        }
+
+        if (Anchor.GenerationOf(anchor.ArenaRef) == anchor.PendingGeneration)
+        {
+            // Committed: the replaced arena goes, unless it was already kept as the spare.
             var previous = anchor.PreviousShmId;
-            if (previous >= 0 && previous != Anchor.ShmIdOf(current)
-                && Libc.TryStat(previous, out var status, out _) && Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+            if (previous >= 0 && previous != current && previous != spare && Arena.IsOurs(anchor, uid, previous))
             {
                 Libc.Remove(previous);
             }
         }
         else
         {
+            // Not committed: the half-built (new or recycled) arena goes; the current one was never touched.
             var pending = anchor.PendingShmId;
-            if (pending >= 0 && pending != Anchor.ShmIdOf(current)
-                && Libc.TryStat(pending, out var status, out _) && Arena.IsOrphan(anchor, uid, pending, status, anchor.PendingGeneration))
+            if (pending >= 0 && pending != current && Arena.IsOurs(anchor, uid, pending))
             {
                 Libc.Remove(pending);
+                if (pending == spare)
+                {
+                    anchor.SpareRef = 0;
+                }
             }
             else if (anchor.PendingKey != 0)
             {

@@ -30,6 +30,12 @@ internal static class Layout
     internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
     internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
+    internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
+
+    /// <summary>Arenas up to this size are kept as the spare when compaction replaces them (see docs/store-design.md,
+    /// "Recycling"): reusing already-faulted pages makes the bump allocator's steady state free of page faults. Larger
+    /// arenas are removed instead, so that a big store does not hold twice its memory.</summary>
+    internal const long MaxSpareCapacity = 64L << 20;
 
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;

@@ -38,6 +38,10 @@ public sealed unsafe class MemStore : IDisposable
     private readonly object processLock;
     private readonly object viewLock = new();
     private ArenaView? current;
+
+    /// <summary>The mapping of the arena that was current before <see cref="current"/>, kept attached: compaction
+    /// alternates between two arenas, and reusing the attachment avoids shmat and page faults on every switch.</summary>
+    private Mapping? retired;
     private long lastRemovalCheck;
     private int disposed;
 
@@ -47,10 +51,24 @@ public sealed unsafe class MemStore : IDisposable
         this.anchor = anchor;
         this.uid = uid;
         processLock = WriterLock.ProcessLockFor(anchor.Key);
-        lastRemovalCheck = Environment.TickCount64;
-        var view = ArenaView.Attach(anchor, uid, anchor.ArenaRef)
-            ?? throw Removed(name);
-        current = view;
+        lastRemovalCheck = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var attempt = 0; current is null; attempt++)
+        {
+            var arenaRef = anchor.ArenaRef;
+            try
+            {
+                current = ArenaView.Attach(anchor, uid, arenaRef);
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef && attempt < 100)
+            {
+                continue; // compacted while we attached
+            }
+
+            if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
+            {
+                throw Removed(name);
+            }
+        }
     }
 
     /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
@@ -235,6 +253,12 @@ public sealed unsafe class MemStore : IDisposable
                     Compaction.RecoverGrowth(anchor, uid);
                 }
 
+                var spare = anchor.SpareRef;
+                if (spare != 0 && Arena.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)))
+                {
+                    Libc.Remove(Anchor.ShmIdOf(spare));
+                }
+
                 var arenaRef = anchor.ArenaRef;
                 anchor.ArenaRef = Layout.RemovedArenaRef;
                 anchor.State = WriterState.Idle;
@@ -401,11 +425,19 @@ public sealed unsafe class MemStore : IDisposable
                     throw Removed(Name);
                 }
 
-                var view = ArenaView.Attach(anchor, uid, arenaRef);
+                ArenaView? view;
+                try
+                {
+                    view = ArenaView.Attach(anchor, uid, arenaRef, Volatile.Read(ref retired));
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef)
+                {
+                    continue; // recycled again between our load of the reference and the attach: follow again
+                }
+
                 if (view is not null)
                 {
-                    Volatile.Write(ref current, view);
-                    old.Release();
+                    Replace(old, view);
                     return;
                 }
 
@@ -428,7 +460,12 @@ public sealed unsafe class MemStore : IDisposable
     /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell.</summary>
     private void CheckNotRemoved(bool force)
     {
-        var now = Environment.TickCount64;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        CheckNotRemoved(force, now);
+    }
+
+    private void CheckNotRemoved(bool force, long now)
+    {
         if (!force && now - Volatile.Read(ref lastRemovalCheck) < RemovalCheckIntervalMs)
         {
             return;
@@ -437,6 +474,16 @@ public sealed unsafe class MemStore : IDisposable
         Volatile.Write(ref lastRemovalCheck, now);
         if (!Libc.TryStat(anchor.ShmId, out var status, out _) || status.Key != anchor.Key
             || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0))
+        {
+            throw Removed(Name);
+        }
+
+        // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
+        // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
+        var view = Volatile.Read(ref current);
+        if (view is not null
+            && (!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
+            && anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
         }
@@ -450,19 +497,37 @@ public sealed unsafe class MemStore : IDisposable
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
         var hash = XxHash3.HashToUInt64(nameBytes);
-        var view = Enter();
-        try
+        while (true)
         {
-            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            var view = Enter();
+            try
             {
-                return null;
-            }
+                byte[]? value = null;
+                MemStoreException? corrupt = null;
+                try
+                {
+                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
+                    {
+                        value = Heap.ReadValue(view, offset);
+                    }
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
 
-            return Heap.ReadValue(view, offset);
-        }
-        finally
-        {
-            view.Release();
+                // Whatever was read (a value, "missing", or nonsense) counts only if the arena was not recycled meanwhile.
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? value : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
         }
     }
 
@@ -472,23 +537,38 @@ public sealed unsafe class MemStore : IDisposable
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
         var hash = XxHash3.HashToUInt64(nameBytes);
-        var view = Enter();
-        try
+        while (true)
         {
-            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            var view = Enter();
+            try
             {
                 entry = null;
-                return false;
-            }
+                MemStoreException? corrupt = null;
+                try
+                {
+                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
+                    {
+                        // One record, immutable while the arena's generation holds: value and metadata cannot disagree.
+                        var data = Heap.ReadValue(view, offset);
+                        entry = new StackEntry { Info = Heap.ReadInfo(view, offset, name, Name), Data = data };
+                    }
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
 
-            // One record, immutable: value and metadata cannot disagree.
-            var data = Heap.ReadValue(view, offset);
-            entry = new StackEntry { Info = Heap.ReadInfo(view, offset, name, Name), Data = data };
-            return true;
-        }
-        finally
-        {
-            view.Release();
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? entry is not null : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
         }
     }
 
@@ -498,19 +578,36 @@ public sealed unsafe class MemStore : IDisposable
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
         var hash = XxHash3.HashToUInt64(nameBytes);
-        var view = Enter();
-        try
+        while (true)
         {
-            if (Index.Find(view, nameBytes, hash, out var offset, out _) < 0 || Heap.IsExpired(view, offset))
+            var view = Enter();
+            try
             {
-                return null;
-            }
+                StackInfo? info = null;
+                MemStoreException? corrupt = null;
+                try
+                {
+                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
+                    {
+                        info = Heap.ReadInfo(view, offset, name, Name);
+                    }
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
 
-            return Heap.ReadInfo(view, offset, name, Name);
-        }
-        finally
-        {
-            view.Release();
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? info : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
         }
     }
 
@@ -520,14 +617,33 @@ public sealed unsafe class MemStore : IDisposable
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
         var hash = XxHash3.HashToUInt64(nameBytes);
-        var view = Enter();
-        try
+        while (true)
         {
-            return Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
-        }
-        finally
-        {
-            view.Release();
+            var view = Enter();
+            try
+            {
+                var exists = false;
+                MemStoreException? corrupt = null;
+                try
+                {
+                    exists = Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
+
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? exists : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
         }
     }
 
@@ -557,46 +673,73 @@ public sealed unsafe class MemStore : IDisposable
         return result;
     }
 
-    /// <summary>Walks the index once (lock-free: each slot is one consistent load) and sorts by UTF-8 name bytes.</summary>
+    /// <summary>Walks the index once (lock-free: each slot is one consistent load) and sorts by UTF-8 name bytes.
+    /// Retried from the start when the arena is recycled during the walk.</summary>
     private List<(byte[] Key, string Name, StackInfo? Info)> Collect(bool withInfo)
     {
-        var found = new List<(byte[] Key, string Name, StackInfo? Info)>();
-        var view = Enter();
-        try
+        while (true)
         {
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            for (long i = 0; i < view.SlotCount; i++)
+            var found = new List<(byte[] Key, string Name, StackInfo? Info)>();
+            MemStoreException? corrupt = null;
+            var view = Enter();
+            try
             {
-                var word = Volatile.Read(ref view.Slots[i]);
-                if (!Index.HoldsRecord(word))
+                try
+                {
+                    CollectFrom(view, withInfo, found);
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
+
+                if (!view.StillValid())
                 {
                     continue;
                 }
-
-                var offset = Index.OffsetOf(word);
-                if (Heap.CheckRecord(view, offset) < 0)
-                {
-                    throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
-                }
-
-                if (Heap.IsExpired(view, offset, now))
-                {
-                    continue;
-                }
-
-                var record = view.Address + offset;
-                var key = new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]).ToArray();
-                var name = Encoding.UTF8.GetString(key);
-                found.Add((key, name, withInfo ? Heap.ReadInfo(view, offset, name, Name) : null));
             }
-        }
-        finally
-        {
-            view.Release();
-        }
+            finally
+            {
+                view.Release();
+            }
 
-        found.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
-        return found;
+            if (corrupt is not null)
+            {
+                throw corrupt;
+            }
+
+            found.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+            return found;
+        }
+    }
+
+    private void CollectFrom(ArenaView view, bool withInfo, List<(byte[] Key, string Name, StackInfo? Info)> found)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (long i = 0; i < view.SlotCount; i++)
+        {
+            var word = Volatile.Read(ref view.Slots[i]);
+            if (!Index.HoldsRecord(word))
+            {
+                continue;
+            }
+
+            var offset = Index.OffsetOf(word);
+            if (Heap.CheckRecord(view, offset) < 0)
+            {
+                throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
+            }
+
+            if (Heap.IsExpired(view, offset, now))
+            {
+                continue;
+            }
+
+            var record = view.Address + offset;
+            var key = new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, record[Layout.RecordNameLengthOffset]).ToArray();
+            var name = Encoding.UTF8.GetString(key);
+            found.Add((key, name, withInfo ? Heap.ReadInfo(view, offset, name, Name) : null));
+        }
     }
 
     // ---------------------------------------------------------------- writes
@@ -653,7 +796,7 @@ public sealed unsafe class MemStore : IDisposable
 
         lock (processLock)
         {
-            var view = BeginWrite();
+            var view = BeginWrite(now);
             try
             {
                 var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expires, out version);
@@ -681,7 +824,7 @@ public sealed unsafe class MemStore : IDisposable
         var hash = XxHash3.HashToUInt64(nameBytes);
         lock (processLock)
         {
-            var view = BeginWrite();
+            var view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             try
             {
                 var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
@@ -698,12 +841,12 @@ public sealed unsafe class MemStore : IDisposable
 
     /// <summary>Step 1 of every write: the lock word, recovery of a dead predecessor, writer state = Writing.
     /// Returns a referenced view of the current arena. Caller holds the process lock.</summary>
-    private ArenaView BeginWrite()
+    private ArenaView BeginWrite(long now)
     {
         var view = Enter();
         try
         {
-            CheckNotRemoved(force: false);
+            CheckNotRemoved(force: false, now);
             WriterLock.Acquire(anchor.Address);
         }
         catch
@@ -777,7 +920,7 @@ public sealed unsafe class MemStore : IDisposable
             || (needsFreshSlot && (view.Entries + view.Tombstones + 1) * 100 > view.SlotCount * Layout.MaxLoadPercent));
         if (view.Bump + size > view.Capacity || indexFull)
         {
-            var grown = Compaction.Grow(anchor, uid, view, size);
+            var grown = Compaction.Grow(anchor, uid, view, size, Volatile.Read(ref retired));
             view.Release();
             view = grown;
             AdoptGrown(grown);
@@ -826,9 +969,29 @@ public sealed unsafe class MemStore : IDisposable
                 return;
             }
 
-            Volatile.Write(ref current, grown);
-            old.Release();
+            Replace(old, grown);
         }
+    }
+
+    /// <summary>Makes <paramref name="next"/> current (its reference becomes the store's) and keeps the old view's mapping
+    /// as <see cref="retired"/>. Caller holds <see cref="viewLock"/>.</summary>
+    private void Replace(ArenaView old, ArenaView next)
+    {
+        Volatile.Write(ref current, next);
+        var previous = Volatile.Read(ref retired);
+        // Only an arena of the same size can come back as a recycled spare; others were removed, and holding their
+        // attachment would keep their memory alive.
+        if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && old.Capacity <= Layout.MaxSpareCapacity && old.Mapping.TryAddReference())
+        {
+            Volatile.Write(ref retired, old.Mapping);
+        }
+        else
+        {
+            Volatile.Write(ref retired, null);
+        }
+
+        previous?.Release();
+        old.Release();
     }
 
     private static bool RemoveLocked(ArenaView view, ReadOnlySpan<byte> name, ulong hash, long? expectedVersion)
@@ -912,7 +1075,7 @@ public sealed unsafe class MemStore : IDisposable
             try
             {
                 // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
-                view = BeginWrite();
+                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
             {
@@ -960,6 +1123,8 @@ public sealed unsafe class MemStore : IDisposable
             var view = Volatile.Read(ref current);
             Volatile.Write(ref current, null);
             view?.Release();
+            Volatile.Read(ref retired)?.Release();
+            Volatile.Write(ref retired, null);
         }
     }
 

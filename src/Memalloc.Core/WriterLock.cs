@@ -99,14 +99,46 @@ internal static unsafe class WriterLock
             return true;
         }
 
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        // A killed process stays a zombie until its parent reaps it: kill(pid, 0) still succeeds and the start
+        // time is unchanged, but it will never release the lock.
+        if (IsZombie(pid))
+        {
+            return true;
+        }
+
         var token = (uint)(word >> 32);
-        if (token == 0 || !OperatingSystem.IsLinux())
+        if (token == 0)
         {
             return false;
         }
 
         var current = StartTimeToken(pid);
         return current != 0 && current != token;
+    }
+
+    /// <summary>True when /proc/&lt;pid&gt;/stat shows the process dead but not yet reaped (state Z or X).</summary>
+    internal static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            // Field 3, after the command name (which may contain spaces and parentheses) and one space.
+            var rest = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
+            return rest.Length > 0 && (rest[0] == 'Z' || rest[0] == 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Low 32 bits of the process start time (clock ticks since boot, /proc/&lt;pid&gt;/stat field 22), forced

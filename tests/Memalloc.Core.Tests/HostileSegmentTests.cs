@@ -129,6 +129,37 @@ public sealed class HostileSegmentTests
         }
     }
 
+    /// <summary>A process killed while creating the store leaves our own anchor-sized segment with magic still zero:
+    /// once its creator is dead, Open replaces it promptly instead of waiting or refusing.</summary>
+    [SysVFact]
+    public void Anchor_left_half_created_by_a_dead_process_is_replaced()
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        try
+        {
+            var key = KeyDerivation.AnchorKey(SysVTestNative.GetEuid(), storeName, 0);
+            using (var planter = TestHostProcess.Run(TimeSpan.FromSeconds(60),
+                ["plant", key.ToString(CultureInfo.InvariantCulture), Layout.AnchorSize.ToString(CultureInfo.InvariantCulture), "600"]))
+            {
+                janitor.Track(PlantedId(planter));
+            }
+
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            using var store = Within(30, "Open over a half-created anchor", () => MemStore.Open(storeName));
+            Assert.True(stopwatch.Elapsed < NextWriteBound, $"Open took {stopwatch.Elapsed.TotalSeconds:0.0} s");
+            janitor.TrackStore(store);
+            _output.WriteLine($"store at key 0x{store.GetStatistics().Key:x8}, the abandoned anchor was at 0x{key:x8}");
+            store.Set("n0", Payload.Create("n0", 1, 1, 100));
+            Assert.Null(Payload.Check("n0", store.Get("n0"), out _, out _));
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, null);
+        }
+    }
+
     public static TheoryData<string> ArenaCorruptions() =>
         new("arena-magic", "arena-generation", "arena-bump-past-end", "arena-heap-offset", "slot-offsets-past-end",
             "slot-offsets-misaligned", "record-value-bytes", "record-lengths", "record-name-length", "random-1", "random-2", "random-3", "random-4");

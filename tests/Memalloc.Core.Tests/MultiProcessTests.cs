@@ -66,6 +66,106 @@ public sealed class MultiProcessTests
         }
     }
 
+    /// <summary>
+    /// Readers stopped (SIGSTOP) at random moments, possibly mid-copy, while the writer compacts many times, so the
+    /// arena they were reading is retired and recycled under them; resumed, they must notice (the arena's generation
+    /// changed) and retry, never return what they copied from the rewritten arena.
+    /// </summary>
+    [SysVFact]
+    public void Readers_paused_while_their_arena_is_recycled_never_return_a_torn_value()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        var hosts = new List<TestHostProcess>();
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            var startGeneration = store.GetStatistics().Generation;
+            var writer = TestHostProcess.Start("writer", storeName, "--id", "1", "--seed", "3", "--min-size", "2000", "--max-size", "20000",
+                "--big-every", "4", "--big-size", "60000");
+            hosts.Add(writer);
+            Assert.StartsWith("READY", writer.WaitForReady(), StringComparison.Ordinal);
+            var readers = Enumerable.Range(0, 2).Select(_ => TestHostProcess.Start("reader", storeName, "--seconds", "600")).ToList();
+            hosts.AddRange(readers);
+            readers.ForEach(r => Assert.StartsWith("READY", r.WaitForReady(), StringComparison.Ordinal));
+            var random = new Random(9);
+            for (var pause = 0; pause < 40; pause++)
+            {
+                var reader = readers[pause % readers.Count];
+                System.Threading.Thread.Sleep(random.Next(0, 15));
+                Assert.Equal(0, SysVTestNative.Signal(reader.Id, SysVTestNative.SIGSTOP));
+                var acks = writer.CountLines("ACK");
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (writer.CountLines("ACK") < acks + 60 && DateTime.UtcNow < deadline)
+                {
+                    System.Threading.Thread.Sleep(2);
+                }
+
+                Assert.Equal(0, SysVTestNative.Signal(reader.Id, SysVTestNative.SIGCONT));
+            }
+
+            foreach (var reader in readers)
+            {
+                reader.WaitForLine(l => l.StartsWith("PROGRESS", StringComparison.Ordinal), TimeSpan.FromSeconds(30), startIndex: reader.Lines.Count);
+                reader.KillHard();
+                CrashTests.AssertNoViolations(reader);
+                _output.WriteLine($"reader {reader.Id}: " + reader.Lines.Last(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+            }
+
+            writer.KillHard();
+            Assert.DoesNotContain(writer.Lines, l => l.StartsWith("ERROR", StringComparison.Ordinal));
+            var generation = store.GetStatistics().Generation;
+            _output.WriteLine($"generation {startGeneration} -> {generation}");
+            Assert.True(generation > startGeneration + 10, "too few compactions to recycle arenas under the paused readers");
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            hosts.ForEach(h =>
+            {
+                _ = SysVTestNative.Signal(h.Id, SysVTestNative.SIGCONT);
+                h.Dispose();
+            });
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    /// <summary>Processes opening a store that does not exist yet, all at the same moment: exactly one store is
+    /// created (EEXIST from a racing creator means scan again), and every process wrote into it.</summary>
+    [SysVFact]
+    public void Processes_creating_the_same_store_at_once_end_up_in_one_store()
+    {
+        const int Processes = 6;
+        var storeName = NewStoreName();
+        var hosts = new List<TestHostProcess>();
+        try
+        {
+            var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 1500;
+            for (var i = 0; i < Processes; i++)
+            {
+                hosts.Add(TestHostProcess.Start("open", storeName, "p" + i.ToString(CultureInfo.InvariantCulture), "--at", at.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            var anchors = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var host in hosts)
+            {
+                Assert.True(host.WaitForExit(TimeSpan.FromSeconds(60)) && host.ExitCode == 0, host.Transcript());
+                anchors.Add(host.Lines.Single(l => l.StartsWith("OPENED", StringComparison.Ordinal)));
+            }
+
+            Assert.True(anchors.Count == 1, "several stores were created: " + string.Join("; ", anchors));
+            using var store = MemStore.OpenExisting(storeName);
+            Assert.NotNull(store);
+            Assert.Equal(Enumerable.Range(0, Processes).Select(i => "p" + i.ToString(CultureInfo.InvariantCulture)), store.ListNames());
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+            DestroyQuietly(storeName, null);
+        }
+    }
+
     private void WritersAndReaders(int writers, int readers, int writesEach)
     {
         var storeName = NewStoreName();

@@ -21,7 +21,7 @@ public class RecoveryTests
 
     private static readonly object CrashPointsInUse = new();
 
-    private static void WithCrashAt(string point, Action action)
+    internal static void WithCrashAt(string point, Action action)
     {
         lock (CrashPointsInUse)
         {

@@ -60,11 +60,18 @@ internal sealed class TestHostProcess : IDisposable
 
     /// <summary>Starts the host with these arguments; <paramref name="asNobody"/> runs it through
     /// setpriv as nobody:nogroup with no supplementary groups.</summary>
-    internal static TestHostProcess Start(IEnumerable<string> args, bool asNobody = false)
+    internal static TestHostProcess Start(IEnumerable<string> args, bool asNobody = false) =>
+        StartCore(asNobody ? "setpriv" : "dotnet", args, asNobody, hostFirst: true);
+
+    /// <summary>Starts any program (a shell wrapping the host, say) with the same line protocol on its stdout.</summary>
+    internal static TestHostProcess StartCommand(string fileName, IEnumerable<string> args) =>
+        StartCore(fileName, args, asNobody: false, hostFirst: false);
+
+    private static TestHostProcess StartCore(string fileName, IEnumerable<string> args, bool asNobody, bool hostFirst)
     {
         var info = new ProcessStartInfo
         {
-            FileName = asNobody ? "setpriv" : "dotnet",
+            FileName = fileName,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = false,
@@ -81,7 +88,11 @@ internal sealed class TestHostProcess : IDisposable
             info.Environment["HOME"] = Path.GetTempPath();
         }
 
-        info.ArgumentList.Add(HostDll);
+        if (hostFirst)
+        {
+            info.ArgumentList.Add(HostDll);
+        }
+
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

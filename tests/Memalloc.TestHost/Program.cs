@@ -27,6 +27,8 @@ namespace Memalloc.TestHost;
 /// through setpriv to plant a foreign segment).</item>
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
 /// <item><c>destroy STORE</c>: MemStore.DestroyStore from another process.</item>
+/// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
+/// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -55,6 +57,7 @@ internal static class Program
                 "plant" => Plant(args),
                 "try-attach" => TryAttach(args),
                 "destroy" => Destroy(args),
+                "open" => OpenAndWrite(args),
                 _ => Usage(args[0]),
             };
         }
@@ -371,6 +374,23 @@ internal static class Program
         }
 
         Say($"PLANTED {id}");
+        return 0;
+    }
+
+    private static int OpenAndWrite(string[] args)
+    {
+        var storeName = args[1];
+        var name = args[2];
+        var at = long.Parse(Option(args, "--at", "0"), Inv);
+        while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < at)
+        {
+            Thread.SpinWait(100);
+        }
+
+        using var store = MemStore.Open(storeName);
+        store.Set(name, Payload.Create(name, Environment.ProcessId, 1, 64));
+        var statistics = store.GetStatistics();
+        Say($"OPENED {statistics.Key} {statistics.SegmentIds[0]}");
         return 0;
     }
 

@@ -68,6 +68,12 @@ internal static unsafe partial class SysVTestNative
     /// <summary>IPC_RMID, as `ipcrm -m` does; returns 0 or errno.</summary>
     internal static int Remove(int shmid) => ShmCtlNative(shmid, IPC_RMID, IntPtr.Zero) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
+    internal const int SIGCONT = 18;
+    internal const int SIGSTOP = 19;
+
+    /// <summary>kill(pid, signal); 0 or errno.</summary>
+    internal static int Signal(int pid, int signal) => KillNative(pid, signal) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
     internal static void KillSelf()
     {
         _ = KillNative(Environment.ProcessId, 9);

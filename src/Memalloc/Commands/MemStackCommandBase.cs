@@ -10,11 +10,12 @@ public abstract class MemStackCommandBase : MemallocCmdlet
 {
     public const string DefaultStore = "default";
 
-    /// <summary>The store holding the stacks; the current user's store of that name.</summary>
+    /// <summary>The store holding the stacks; the current user's store of that name. Readers take it from
+    /// the pipeline by property name too, so that Get-MemStackInfo -Store s | Remove-MemStack stays in store s.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(MemStoreNameCompleter))]
     [ValidateNotNullOrEmpty]
-    public string Store { get; set; } = DefaultStore;
+    public virtual string Store { get; set; } = DefaultStore;
 
     /// <summary>The store name is checked per record: it can come from the pipeline.</summary>
     private protected void ValidateStore() => ValidateStoreName(Store);
@@ -68,7 +69,11 @@ public abstract class MemStackCommandBase : MemallocCmdlet
         }
     }
 
-    private protected static bool IsPattern(string name) => WildcardPattern.ContainsWildcardCharacters(name);
+    /// <summary>A name with wildcard characters, or with escaped ones (lit`[1`]: the way to reach a stack
+    /// whose literal name holds [ ] * ?), is matched as a pattern; any other name is exact.</summary>
+    private protected static bool IsPattern(string name) =>
+        WildcardPattern.ContainsWildcardCharacters(name)
+        || (name.Contains('`', StringComparison.Ordinal) && WildcardPattern.Unescape(name) != name);
 
     /// <summary>A stack's entry, or null when the stack (or its store) does not exist.</summary>
     private protected StackEntry? ReadEntry(string name)

@@ -27,6 +27,13 @@ public sealed class SetMemStackCommand : MemStackCommandBase
     [AllowEmptyCollection]
     public object? Value { get; set; }
 
+    /// <summary>Not from the pipeline: the piped objects are the value, and a value with a Store property
+    /// must not pick the store it is written to.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(MemStoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public override string Store { get; set; } = DefaultStore;
+
     /// <summary>CliXml depth, as Export-Clixml's -Depth.</summary>
     [Parameter]
     [ValidateRange(1, CliXmlCodec.MaxDepth)]
