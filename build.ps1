@@ -195,23 +195,11 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
-# Publishes the built module into a throw-away local repository: the .nupkg it writes is what
-# Install-PSResource accepts from any local or remote repository.
 function Invoke-Package {
     Invoke-Build
     Write-Step 'Package'
-    $packageDir = Join-Path $OutDir 'packages'
-    $null = New-Item -ItemType Directory -Path $packageDir -Force
-    Get-ChildItem -LiteralPath $packageDir -Filter "$ModuleName.*.nupkg" | Remove-Item -Force
-    $repository = "MemallocBuild$PID"
-    Register-PSResourceRepository -Name $repository -Uri $packageDir -Trusted
-    try {
-        Publish-PSResource -Path $ModuleDir -Repository $repository -SkipDependenciesCheck
-    }
-    finally {
-        Unregister-PSResourceRepository -Name $repository
-    }
-    Get-ChildItem -LiteralPath $packageDir -Filter "$ModuleName.*.nupkg" | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+    & (Join-Path $RepoRoot 'tools' 'New-ModulePackage.ps1') -ModuleDir $ModuleDir -OutputDir (Join-Path $OutDir 'packages') |
+        ForEach-Object { Write-Host "Package: $($_.FullName)" }
 }
 
 Push-Location $RepoRoot

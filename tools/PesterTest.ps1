@@ -23,8 +23,10 @@ if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
 $result = Invoke-Pester -Configuration $configuration
-# A container that fails to run (a syntax error, a throwing BeforeAll) counts as a failure, not as nothing.
-$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+# A container that fails before any of its tests could fail (a syntax error, say) counts as one failure,
+# not as nothing; a throwing BeforeAll already marks its tests failed.
+$brokenContainers = @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 }).Count
+$failed = $result.FailedCount + $brokenContainers
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $failed
