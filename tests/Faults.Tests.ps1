@@ -137,9 +137,10 @@ Describe 'Concurrency' {
         Assert-Concurrency $result
     }
 
-    It 'keeps counters exact and values whole under mixed load (5 processes x 3 runspaces, 90 s)' -Tag 'Stress' {
+    It 'keeps counters exact and values whole under long mixed load (5 processes x 3 runspaces)' -Tag 'Stress' {
         $store = New-CampaignStore 'mixed'
-        $result = Invoke-ConcurrencyCampaign -Store $store -Processes 4 -Runspaces 3 -Seconds 90
+        $seconds = if ($env:MEMALLOC_CONCURRENCY_SECONDS) { [double] $env:MEMALLOC_CONCURRENCY_SECONDS } else { 90 }
+        $result = Invoke-ConcurrencyCampaign -Store $store -Processes 4 -Runspaces 3 -Seconds $seconds
         Write-FaultFigure 'concurrency' $result.Figures
         Assert-Concurrency $result
     }
