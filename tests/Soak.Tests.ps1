@@ -91,7 +91,7 @@ Describe 'Soak' {
 
     It 'keeps memory and store usage flat under minutes of mixed load' -Tag 'Stress' {
         $seconds = if ($env:MEMALLOC_SOAK_SECONDS) { [double] $env:MEMALLOC_SOAK_SECONDS } else { 300 }
-        $soak = Invoke-Soak -Seconds $seconds -SampleSeconds 5
+        $soak = Invoke-Soak -Seconds $seconds -SampleSeconds ([Math]::Min(5, [Math]::Max(1, $seconds / 40)))
         Assert-Soak $soak 0.25 'soak'
     }
 }

@@ -273,7 +273,8 @@ function Invoke-FaultKillCampaign {
                 # What the victim may have committed without acknowledging it: the write after its last ack.
                 & $readAcks
                 $max = $acks.SlotMax["$victim"]
-                $next = if ($null -ne $max) { $max + 1 } else { $state.StartSeq }
+                # (Its own acks start at StartSeq; an older SlotMax is a predecessor's, and then it was writing StartSeq.)
+                $next = if ($null -ne $max -and $max + 1 -ge $state.StartSeq) { $max + 1 } else { $state.StartSeq }
                 $null = $state.InFlight.Add($next)
                 $state.NextSeq = $next + 1
             }
