@@ -96,6 +96,21 @@ Describe 'Get-MemStack' {
         }
     }
 
+    Context 'Raw values' {
+        It 'gives back the bytes of a stack a .NET caller wrote without CliXml' {
+            $core = [Memalloc.Core.MemStore]::Open($Store)
+            try {
+                $null = $core.Set('raw', [byte[]] (1, 2, 3))
+            }
+            finally {
+                $core.Dispose()
+            }
+            $back = Get-MemStack -Name 'raw' -Store $Store
+            $back.GetType() | Should -Be ([byte[]])
+            $back | Should -Be @(1, 2, 3)
+        }
+    }
+
     Context 'Names and wildcards' {
         BeforeAll {
             'job-b', 'job-a', 'job-c', 'other' | ForEach-Object { Set-MemStack -Name $_ -Value $_ -Store $Store }

@@ -30,14 +30,15 @@ Describe 'Get-MemStore' {
         , $info.Warnings | Should -BeOfType [string[]]
     }
 
+    # Other stores of this user (other suites, other tools) may be in any state: only ours are asserted on.
     It 'lists every store of the user without -Name, ours among them' {
-        $names = (Get-MemStore).Name
+        $names = (Get-MemStore -ErrorAction SilentlyContinue).Name
         $names | Should -Contain $Store
         $names | Should -Contain $OtherStore
     }
 
     It 'matches wildcards' {
-        $prefix = $Store.Substring(0, 10)
+        $prefix = $Store.Substring(0, 17)
         (Get-MemStore -Name "$prefix*").Name | Should -Contain $Store
         Get-MemStore -Name 'no-such-store-*' -ErrorVariable err | Should -BeNullOrEmpty
         $err | Should -BeNullOrEmpty
@@ -69,7 +70,7 @@ Describe 'Get-MemStore' {
     It 'does not create a store it is asked about' {
         $missing = New-TestStoreName
         Get-MemStore -Name $missing -ErrorAction SilentlyContinue
-        (Get-MemStore).Name | Should -Not -Contain $missing
+        (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $missing
     }
 
     It 'stops at an invalid store name with InvalidStoreName' {

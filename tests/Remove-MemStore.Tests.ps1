@@ -23,14 +23,14 @@ Describe 'Remove-MemStore' {
     It 'removes a store with -Force and returns nothing' {
         $store = New-FilledStore
         Remove-MemStore -Name $store -Force | Should -BeNullOrEmpty
-        (Get-MemStore).Name | Should -Not -Contain $store
+        (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $store
         Test-MemStack -Name 'a' -Store $store | Should -BeFalse
     }
 
     It 'removes a store with -Confirm:$false' {
         $store = New-FilledStore
         Remove-MemStore -Name $store -Confirm:$false
-        (Get-MemStore).Name | Should -Not -Contain $store
+        (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $store
     }
 
     It 'removes several stores and stores from the pipeline' {
@@ -39,7 +39,7 @@ Describe 'Remove-MemStore' {
         $third = New-FilledStore
         Remove-MemStore -Name $first, $second -Force
         Get-MemStore -Name $third | Remove-MemStore -Force
-        $names = (Get-MemStore).Name
+        $names = (Get-MemStore -ErrorAction SilentlyContinue).Name
         $names | Should -Not -Contain $first
         $names | Should -Not -Contain $second
         $names | Should -Not -Contain $third
@@ -48,7 +48,7 @@ Describe 'Remove-MemStore' {
     It 'removes the stores a wildcard matches' {
         $store = New-FilledStore
         Remove-MemStore -Name "$($store.Substring(0, 17))*" -Force
-        (Get-MemStore).Name | Should -Not -Contain $store
+        (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $store
     }
 
     It '-WhatIf changes nothing, even with -Force' {

@@ -291,6 +291,26 @@ Describe 'Set-MemStack' {
             Get-MemStack -Name $name -Store $Store | Should -Be 1
         }
 
+        It 'reports a value larger than the store can ever hold as StoreFull (LimitsExceeded)' {
+            # A child process, so that the small maximum applies only to the store it creates.
+            $small = New-TestStoreName
+            try {
+                $lines = Invoke-ChildPwsh @"
+`$env:MEMALLOC_MAX_CAPACITY = 2MB
+Set-MemStack -Name 'fits' -Value 'small' -Store '$small'
+Set-MemStack -Name 'too-big' -Value ([byte[]]::new(4MB)) -Store '$small' -ErrorVariable err -ErrorAction SilentlyContinue
+`$err[0].FullyQualifiedErrorId
+`$err[0].CategoryInfo.Category
+"@
+                $lines | Should -Be @("StoreFull,$CommandId", 'LimitsExceeded')
+                Test-MemStack -Name 'too-big' -Store $small | Should -BeFalse
+                Get-MemStack -Name 'fits' -Store $small | Should -BeExactly 'small'
+            }
+            finally {
+                Remove-TestStore $small
+            }
+        }
+
         It 'refuses an invalid store name with InvalidStoreName' {
             { Set-MemStack -Name 'x' -Value 1 -Store 'no/slashes here' } | Should -Throw -ErrorId "InvalidStoreName,$CommandId"
         }

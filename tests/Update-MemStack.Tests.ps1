@@ -48,7 +48,9 @@ Describe 'Update-MemStack' {
         It 'stores several outputs as an array' {
             Update-MemStack -Name 'list' -ScriptBlock { @($_) + 'b' } -InitialValue @('a') -Store $Store
             Update-MemStack -Name 'list' -ScriptBlock { @($_) + 'c' } -Store $Store
-            Get-MemStack -Name 'list' -Store $Store | Should -Be @('a', 'b', 'c')
+            $value = Get-MemStack -Name 'list' -Store $Store
+            $value.Count | Should -Be 3
+            @($value) -join ',' | Should -BeExactly 'a,b,c'
         }
 
         It 'stores $null when the script block outputs nothing' {

@@ -175,8 +175,23 @@ internal sealed unsafe class Anchor
             Thread.Sleep(1);
         }
 
-        if (!HasIdentity(address, key, uid, storeName) || Volatile.Read(ref *(ulong*)(address + Layout.ArenaRefOffset)) == Layout.RemovedArenaRef)
+        if (!HasIdentity(address, key, uid, storeName))
         {
+            Libc.ShmDt(address);
+            return null;
+        }
+
+        if (Volatile.Read(ref *(ulong*)(address + Layout.ArenaRefOffset)) == Layout.RemovedArenaRef)
+        {
+            // Marked removed but still at its key: its destroyer holds the lock until the anchor is removed, so a
+            // free word or a dead owner means the destroyer was killed. Its arena is already gone: finish the job.
+            var word = Volatile.Read(ref *(ulong*)(address + Layout.LockWordOffset));
+            if (word == 0 || WriterLock.IsOwnerDead(word))
+            {
+                Libc.Remove(shmId);
+                abandoned = true;
+            }
+
             Libc.ShmDt(address);
             return null;
         }

@@ -71,6 +71,7 @@ internal sealed unsafe class ArenaView
     /// attached, i.e. it was not recycled (rebuilt as a newer generation) while the reader looked at it. A writer recycling
     /// an arena stores the new generation, then a full fence, before it changes anything else in it; so if the reader,
     /// after its reads and a fence, still sees the old generation, nothing it read had been touched.
+    /// Throws Corrupt when the generation changed although the anchor still names this arena (never a recycle).
     /// </summary>
     internal bool StillValid()
     {
@@ -80,7 +81,20 @@ internal sealed unsafe class ArenaView
             Interlocked.MemoryBarrier();
         }
 
-        return Volatile.Read(ref *(uint*)(Address + Layout.ArenaGenerationOffset)) == Generation;
+        if (Volatile.Read(ref *(uint*)(Address + Layout.ArenaGenerationOffset)) == Generation)
+        {
+            return true;
+        }
+
+        // Only an arena the anchor no longer names is ever recycled. If the anchor still names this one, its header
+        // was overwritten by something else: report it rather than retry forever.
+        if (Anchor.ArenaRef == ArenaRef)
+        {
+            throw new MemStoreException(MemStoreErrorKind.Corrupt,
+                $"The store is corrupt: the current arena's header (segment {ShmId}) no longer carries generation {Generation}. Run Verify, or remove the store.");
+        }
+
+        return false;
     }
 
     internal bool TryAddReference()
@@ -240,6 +254,10 @@ internal static unsafe class Arena
 {
     /// <summary>Smallest arena: the header, a minimal index and some heap.</summary>
     internal const long MinCapacity = 32 * 1024;
+
+    /// <summary>Whether a retired arena of this size is kept as the spare (see <see cref="Layout.MaxSpareCapacity"/>).
+    /// Never on macOS: its default SysV limits (8 segments per process, 4 MiB in all) cannot afford a second arena.</summary>
+    internal static bool KeepsSpare(long capacity) => capacity <= Layout.MaxSpareCapacity && !OperatingSystem.IsMacOS();
 
     internal static long RoundToPages(long size)
     {

@@ -17,7 +17,7 @@ internal static unsafe class Compaction
     /// caller owns); the old view is untouched and still mapped. Throws CapacityExceeded (nothing changed) when even
     /// the maximum capacity cannot hold the live data plus the new record.
     /// </summary>
-    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, Mapping? spareMapping)
+    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, long valueLength, Mapping? spareMapping)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long liveBytes = 0;
@@ -55,7 +55,7 @@ internal static unsafe class Compaction
 
                 var free = Math.Max(0, heap - liveBytes);
                 throw new MemStoreException(MemStoreErrorKind.CapacityExceeded,
-                    $"A value record of {recordSize} bytes does not fit in the store: {free} bytes are free at its maximum capacity of {maximum} bytes " +
+                    $"A value of {valueLength} bytes ({recordSize} bytes with its record header and name) does not fit in the store: {free} bytes are free at its maximum capacity of {maximum} bytes " +
                     $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {Arena.KernelLimitHint()}");
             }
 
@@ -122,7 +122,7 @@ internal static unsafe class Compaction
         // Commit point: everyone follows the anchor's reference from here on.
         anchor.ArenaRef = successor.ArenaRef;
         CrashPoints.Hit?.Invoke("grow.after-publish");
-        if (old.Capacity == successor.Capacity && old.Capacity <= Layout.MaxSpareCapacity)
+        if (old.Capacity == successor.Capacity && Arena.KeepsSpare(old.Capacity))
         {
             // Compaction in place: keep the retired arena, already faulted in, as the target of the next one.
             anchor.SpareRef = old.ArenaRef;

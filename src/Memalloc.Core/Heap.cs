@@ -7,8 +7,8 @@ namespace Memalloc.Core;
 /// <summary>
 /// Records in the heap: written once past the bump pointer, never modified afterwards. Every read of a record goes
 /// through <see cref="CheckRecord"/> first: offsets and lengths come from shared memory and are never trusted.
-/// Checksum: XxHash3-64 of the value, seeded with XxHash3-64 of the record bytes [8, 64 + name + type name) (header
-/// fields after the checksum, then name and type name), so the value can be hashed on the reader's private copy.
+/// Checksum: XxHash3-64 (seed 0) of the record bytes [8, valueOffset + valueLength): everything after the checksum
+/// field, padding (always zero) included. One hash call per small record; large values are hashed on the reader's copy.
 /// </summary>
 internal static unsafe class Heap
 {
@@ -103,18 +103,37 @@ internal static unsafe class Heap
 
         var padding = (int)(Layout.Align8(value.Length) - value.Length);
         new Span<byte>(valueTarget + value.Length, padding).Clear();
-        *(ulong*)(record + Layout.RecordChecksumOffset) = Checksum(record, name.Length, typeName.Length, value);
+        *(ulong*)(record + Layout.RecordChecksumOffset) = Checksum(record, name.Length, typeName.Length, value.Length);
     }
 
-    internal static ulong Checksum(byte* record, int nameLength, int typeNameLength, ReadOnlySpan<byte> value)
+    /// <summary>Values up to this size are hashed in place in one call; larger ones are copied first and hashed on the
+    /// copy while it is hot in cache (streaming over the header part, then the copy: the same XXH3 result).</summary>
+    private const int InPlaceHashLimit = 64 * 1024;
+
+    /// <summary>XXH3-64 of the record's bytes [8, valueOffset + valueLength): header fields after the checksum, name,
+    /// type name, zero padding and value, hashed where they lie.</summary>
+    internal static ulong Checksum(byte* record, int nameLength, int typeNameLength, long valueLength)
     {
-        var headerAndNames = new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset, Layout.RecordNameOffset - Layout.RecordMagicOffset + nameLength + typeNameLength);
-        var seed = XxHash3.HashToUInt64(headerAndNames);
-        return XxHash3.HashToUInt64(value, unchecked((long)seed));
+        var length = Layout.ValueOffset(nameLength, typeNameLength) - Layout.RecordMagicOffset + valueLength;
+        if (length <= int.MaxValue)
+        {
+            return XxHash3.HashToUInt64(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset, (int)length));
+        }
+
+        var hash = new XxHash3();
+        for (long done = 0; done < length;)
+        {
+            var chunk = (int)Math.Min(1 << 30, length - done);
+            hash.Append(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset + done, chunk));
+            done += chunk;
+        }
+
+        return hash.GetCurrentHashAsUInt64();
     }
 
-    /// <summary>Copies the value out (first, into a private array) and verifies the checksum on the copy while it is
-    /// hot in cache. The record was checked by <see cref="CheckRecord"/> (through the index lookup).</summary>
+    /// <summary>Copies the value out into a private array and verifies the record's checksum. The record was checked by
+    /// <see cref="CheckRecord"/> (through the index lookup). A mismatch means corruption, unless the caller then finds
+    /// the arena recycled (it re-checks the generation and retries).</summary>
     internal static byte[] ReadValue(ArenaView view, long offset)
     {
         var record = view.Address + offset;
@@ -126,18 +145,80 @@ internal static unsafe class Heap
             throw Corrupt(view, offset, "a value length larger than any array");
         }
 
+        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
         var value = GC.AllocateUninitializedArray<byte>((int)length);
-        fixed (byte* target = value)
+        ulong checksum;
+        if (length <= InPlaceHashLimit)
         {
-            Buffer.MemoryCopy(record + Layout.ValueOffset(nameLength, typeNameLength), target, length, length);
+            checksum = Checksum(record, nameLength, typeNameLength, length);
+            fixed (byte* target = value)
+            {
+                Buffer.MemoryCopy(record + valueOffset, target, length, length);
+            }
+        }
+        else
+        {
+            checksum = CopyAndHash(record, valueOffset, value);
         }
 
-        if (Checksum(record, nameLength, typeNameLength, value) != *(ulong*)(record + Layout.RecordChecksumOffset))
+        if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
         {
             throw Corrupt(view, offset, "a record's checksum does not match its contents");
         }
 
         return value;
+    }
+
+    /// <summary>Copies a large value out in chunks and hashes each chunk of the copy right after copying it, while it is
+    /// in L1/L2: one pass over memory instead of two. Returns the record's checksum as computed from the copy.</summary>
+    private static ulong CopyAndHash(byte* record, long valueOffset, Span<byte> target)
+    {
+        const int Chunk = 32 * 1024;
+        var hash = new XxHash3();
+        hash.Append(new ReadOnlySpan<byte>(record + Layout.RecordMagicOffset, (int)(valueOffset - Layout.RecordMagicOffset)));
+        var source = record + valueOffset;
+        for (var done = 0; done < target.Length; done += Chunk)
+        {
+            var piece = target.Slice(done, Math.Min(Chunk, target.Length - done));
+            new ReadOnlySpan<byte>(source + done, piece.Length).CopyTo(piece);
+            hash.Append(piece);
+        }
+
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    /// <summary>As <see cref="ReadValue"/>, into a caller's buffer of at least the value's length (no allocation:
+    /// the path that runs at memory bandwidth for large values). Returns the value's length.</summary>
+    internal static long CopyValue(ArenaView view, long offset, Span<byte> destination)
+    {
+        var record = view.Address + offset;
+        int nameLength = record[Layout.RecordNameLengthOffset];
+        int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
+        var length = *(long*)(record + Layout.RecordValueLengthOffset);
+        if (length > destination.Length)
+        {
+            return length;
+        }
+
+        var valueOffset = Layout.ValueOffset(nameLength, typeNameLength);
+        var target = destination[..(int)length];
+        ulong checksum;
+        if (length <= InPlaceHashLimit)
+        {
+            checksum = Checksum(record, nameLength, typeNameLength, length);
+            new ReadOnlySpan<byte>(record + valueOffset, (int)length).CopyTo(target);
+        }
+        else
+        {
+            checksum = CopyAndHash(record, valueOffset, target);
+        }
+
+        if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
+        {
+            throw Corrupt(view, offset, "a record's checksum does not match its contents");
+        }
+
+        return length;
     }
 
     internal static string ReadName(ArenaView view, long offset)

@@ -75,7 +75,7 @@ internal static class Layout
     // ---- Records: 8-aligned, immutable once published. ----
     internal const uint RecordMagic = 0x4345524D;       // "MREC"
     internal const int RecordHeaderSize = 64;
-    internal const int RecordChecksumOffset = 0;        // u64 XxHash3(value, seed: XxHash3(bytes [8, 64 + name + type name)))
+    internal const int RecordChecksumOffset = 0;        // u64 XxHash3 of bytes [8, valueOffset + valueLength), seed 0
     internal const int RecordMagicOffset = 8;           // u32
     internal const int RecordEncodingOffset = 12;       // u8 ValueEncoding
     internal const int RecordNameLengthOffset = 13;     // u8 1..255

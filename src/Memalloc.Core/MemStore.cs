@@ -259,9 +259,11 @@ public sealed unsafe class MemStore : IDisposable
                     Libc.Remove(Anchor.ShmIdOf(spare));
                 }
 
+                // The arena goes first, while the anchor still names it: a destroyer killed after this leaves an
+                // anchor whose arena is gone (Open says StoreRemoved, DestroyStore finishes the job); killed after the
+                // mark below, a marked anchor that the next Find removes. Marking first would lose the only
+                // reference to the arena, leaking it until reboot.
                 var arenaRef = anchor.ArenaRef;
-                anchor.ArenaRef = Layout.RemovedArenaRef;
-                anchor.State = WriterState.Idle;
                 if (arenaRef != Layout.RemovedArenaRef)
                 {
                     var arenaId = Anchor.ShmIdOf(arenaRef);
@@ -271,6 +273,10 @@ public sealed unsafe class MemStore : IDisposable
                     }
                 }
 
+                CrashPoints.Hit?.Invoke("destroy.after-arena-rmid");
+                anchor.ArenaRef = Layout.RemovedArenaRef;
+                anchor.State = WriterState.Idle;
+                CrashPoints.Hit?.Invoke("destroy.after-mark");
                 var errno = Libc.Remove(anchor.ShmId);
                 if (errno != 0 && errno != Libc.EINVAL && errno != Libc.EIDRM)
                 {
@@ -331,6 +337,27 @@ public sealed unsafe class MemStore : IDisposable
         if (name.Length == 0)
         {
             throw new MemStoreException(MemStoreErrorKind.InvalidName, "A stack name must not be empty.");
+        }
+
+        // Fast path, one pass: printable ASCII is valid and is its own UTF-8.
+        if (name.Length <= buffer.Length)
+        {
+            var ascii = 0;
+            for (; ascii < name.Length; ascii++)
+            {
+                var c = name[ascii];
+                if (c < 0x20 || c >= 0x7F)
+                {
+                    break;
+                }
+
+                buffer[ascii] = (byte)c;
+            }
+
+            if (ascii == name.Length)
+            {
+                return ascii;
+            }
         }
 
         for (var i = 0; i < name.Length; i++)
@@ -428,7 +455,9 @@ public sealed unsafe class MemStore : IDisposable
                 ArenaView? view;
                 try
                 {
-                    view = ArenaView.Attach(anchor, uid, arenaRef, Volatile.Read(ref retired));
+                    var retiredMapping = Volatile.Read(ref retired);
+                    var known = retiredMapping is not null && retiredMapping.ShmId == Anchor.ShmIdOf(arenaRef) ? retiredMapping : old.Mapping;
+                    view = ArenaView.Attach(anchor, uid, arenaRef, known);
                 }
                 catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef)
                 {
@@ -523,6 +552,49 @@ public sealed unsafe class MemStore : IDisposable
                 }
 
                 return corrupt is null ? value : throw corrupt;
+            }
+            finally
+            {
+                view.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies a stack's value into <paramref name="destination"/> without allocating. Returns the value's length, or -1
+    /// when the stack does not exist or has expired. When the value is longer than <paramref name="destination"/>,
+    /// nothing is copied and the return value is the length needed. Lock-free.
+    /// </summary>
+    public long CopyValue(string name, Span<byte> destination)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
+        var hash = XxHash3.HashToUInt64(nameBytes);
+        while (true)
+        {
+            var view = Enter();
+            try
+            {
+                long length = -1;
+                MemStoreException? corrupt = null;
+                try
+                {
+                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
+                    {
+                        length = Heap.CopyValue(view, offset, destination);
+                    }
+                }
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                {
+                    corrupt = e;
+                }
+
+                if (!view.StillValid())
+                {
+                    continue;
+                }
+
+                return corrupt is null ? length : throw corrupt;
             }
             finally
             {
@@ -920,7 +992,7 @@ public sealed unsafe class MemStore : IDisposable
             || (needsFreshSlot && (view.Entries + view.Tombstones + 1) * 100 > view.SlotCount * Layout.MaxLoadPercent));
         if (view.Bump + size > view.Capacity || indexFull)
         {
-            var grown = Compaction.Grow(anchor, uid, view, size, Volatile.Read(ref retired));
+            var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
             view.Release();
             view = grown;
             AdoptGrown(grown);
@@ -981,7 +1053,7 @@ public sealed unsafe class MemStore : IDisposable
         var previous = Volatile.Read(ref retired);
         // Only an arena of the same size can come back as a recycled spare; others were removed, and holding their
         // attachment would keep their memory alive.
-        if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && old.Capacity <= Layout.MaxSpareCapacity && old.Mapping.TryAddReference())
+        if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && Arena.KeepsSpare(old.Capacity) && old.Mapping.TryAddReference())
         {
             Volatile.Write(ref retired, old.Mapping);
         }
@@ -1131,6 +1203,10 @@ public sealed unsafe class MemStore : IDisposable
     // ---------------------------------------------------------------- test hooks
 
     internal int AnchorKey => anchor.Key;
+
+    /// <summary>The anchor key a store of the current user would use at <paramref name="probe"/> (0..15): lets hostile-segment
+    /// tests plant a foreign segment where the store will look.</summary>
+    internal static int AnchorKeyFor(string storeName, int probe) => KeyDerivation.AnchorKey(Libc.GetUid(), storeName, probe);
 
     internal int AnchorShmId => anchor.ShmId;
 

@@ -101,13 +101,9 @@ internal static unsafe class Verifier
             int nameLength = record[Layout.RecordNameLengthOffset];
             int typeNameLength = *(ushort*)(record + Layout.RecordTypeNameLengthOffset);
             var valueLength = *(long*)(record + Layout.RecordValueLengthOffset);
-            if (valueLength <= int.MaxValue)
+            if (Heap.Checksum(record, nameLength, typeNameLength, valueLength) != *(ulong*)(record + Layout.RecordChecksumOffset))
             {
-                var value = new ReadOnlySpan<byte>(record + Layout.ValueOffset(nameLength, typeNameLength), (int)valueLength);
-                if (Heap.Checksum(record, nameLength, typeNameLength, value) != *(ulong*)(record + Layout.RecordChecksumOffset))
-                {
-                    Report(F($"record at {offset}: checksum mismatch"));
-                }
+                Report(F($"record at {offset}: checksum mismatch"));
             }
 
             var name = new ReadOnlySpan<byte>(record + Layout.RecordNameOffset, nameLength);

@@ -246,6 +246,7 @@ public sealed class CrashTests
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
         var random = new Random(seed);
+        long generation;
         _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
         try
         {
@@ -314,9 +315,11 @@ public sealed class CrashTests
         finally
         {
             reader?.Dispose();
+            generation = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
 
+        AssertNothingLeft(storeName, generation);
         var leaked = SegmentsCreatedBy(pids);
         Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
     }
@@ -327,6 +330,7 @@ public sealed class CrashTests
         MemStore? store = null;
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
+        long generation;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -359,11 +363,18 @@ public sealed class CrashTests
             }
 
             AssertValid(store);
+
+            // The leak check below must be able to see the live store's segments, or it proves nothing.
+            var live = SegmentsAtStoreKeys(storeName, store.GetStatistics().Generation);
+            Assert.True(live.Count >= 2, "the store's own segments are not found at its derived keys: " + Describe(live));
         }
         finally
         {
+            generation = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
+
+        AssertNothingLeft(storeName, generation);
 
         // An arena created by the killed writer and never published (grow.after-shmget, grow.after-copy) or an old
         // one not yet removed (grow.after-publish) must have been cleaned up by recovery or by DestroyStore.

@@ -129,6 +129,65 @@ public sealed class HostileSegmentTests
         }
     }
 
+    /// <summary>Another user squatting the keys of the store's next arenas: growth skips them (to the next
+    /// generation's key) and never attaches or writes them; the data survives the growth.</summary>
+    [OtherUserFact]
+    public void Another_users_segments_at_the_next_arena_keys_are_skipped_by_growth()
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            janitor.TrackStore(store);
+            store.Set("n0", Payload.Create("n0", 1, 1, 100));
+            var statistics = store.GetStatistics();
+            var planted = new List<(int Id, ShmEntry Before)>();
+            for (var g = statistics.Generation + 1; g <= statistics.Generation + 3; g++)
+            {
+                var key = KeyDerivation.ArenaKey(statistics.Key, (uint)g);
+                using var planter = TestHostProcess.Run(TimeSpan.FromSeconds(60),
+                    ["plant", key.ToString(CultureInfo.InvariantCulture), (1 << 20).ToString(CultureInfo.InvariantCulture), "666"], asNobody: true);
+                var id = PlantedId(planter);
+                janitor.Track(id);
+                planted.Add((id, SysVTestNative.FindById(id)!.Value));
+            }
+
+            var expected = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var i = 0; i < 24; i++)
+            {
+                var name = "g" + i.ToString(CultureInfo.InvariantCulture);
+                var value = Payload.Create(name, 1, i + 2, 100_000);
+                store.Set(name, value);
+                expected[name] = Payload.HashText(value);
+            }
+
+            var after = store.GetStatistics();
+            janitor.TrackStore(store);
+            _output.WriteLine($"generation {statistics.Generation} -> {after.Generation}, capacity {statistics.Capacity} -> {after.Capacity}");
+            Assert.True(after.Capacity > statistics.Capacity, "the store did not grow");
+            foreach (var (name, hash) in expected)
+            {
+                Assert.Equal(hash, Payload.HashText(store.Get(name)));
+            }
+
+            CrashTests.AssertValid(store);
+            foreach (var (id, before) in planted)
+            {
+                Assert.DoesNotContain(id, after.SegmentIds);
+                var now = SysVTestNative.FindById(id);
+                Assert.True(now is not null && now.Value.Key == before.Key, $"the other user's segment {id} was removed");
+                Assert.True(now.Value.LastPid == before.LastPid && now.Value.AttachTime == before.AttachTime,
+                    $"the other user's segment {id} was attached (last pid {before.LastPid} -> {now.Value.LastPid})");
+            }
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
     /// <summary>A process killed while creating the store leaves our own anchor-sized segment with magic still zero:
     /// once its creator is dead, Open replaces it promptly instead of waiting or refusing.</summary>
     [SysVFact]

@@ -117,3 +117,40 @@ public class LifecycleTests
         Assert.Equal(t.Store.AnchorShmId, second.AnchorShmId);
     }
 }
+
+public class ForeignKeyTests
+{
+    [Fact]
+    public unsafe void A_non_anchor_segment_at_the_first_key_is_skipped_and_left_untouched()
+    {
+        var name = "t-" + Guid.NewGuid().ToString("N");
+        var key = MemStore.AnchorKeyFor(name, 0);
+        var foreign = Libc.ShmGet(key, 4096, Libc.IPC_CREAT | Libc.IPC_EXCL | 0x180, out var errno);
+        Assert.True(foreign >= 0, "errno " + errno);
+        try
+        {
+            var address = Libc.ShmAt(foreign, out _);
+            new Span<byte>(address, 4096).Fill(0xAB);
+            using (var store = MemStore.Open(name))
+            {
+                Assert.NotEqual(key, store.AnchorKey);
+                Assert.Equal(MemStore.AnchorKeyFor(name, 1), store.AnchorKey);
+                store.Set("a", "1"u8);
+            }
+
+            using (var again = MemStore.OpenExisting(name)!)
+            {
+                Assert.Equal("1"u8.ToArray(), again.Get("a"));
+            }
+
+            Assert.True(MemStore.DestroyStore(name));
+            Assert.True(new Span<byte>(address, 4096).IndexOfAnyExcept((byte)0xAB) < 0, "the foreign segment was never written");
+            Libc.ShmDt(address);
+        }
+        finally
+        {
+            Libc.Remove(foreign);
+            MemStore.DestroyStore(name);
+        }
+    }
+}

@@ -77,6 +77,7 @@ public sealed class MultiProcessTests
         var storeName = NewStoreName();
         MemStore? store = null;
         var hosts = new List<TestHostProcess>();
+        long pausedGeneration;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -126,8 +127,11 @@ public sealed class MultiProcessTests
                 _ = SysVTestNative.Signal(h.Id, SysVTestNative.SIGCONT);
                 h.Dispose();
             });
+            pausedGeneration = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
+
+        AssertNothingLeft(storeName, pausedGeneration);
     }
 
     /// <summary>Processes opening a store that does not exist yet, all at the same moment: exactly one store is
@@ -172,6 +176,7 @@ public sealed class MultiProcessTests
         MemStore? store = null;
         var writerHosts = new List<TestHostProcess>();
         var readerHosts = new List<TestHostProcess>();
+        long generation;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -188,6 +193,15 @@ public sealed class MultiProcessTests
                 writerHosts.Add(TestHostProcess.Start("writer", storeName, "--id", id, "--seed", id, "--names", "24",
                     "--count", writesEach.ToString(CultureInfo.InvariantCulture), "--big-every", "10", "--big-size", "50000"));
             }
+
+            // A grower: live data well past the first arena, so the store also moves to larger segments (shmget,
+            // a new size) under the readers, not only recycles same-sized ones.
+            var startCapacity = store.GetStatistics().Capacity;
+            var growerReader = TestHostProcess.Start("reader", storeName, "--prefix", "g", "--names", "48", "--seconds", "600");
+            readerHosts.Add(growerReader);
+            Assert.StartsWith("READY", growerReader.WaitForReady(), StringComparison.Ordinal);
+            writerHosts.Add(TestHostProcess.Start("writer", storeName, "--id", "99", "--seed", "99", "--prefix", "g", "--names", "48",
+                "--count", (writesEach / 4).ToString(CultureInfo.InvariantCulture), "--min-size", "30000", "--max-size", "70000"));
 
             foreach (var writer in writerHosts)
             {
@@ -230,8 +244,10 @@ public sealed class MultiProcessTests
                     $"{name}: holds version {entry.Info.Version}, but the last acknowledged write was version {version} ({hash})");
             }
 
-            var generation = store.GetStatistics().Generation;
-            _output.WriteLine($"generation {startGeneration} -> {generation}");
+            generation = store.GetStatistics().Generation;
+            var capacity = store.GetStatistics().Capacity;
+            _output.WriteLine($"generation {startGeneration} -> {generation}, capacity {startCapacity} -> {capacity}");
+            Assert.True(capacity > startCapacity, "the store never grew to a larger arena");
             Assert.True(generation > startGeneration, "the store never grew or compacted: the test did not exercise readers following a new arena");
             CrashTests.AssertValid(store);
         }
@@ -239,7 +255,10 @@ public sealed class MultiProcessTests
         {
             writerHosts.ForEach(h => h.Dispose());
             readerHosts.ForEach(h => h.Dispose());
+            generation = GenerationOf(store);
             DestroyQuietly(storeName, store);
         }
+
+        AssertNothingLeft(storeName, generation);
     }
 }

@@ -146,6 +146,45 @@ internal static class ProcessTestSupport
         return SysVTestNative.ListSegments().Where(s => set.Contains(s.CreatorPid)).ToList();
     }
 
+    /// <summary>Segments still present at any key the store could have used: its anchor probes and the arena keys
+    /// of every generation up to <paramref name="generation"/> (a recycled spare keeps the key it was created with).</summary>
+    internal static List<ShmEntry> SegmentsAtStoreKeys(string storeName, long generation)
+    {
+        var uid = SysVTestNative.GetEuid();
+        var keys = new HashSet<int>();
+        for (var probe = 0; probe < KeyDerivation.AnchorProbes; probe++)
+        {
+            var anchorKey = KeyDerivation.AnchorKey(uid, storeName, probe);
+            keys.Add(anchorKey);
+            for (var g = 0L; g <= generation + KeyDerivation.ArenaProbes; g++)
+            {
+                keys.Add(KeyDerivation.ArenaKey(anchorKey, (uint)g));
+            }
+        }
+
+        return SysVTestNative.ListSegments().Where(s => keys.Contains(s.Key)).ToList();
+    }
+
+    /// <summary>The store's generation for <see cref="AssertNothingLeft"/>, whatever state the store is in.</summary>
+    internal static long GenerationOf(MemStore? store)
+    {
+        try
+        {
+            return store?.GetStatistics().Generation ?? 0;
+        }
+        catch (MemStoreException)
+        {
+            return 256;
+        }
+    }
+
+    /// <summary>After DestroyStore: nothing of the store may remain (a leaked arena holds memory until reboot).</summary>
+    internal static void AssertNothingLeft(string storeName, long generation)
+    {
+        var left = SegmentsAtStoreKeys(storeName, generation);
+        Assert.True(left.Count == 0, $"segments of destroyed store {storeName} left behind: " + Describe(left));
+    }
+
     internal static string Describe(IEnumerable<ShmEntry> segments) =>
         string.Join("; ", segments.Select(s => $"shmid {s.Id} key 0x{s.Key:x8} size {s.Size} cpid {s.CreatorPid} nattch {s.Attached}"));
 

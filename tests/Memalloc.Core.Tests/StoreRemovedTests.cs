@@ -238,6 +238,68 @@ public sealed class StoreRemovedTests
         }
     }
 
+    /// <summary>
+    /// DestroyStore killed midway (SIGKILL during Remove-MemStore), at each of its steps. Open afterwards works or
+    /// says StoreRemoved (then DestroyStore finishes the job), and once the store is opened and destroyed again
+    /// nothing of it may remain: otherwise an arena's memory leaks until reboot.
+    /// </summary>
+    [SysVTheory]
+    [InlineData("destroy.after-arena-rmid")]
+    [InlineData("destroy.after-mark")]
+    public void Destroy_killed_midway_leaves_nothing_behind_for_good(string point)
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName, SmallArena);
+            janitor.TrackStore(store);
+            for (var i = 0; i < 40; i++)
+            {
+                // Enough compactions for a spare arena to exist too.
+                store.Set("n" + (i % 4).ToString(CultureInfo.InvariantCulture), Payload.Create("n" + (i % 4).ToString(CultureInfo.InvariantCulture), 1, i + 1, 100_000));
+            }
+
+            var generation = store.GetStatistics().Generation;
+            store.Dispose();
+            store = null;
+
+            using (var destroyer = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["destroy", storeName, "--crash-at", point]))
+            {
+                Assert.True(destroyer.Lines.Contains($"CRASH {point} 1"), destroyer.Transcript());
+            }
+
+            MemStore reopened;
+            try
+            {
+                reopened = Within(CallBoundSeconds, "Open after a destroy killed midway", () => MemStore.Open(storeName));
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            {
+                _output.WriteLine($"Open: {e.Message}; DestroyStore finishes the job");
+                Assert.True(Within(CallBoundSeconds, "DestroyStore after a destroy killed midway", () => MemStore.DestroyStore(storeName)));
+                reopened = MemStore.Open(storeName);
+            }
+
+            using (reopened)
+            {
+                janitor.TrackStore(reopened);
+                Assert.Null(reopened.Get("n0"));
+                reopened.Set("n1", Payload.Create("n1", 1, 2, 300));
+                CrashTests.AssertValid(reopened);
+            }
+
+            Assert.True(MemStore.DestroyStore(storeName));
+            Assert.False(MemStore.DestroyStore(storeName));
+            AssertNothingLeft(storeName, generation + 4);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
     private static void IpcRm(int shmid)
     {
         var info = new ProcessStartInfo("ipcrm") { RedirectStandardError = true, UseShellExecute = false };

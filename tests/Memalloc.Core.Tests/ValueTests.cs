@@ -70,3 +70,25 @@ public class ValueTests
         Assert.True(t.Store.Verify().IsValid);
     }
 }
+
+public class CopyValueTests
+{
+    [Fact]
+    public void CopyValue_copies_without_allocating_and_reports_lengths()
+    {
+        using var t = new TestStore();
+        var big = new byte[3 << 20];
+        new Random(7).NextBytes(big);
+        t.Store.Set("big", big);
+        t.Store.Set("small", "abc"u8);
+        var buffer = new byte[4 << 20];
+        Assert.Equal(big.Length, t.Store.CopyValue("big", buffer));
+        Assert.True(buffer.AsSpan(0, big.Length).SequenceEqual(big));
+        Assert.Equal(3, t.Store.CopyValue("small", buffer));
+        Assert.Equal("abc"u8.ToArray(), buffer[..3]);
+        Assert.Equal(-1, t.Store.CopyValue("missing", buffer));
+        var tiny = new byte[2];
+        Assert.Equal(3, t.Store.CopyValue("small", tiny));
+        Assert.Equal(new byte[2], tiny); // nothing copied
+    }
+}

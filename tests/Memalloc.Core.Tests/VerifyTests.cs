@@ -163,3 +163,20 @@ public class VerifyTests
         Assert.True(report.IsValid, string.Join("\n", report.Problems.Take(5)));
     }
 }
+
+public class CorruptHeaderTests
+{
+    [Fact]
+    public unsafe void An_overwritten_generation_in_the_current_arena_is_Corrupt_not_a_hang()
+    {
+        using var t = new TestStore();
+        t.Store.Set("a", "1"u8);
+        t.Store.WithArena((address, _) => *(uint*)((byte*)address + Layout.ArenaGenerationOffset) += 7);
+        Assert.Equal(MemStoreErrorKind.Corrupt, Assert.Throws<MemStoreException>(() => t.Store.Get("a")).Kind);
+        Assert.Equal(MemStoreErrorKind.Corrupt, Assert.Throws<MemStoreException>(() => t.Store.Exists("a")).Kind);
+        Assert.Equal(MemStoreErrorKind.Corrupt, Assert.Throws<MemStoreException>(() => t.Store.ListNames()).Kind);
+        Assert.False(t.Store.Verify().IsValid);
+        t.Store.WithArena((address, _) => *(uint*)((byte*)address + Layout.ArenaGenerationOffset) -= 7);
+        Assert.Equal("1"u8.ToArray(), t.Store.Get("a"));
+    }
+}

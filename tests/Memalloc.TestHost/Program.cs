@@ -26,7 +26,7 @@ namespace Memalloc.TestHost;
 /// <item><c>plant KEY SIZE MODE [--copy-from FILE]</c>: creates a segment at a chosen key (run as another user
 /// through setpriv to plant a foreign segment).</item>
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
-/// <item><c>destroy STORE</c>: MemStore.DestroyStore from another process.</item>
+/// <item><c>destroy STORE [--crash-at POINT]</c>: MemStore.DestroyStore from another process.</item>
 /// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
 /// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
 /// </list>
@@ -396,6 +396,13 @@ internal static class Program
 
     private static int Destroy(string[] args)
     {
+        var crashAt = Option(args, "--crash-at", string.Empty);
+        if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
         Say($"DESTROYED {(MemStore.DestroyStore(args[1]) ? 1 : 0)}");
         return 0;
     }

@@ -178,7 +178,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
         return true;
     }
 
-    private static object Narrow(long sum) => sum is >= int.MinValue and <= int.MaxValue ? (int)sum : sum;
+    private static object Narrow(long sum) => sum is >= int.MinValue and <= int.MaxValue ? (object)(int)sum : sum;
 
     private bool TryAdd(object? current, out object? next)
     {
