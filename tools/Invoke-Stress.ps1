@@ -21,7 +21,9 @@ param (
     [int] $SoakSeconds = $(if ($env:MEMALLOC_SOAK_SECONDS) { [int] $env:MEMALLOC_SOAK_SECONDS } else { 300 }),
     [int] $ConcurrencySeconds = $(if ($env:MEMALLOC_CONCURRENCY_SECONDS) { [int] $env:MEMALLOC_CONCURRENCY_SECONDS } else { 90 }),
     [switch] $SkipCore,
-    [switch] $NoDocs
+    [switch] $NoDocs,
+    # Only rewrite the figures (docs/reliability.md) from the JSON of the last run in out/TestResults/stress.
+    [switch] $FiguresOnly
 )
 
 $ErrorActionPreference = 'Stop'
@@ -30,7 +32,7 @@ Set-StrictMode -Version Latest
 $outDir = Join-Path $RepoRoot 'out'
 $resultsDir = Join-Path $outDir 'TestResults'
 $reportDir = Join-Path $resultsDir 'stress'
-if (Test-Path -LiteralPath $reportDir) { Remove-Item -LiteralPath $reportDir -Recurse -Force }
+if ((Test-Path -LiteralPath $reportDir) -and -not $FiguresOnly) { Remove-Item -LiteralPath $reportDir -Recurse -Force }
 $null = New-Item -ItemType Directory -Path $reportDir -Force
 $pwsh = Join-Path $PSHOME 'pwsh'
 $started = [DateTime]::UtcNow
@@ -45,7 +47,7 @@ $env:MEMALLOC_CONCURRENCY_SECONDS = "$ConcurrencySeconds"
 $env:MEMALLOC_FAULTS_REPORT = $reportDir
 
 $counts = [System.Collections.Generic.List[object]]::new()
-try {
+if (-not $FiguresOnly) { try {
     # ---- 1. core crash campaigns (xunit, category Stress) ----
     if (-not $SkipCore) {
         Write-Host "==> Stress: core crash campaigns (xunit Category=Stress, MEMALLOC_STRESS_KILLS=$Kills)" -ForegroundColor Cyan
@@ -54,8 +56,8 @@ try {
             --filter 'Category=Stress' --logger 'trx;LogFileName=core-stress.trx' --logger 'console;verbosity=normal' `
             --results-directory $reportDir --nologo
         if (Test-Path -LiteralPath $trx) {
-            [xml] $doc = Get-Content -LiteralPath $trx -Raw
-            $c = $doc.TestRun.ResultSummary.Counters
+            [xml] $trxXml = Get-Content -LiteralPath $trx -Raw
+            $c = $trxXml.TestRun.ResultSummary.Counters
             $core = [pscustomobject]@{ Suite = 'core'; Passed = [int] $c.passed
                 Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
         }
@@ -97,11 +99,11 @@ try {
 }
 finally {
     foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-}
+} }
 
 # ---- 3. figures ----
 $figures = @{}
-foreach ($file in Get-ChildItem -LiteralPath $reportDir -Filter '*.json' | Where-Object Name -NE 'pester.json') {
+foreach ($file in Get-ChildItem -LiteralPath $reportDir -Filter '*.json' | Where-Object Name -NotIn 'pester.json', 'run-summary.json') {
     $data = Get-Content -LiteralPath $file.FullName -Raw | ConvertFrom-Json
     $key = if ($data.PSObject.Properties['Campaign']) { $data.Campaign } else { $file.BaseName }
     $figures[$key] = $data
@@ -116,14 +118,34 @@ $operations = (@($killCampaigns | ForEach-Object { (Get-Figure $_ 'ValuesChecked
     @(Get-Figure 'concurrency' 'OperationsChecked') + @(Get-Figure 'soak' 'Operations') | Measure-Object -Sum).Sum
 $bytesLost = ($figures.Values | ForEach-Object { if ($_.PSObject.Properties['BytesLost']) { $_.BytesLost } } | Measure-Object -Sum).Sum
 $inputs = Get-Figure 'bad-input' 'InputsTried'
-$passed = ($counts | Measure-Object -Property Passed -Sum).Sum
-$failed = ($counts | Measure-Object -Property Failed -Sum).Sum
+$passed = [int] (@($counts | ForEach-Object Passed) + 0 | Measure-Object -Sum).Sum
+$failed = [int] (@($counts | ForEach-Object Failed) + 0 | Measure-Object -Sum).Sum
 $minutes = [Math]::Round(([DateTime]::UtcNow - $started).TotalMinutes, 1)
 
 $commit = (& git -C $RepoRoot rev-parse --short HEAD 2>$null)
+$summaryPath = Join-Path $reportDir 'run-summary.json'
+if ($FiguresOnly -and (Test-Path -LiteralPath $summaryPath)) {
+    $summary = Get-Content -LiteralPath $summaryPath -Raw | ConvertFrom-Json
+    $started = [DateTime]::Parse($summary.Started, [cultureinfo]::InvariantCulture, 'AdjustToUniversal,AssumeUniversal')
+    $minutes = $summary.Minutes; $passed = $summary.Passed; $failed = $summary.Failed; $commit = $summary.Commit
+}
+else {
+    [ordered]@{ Started = $started.ToString('o'); Minutes = $minutes; Passed = $passed; Failed = $failed; Commit = $commit } |
+        ConvertTo-Json | Set-Content -LiteralPath $summaryPath
+}
 $lines = [System.Collections.Generic.List[string]]::new()
 $lines.Add("Last Stress run: $($started.ToString('yyyy-MM-dd HH:mm')) UTC, $minutes min, commit $commit, $([Environment]::ProcessorCount) cores, Linux $((& uname -r))." )
 $lines.Add("Result: $passed tests passed, $failed failed.")
+$failedNames = @()
+$nunit = Join-Path $reportDir 'pester.xml'
+if (Test-Path -LiteralPath $nunit) {
+    $failedNames += @(Select-Xml -LiteralPath $nunit -XPath "//test-case[@result='Failure']" | ForEach-Object { $_.Node.description })
+}
+$coreTrx = Join-Path $reportDir 'core-stress.trx'
+if (Test-Path -LiteralPath $coreTrx) {
+    $failedNames += @(Select-Xml -LiteralPath $coreTrx -XPath "//t:UnitTestResult[@outcome='Failed']" -Namespace @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' } | ForEach-Object { $_.Node.testName })
+}
+foreach ($name in $failedNames) { $lines.Add("Failed: *$name*") }
 $lines.Add('')
 $lines.Add('| figure | value |')
 $lines.Add('|---|---|')
@@ -149,17 +171,16 @@ $section = $lines -join "`n"
 Write-Host $section
 
 if (-not $NoDocs) {
-    $doc = Join-Path $RepoRoot 'docs' 'reliability.md'
+    $docPath = Join-Path $RepoRoot 'docs' 'reliability.md'
     $begin = '<!-- stress-figures:begin -->'
     $end = '<!-- stress-figures:end -->'
-    $text = if (Test-Path -LiteralPath $doc) { Get-Content -LiteralPath $doc -Raw } else { "# Reliability`n`n## Figures of the last Stress run`n`n$begin`n$end`n" }
+    $text = if (Test-Path -LiteralPath $docPath) { Get-Content -LiteralPath $docPath -Raw } else { "# Reliability`n`n## Figures of the last Stress run`n`n$begin`n$end`n" }
     $from = $text.IndexOf($begin)
     $to = $text.IndexOf($end)
     if ($from -lt 0 -or $to -lt $from) { $text = $text.TrimEnd() + "`n`n## Figures of the last Stress run`n`n$begin`n$end`n"; $from = $text.IndexOf($begin); $to = $text.IndexOf($end) }
     $text = $text.Substring(0, $from + $begin.Length) + "`n" + $section + "`n" + $text.Substring($to)
-    Set-Content -LiteralPath $doc -Value $text.TrimEnd() -NoNewline
-    Add-Content -LiteralPath $doc -Value ''
-    Write-Host "Figures written to $doc"
+    Set-Content -LiteralPath $docPath -Value ($text.TrimEnd() + "`n") -NoNewline
+    Write-Host "Figures written to $docPath"
 }
 
 Write-Host "stress: $passed passed, $failed failed"
