@@ -109,6 +109,25 @@ Describe 'Get-MemStack' {
             $back.GetType() | Should -Be ([byte[]])
             $back | Should -Be @(1, 2, 3)
         }
+
+        It 'reports CliXml it cannot read as DeserializationFailed and goes on' {
+            $core = [Memalloc.Core.MemStore]::Open($Store)
+            try {
+                $options = [Memalloc.Core.WriteOptions]@{ Encoding = 'CliXml'; TypeName = 'Broken' }
+                $version = 0L
+                $null = $core.TrySet('broken', [Text.Encoding]::UTF8.GetBytes('<Objs><not closed'), [ref] $options, [ref] $version)
+            }
+            finally {
+                $core.Dispose()
+            }
+            $values = Get-MemStack -Name 'broken', 'raw' -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
+            $values | Should -Be @(1, 2, 3)
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "DeserializationFailed,$CommandId"
+            $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidData)
+            { Update-MemStack -Name 'broken' -ScriptBlock { 'new' } -Store $Store -ErrorAction Stop } |
+                Should -Throw -ErrorId 'DeserializationFailed,Memalloc.Commands.UpdateMemStackCommand'
+        }
     }
 
     Context 'Names and wildcards' {
@@ -182,6 +201,14 @@ Describe 'Get-MemStack' {
         It 'quotes names with spaces' {
             Set-MemStack -Name 'with space' -Value 1 -Store $Store
             Get-CompletionText "Get-MemStack -Store $Store -Name with" | Should -Be @("'with space'")
+        }
+
+        It 'escapes wildcard characters for the commands that read -Name as a pattern' {
+            Set-MemStack -Name 'brk[1]' -Value 'bracketed' -Store $Store
+            $offered = Get-CompletionText "Get-MemStack -Store $Store -Name brk"
+            $offered | Should -Be @("'brk``[1``]'")
+            Invoke-Expression "Get-MemStack -Store $Store -Name $offered" | Should -BeExactly 'bracketed'
+            Get-CompletionText "Test-MemStack -Store $Store -Name brk" | Should -Be @("'brk[1]'")
         }
 
         It 'offers nothing for a store that does not exist' {

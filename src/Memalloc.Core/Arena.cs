@@ -14,7 +14,22 @@ namespace Memalloc.Core;
 /// </summary>
 internal sealed unsafe class ArenaView
 {
+    /// <summary>Operation references are counted in per-thread stripes, one cache line each, so that threads reading
+    /// the same store do not all bounce one counter line (see <see cref="TryEnter"/>).</summary>
+    private const int StripeStride = 8; // longs: 64 bytes
+
+    private static readonly int StripeCount = (int)Math.Min(64, BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
+
+    private static int nextStripe;
+
+    [ThreadStatic]
+    private static int threadStripe;
+
+    private readonly long[] stripes = new long[StripeCount * StripeStride];
+
+    /// <summary>Base references: the store's (while current) and those of whoever created the view.</summary>
     private int references = 1;
+    private int freed;
 
     /// <summary>Takes over one reference on <paramref name="mapping"/> (the caller's).</summary>
     internal ArenaView(Anchor anchor, Mapping mapping, uint generation, long capacity, long slotCount)
@@ -97,6 +112,7 @@ internal sealed unsafe class ArenaView
         return false;
     }
 
+    /// <summary>Adds a base reference; only valid while the caller holds one (or the store's is known to be there).</summary>
     internal bool TryAddReference()
     {
         var current = Volatile.Read(ref references);
@@ -117,6 +133,69 @@ internal sealed unsafe class ArenaView
     internal void Release()
     {
         if (Interlocked.Decrement(ref references) == 0)
+        {
+            TryFree();
+        }
+    }
+
+    private static int ThreadStripe()
+    {
+        var stripe = threadStripe;
+        if (stripe == 0)
+        {
+            stripe = threadStripe = (Interlocked.Increment(ref nextStripe) & (StripeCount - 1)) + 1;
+        }
+
+        return (stripe - 1) * StripeStride;
+    }
+
+    /// <summary>
+    /// Takes an operation reference on this thread's stripe; false when the view has lost its last base reference
+    /// (replaced or disposed: read the store's current view again). The interlocked increment is a full fence before
+    /// the base check, and <see cref="TryFree"/> sums the stripes only after the base reached zero, so either this
+    /// call sees the base gone and backs off, or the freer sees the stripe and leaves the view alone.
+    /// </summary>
+    internal bool TryEnter()
+    {
+        var stripe = ThreadStripe();
+        Interlocked.Increment(ref stripes[stripe]);
+        if (Volatile.Read(ref references) > 0)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref stripes[stripe]);
+        TryFree();
+        return false;
+    }
+
+    /// <summary>Drops the reference <see cref="TryEnter"/> took (on the same thread: one operation never changes thread).</summary>
+    internal void Exit()
+    {
+        Interlocked.Decrement(ref stripes[ThreadStripe()]);
+        if (Volatile.Read(ref references) == 0)
+        {
+            TryFree();
+        }
+    }
+
+    /// <summary>Detaches once no base reference and no operation reference is left; exactly once.</summary>
+    private void TryFree()
+    {
+        if (Volatile.Read(ref references) != 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < stripes.Length; i += StripeStride)
+        {
+            if (Volatile.Read(ref stripes[i]) != 0)
+            {
+                return;
+            }
+        }
+
+        if (Interlocked.CompareExchange(ref freed, 1, 0) == 0)
         {
             Mapping.Release();
             Anchor.Release();

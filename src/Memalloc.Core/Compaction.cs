@@ -70,12 +70,16 @@ internal static unsafe class Compaction
         {
             if (spare != 0)
             {
-                // A spare of the wrong size (the store grew): it will not be reused.
-                anchor.SpareRef = 0;
+                // A spare of the wrong size (the store grew): it will not be reused. Removed before it is forgotten:
+                // a writer killed in between leaves a reference to a removed segment (harmless: every user of
+                // SpareRef checks the segment first), never a segment nothing refers to.
                 if (Arena.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
                 {
                     Libc.Remove(Anchor.ShmIdOf(spare));
                 }
+
+                CrashPoints.Hit?.Invoke("grow.stale-spare-drop");
+                anchor.SpareRef = 0;
             }
 
             successor = Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true);

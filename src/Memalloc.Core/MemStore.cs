@@ -64,12 +64,24 @@ public sealed unsafe class MemStore : IDisposable
                 continue; // compacted while we attached
             }
 
+            if (current is null && anchor.ArenaRef == arenaRef && attempt < 5000 && IsHeldByLiveProcess(anchor.LockWord))
+            {
+                // A live writer holds the lock: a DestroyStore removes the arena before it marks the anchor, so
+                // wait for the mark (or a growth's new reference) rather than call the store broken.
+                Thread.Sleep(1);
+                continue;
+            }
+
             if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
-                throw Removed(name);
+                throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
+                    $"Store '{name}' is broken: its anchor names arena segment {Anchor.ShmIdOf(arenaRef)}, which no longer exists (removed by 'ipcrm' or by " +
+                    "systemd-logind with RemoveIPC=yes). Its data is gone: remove the store (Remove-MemStore, or MemStore.DestroyStore) and it will be created anew.");
             }
         }
     }
+
+    private static bool IsHeldByLiveProcess(ulong lockWord) => lockWord != 0 && !WriterLock.IsOwnerDead(lockWord);
 
     /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
     public static MemStore Open(string storeName, MemStoreOptions? options = null)
@@ -115,9 +127,9 @@ public sealed unsafe class MemStore : IDisposable
             {
                 return new MemStore(storeName, anchor, uid);
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && anchor.ArenaRef == Layout.RemovedArenaRef)
             {
-                // Destroyed between finding and attaching: look again.
+                // Destroyed between finding and attaching: look again (a broken store's error goes to the caller).
             }
             finally
             {
@@ -417,7 +429,7 @@ public sealed unsafe class MemStore : IDisposable
                 throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
             }
 
-            if (!view.TryAddReference())
+            if (!view.TryEnter())
             {
                 continue; // replaced and released in between: read current again
             }
@@ -427,7 +439,7 @@ public sealed unsafe class MemStore : IDisposable
                 return view;
             }
 
-            view.Release();
+            view.Exit();
             Follow();
         }
     }
@@ -555,7 +567,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -598,7 +610,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -639,7 +651,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -678,7 +690,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -714,7 +726,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
         }
     }
@@ -772,7 +784,7 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                view.Release();
+                view.Exit();
             }
 
             if (corrupt is not null)
@@ -923,7 +935,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         catch
         {
-            view.Release();
+            view.Exit();
             throw;
         }
 
@@ -938,7 +950,7 @@ public sealed unsafe class MemStore : IDisposable
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
             if (view.Anchor.ArenaRef != view.ArenaRef)
             {
-                view.Release();
+                view.Exit();
                 view = Enter();
             }
 
@@ -953,7 +965,7 @@ public sealed unsafe class MemStore : IDisposable
         catch
         {
             WriterLock.Release(anchor.Address);
-            view.Release();
+            view.Exit();
             throw;
         }
     }
@@ -962,14 +974,14 @@ public sealed unsafe class MemStore : IDisposable
     {
         anchor.State = WriterState.Idle;
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
     private void AbortWrite(ArenaView view)
     {
         WriterLock.Release(anchor.Address);
-        view.Release();
+        view.Exit();
     }
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
@@ -993,9 +1005,12 @@ public sealed unsafe class MemStore : IDisposable
         if (view.Bump + size > view.Capacity || indexFull)
         {
             var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
-            view.Release();
-            view = grown;
+            view.Exit();
             AdoptGrown(grown);
+            // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
+            grown.TryEnter();
+            grown.Release();
+            view = grown;
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
@@ -1121,7 +1136,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1178,7 +1193,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
             Dispose();
         }
     }
@@ -1210,6 +1225,24 @@ public sealed unsafe class MemStore : IDisposable
 
     internal int AnchorShmId => anchor.ShmId;
 
+    /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
+    internal int SpareShmId
+    {
+        get
+        {
+            var view = Enter();
+            try
+            {
+                var spare = anchor.SpareRef;
+                return spare == 0 ? -1 : Anchor.ShmIdOf(spare);
+            }
+            finally
+            {
+                view.Exit();
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> with the current arena's address and capacity (tests corrupt bytes through it).</summary>
     internal void WithArena(Action<IntPtr, long> action)
     {
@@ -1220,7 +1253,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 
@@ -1234,7 +1267,7 @@ public sealed unsafe class MemStore : IDisposable
         }
         finally
         {
-            view.Release();
+            view.Exit();
         }
     }
 }

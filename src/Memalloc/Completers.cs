@@ -18,7 +18,9 @@ public sealed class MemStackNameCompleter : IArgumentCompleter
         try
         {
             var store = StoreCache.GetExisting(storeName);
-            return store is null ? [] : CompletionHelper.Complete(store.ListNames(), wordToComplete);
+            return store is null
+                ? []
+                : CompletionHelper.Complete(store.ListNames(), wordToComplete, TakesPatterns(commandName));
         }
         catch (MemStoreException)
         {
@@ -26,6 +28,10 @@ public sealed class MemStackNameCompleter : IArgumentCompleter
             return [];
         }
     }
+
+    // These read -Name as a pattern: a literal name with [ ] * ? must be offered escaped to mean itself.
+    private static bool TakesPatterns(string commandName) =>
+        commandName is "Get-MemStack" or "Remove-MemStack" or "Get-MemStackInfo";
 }
 
 /// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores.</summary>
@@ -36,7 +42,8 @@ public sealed class MemStoreNameCompleter : IArgumentCompleter
     {
         try
         {
-            return CompletionHelper.Complete(MemStore.ListStoreNames(), wordToComplete);
+            // Store names cannot hold wildcard characters, so they never need escaping.
+            return CompletionHelper.Complete(MemStore.ListStoreNames(), wordToComplete, escapeWildcards: false);
         }
         catch (MemStoreException)
         {
@@ -47,7 +54,7 @@ public sealed class MemStoreNameCompleter : IArgumentCompleter
 
 internal static class CompletionHelper
 {
-    public static List<CompletionResult> Complete(IReadOnlyList<string> names, string wordToComplete)
+    public static List<CompletionResult> Complete(IReadOnlyList<string> names, string wordToComplete, bool escapeWildcards)
     {
         var prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
         var results = new List<CompletionResult>();
@@ -55,7 +62,8 @@ internal static class CompletionHelper
         {
             if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
-                results.Add(new CompletionResult(Quote(name), name, CompletionResultType.ParameterValue, name));
+                var text = escapeWildcards ? WildcardPattern.Escape(name) : name;
+                results.Add(new CompletionResult(Quote(text), name, CompletionResultType.ParameterValue, name));
             }
         }
 

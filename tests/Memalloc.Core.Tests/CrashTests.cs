@@ -138,6 +138,7 @@ public sealed class CrashTests
         var survivorLedger = new AckLedger("a", 8);
         var victimLedger = new AckLedger("b", 8);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         var random = new Random(42);
         try
         {
@@ -176,8 +177,67 @@ public sealed class CrashTests
             DestroyQuietly(storeName, store);
         }
 
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, "segments left behind: " + Describe(leaked));
+    }
+
+    /// <summary>
+    /// Dead-owner detection must be exact both ways: a lock word naming a live process (right start time) is
+    /// waited for, never taken over; the same pid with another start time (the pid was reused after the owner
+    /// died) is taken over promptly; and once the live owner is killed, the waiter proceeds promptly.
+    /// </summary>
+    [SysVFact]
+    public void Lock_word_of_a_live_owner_is_respected_and_of_a_reused_pid_is_taken_over()
+    {
+        var storeName = NewStoreName();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName);
+            store.Set("n0", Payload.Create("n0", 1, 1, 64));
+            var anchorId = store.GetStatistics().SegmentIds[0];
+            using var owner = TestHostProcess.Start("reader", storeName, "--seconds", "600");
+            Assert.StartsWith("READY", owner.WaitForReady(), StringComparison.Ordinal);
+            var token = StartTimeToken(owner.Id);
+
+            // The owner's pid with a start time it never had: a reused pid, so the real owner is dead.
+            WriteLockWord(anchorId, ((ulong)(token ^ 0x1234u) << 32) | (uint)owner.Id);
+            var stopwatch = Stopwatch.StartNew();
+            Within(30, "a write behind a lock word of a reused pid", () => store.Set("n1", Payload.Create("n1", 1, 2, 64)));
+            Assert.True(stopwatch.Elapsed < NextWriteBound, $"a reused pid's lock word held the write for {stopwatch.Elapsed.TotalSeconds:0.0} s");
+
+            // The live owner's exact word: the write must wait for it...
+            WriteLockWord(anchorId, ((ulong)token << 32) | (uint)owner.Id);
+            var write = System.Threading.Tasks.Task.Run(() => store.Set("n2", Payload.Create("n2", 1, 3, 64)));
+            Assert.False(write.Wait(TimeSpan.FromSeconds(1)), "the write took the lock from a live owner");
+
+            // ...and go on promptly once that owner is killed.
+            owner.KillHard();
+            stopwatch.Restart();
+            Assert.True(write.Wait(TimeSpan.FromSeconds(30)), "the write never went on after the owner was killed");
+            Assert.True(stopwatch.Elapsed < NextWriteBound, $"the write waited {stopwatch.Elapsed.TotalSeconds:0.0} s after the owner died");
+            Assert.NotNull(store.Get("n2"));
+            AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
+    private static void WriteLockWord(int anchorId, ulong word)
+    {
+        var bytes = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, word);
+        SysVTestNative.WriteSegment(anchorId, Layout.LockWordOffset, bytes);
+    }
+
+    /// <summary>The token the store derives from /proc/pid/stat field 22 (start time), computed independently.</summary>
+    private static uint StartTimeToken(int pid)
+    {
+        var stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (uint)ulong.Parse(fields[22 - 3], Inv) | 0x8000_0000u;
     }
 
     /// <summary>
@@ -245,8 +305,10 @@ public sealed class CrashTests
         TestHostProcess? reader = null;
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         var random = new Random(seed);
         long generation;
+        var seen = new HashSet<int>();
         _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
         try
         {
@@ -297,6 +359,7 @@ public sealed class CrashTests
                 Assert.True(failures.Count == 0, $"after kill {kill + 1}:\n{string.Join("\n", failures)}\n{writer.Transcript()}");
                 AssertNextWriteIsPrompt(store);
                 AssertValid(store);
+                seen.UnionWith(store.GetStatistics().SegmentIds);
                 if (reader is not null)
                 {
                     AssertNoViolations(reader);
@@ -320,29 +383,52 @@ public sealed class CrashTests
         }
 
         AssertNothingLeft(storeName, generation);
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, "segments left behind by killed writers: " + Describe(leaked));
+
+        // Disposing detaches everything this process mapped for the store, however many arenas it followed.
+        var stillMapped = MappedShmIds().Intersect(seen).ToList();
+        Assert.True(stillMapped.Count == 0, "segments still mapped by this process after Dispose: " + string.Join(", ", stillMapped));
     }
 
-    private void CrashAt(string point, int hit)
+    /// <summary>A spare kept at one size goes stale when the store grows; the writer dropping it is killed between
+    /// forgetting it and removing it. Needs a store that first compacts in place (small live data, many overwrites:
+    /// a spare exists), then grows (large values).</summary>
+    [SysVFact]
+    public void Writer_killed_while_dropping_a_stale_spare_leaks_nothing() =>
+        CrashAt("grow.stale-spare-drop", 1,
+            prelude: ["--names", "4", "--min-size", "2000", "--max-size", "4000", "--count", "200"],
+            shape: ["--names", "16", "--min-size", "20000", "--max-size", "30000", "--count", "400"]);
+
+    private void CrashAt(string point, int hit, string[]? prelude = null, string[]? shape = null)
     {
         var storeName = NewStoreName();
         MemStore? store = null;
         var ledger = new AckLedger("n", 16);
         var pids = new List<int>();
+        var started = DateTimeOffset.UtcNow;
         long generation;
         try
         {
             store = MemStore.Open(storeName, SmallArena);
+            if (prelude is not null)
+            {
+                using var first = TestHostProcess.Run(TimeSpan.FromSeconds(120), ["writer", storeName, "--id", "100", "--seed", "6", .. prelude]);
+                pids.Add(first.Id);
+                Assert.True(first.ExitCode == 0, first.Transcript());
+                var failures = ledger.CheckAndAdopt(store, ledger.Apply(first.Lines));
+                Assert.True(failures.Count == 0, string.Join("\n", failures));
+            }
+
             var removeEvery = point.StartsWith("remove.", StringComparison.Ordinal) ? "3" : "0";
+            string[] writerShape = shape ?? ["--count", "4000", "--big-every", "3", "--big-size", "40000", "--remove-every", removeEvery];
             using (var writer = TestHostProcess.Run(TimeSpan.FromSeconds(120),
-                ["writer", storeName, "--id", "1", "--seed", "7", "--count", "4000", "--big-every", "3", "--big-size", "40000",
-                 "--remove-every", removeEvery, "--crash-at", point, "--crash-hit", hit.ToString(Inv)]))
+                ["writer", storeName, "--id", "1", "--seed", "7", .. writerShape, "--crash-at", point, "--crash-hit", hit.ToString(Inv)]))
             {
                 pids.Add(writer.Id);
                 Assert.False(writer.Lines.Any(l => l.StartsWith("ERROR", StringComparison.Ordinal)), writer.Transcript());
                 Assert.True(writer.Lines.Contains($"CRASH {point} {hit}"),
-                    $"the writer never reached crash point {point} (hit {hit}) in 4000 operations\n{writer.Transcript(5)}");
+                    $"the writer never reached crash point {point} (hit {hit})\n{writer.Transcript(5)}");
                 Assert.True(writer.ExitCode == 128 + 9, $"exit code {writer.ExitCode}, expected death by SIGKILL");
 
                 var failures = ledger.CheckAndAdopt(store, ledger.Apply(writer.Lines));
@@ -378,7 +464,7 @@ public sealed class CrashTests
 
         // An arena created by the killed writer and never published (grow.after-shmget, grow.after-copy) or an old
         // one not yet removed (grow.after-publish) must have been cleaned up by recovery or by DestroyStore.
-        var leaked = SegmentsCreatedBy(pids);
+        var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, $"segments left behind after a kill at {point}: " + Describe(leaked));
     }
 

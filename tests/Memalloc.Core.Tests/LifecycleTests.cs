@@ -154,3 +154,35 @@ public class ForeignKeyTests
         }
     }
 }
+
+public class BrokenStoreTests
+{
+    [Fact]
+    public void A_store_whose_arena_was_removed_by_hand_says_so_and_can_be_destroyed_and_recreated()
+    {
+        var name = "t-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            int arena;
+            using (var store = MemStore.Open(name))
+            {
+                store.Set("a", "1"u8);
+                arena = store.GetStatistics().SegmentIds[1];
+            }
+
+            Assert.Equal(0, Libc.Remove(arena)); // as 'ipcrm -m <arena>' would
+            var ex = Assert.Throws<MemStoreException>(() => MemStore.Open(name));
+            Assert.Equal(MemStoreErrorKind.StoreRemoved, ex.Kind);
+            Assert.Contains("no longer exists", ex.Message, StringComparison.Ordinal);
+            Assert.True(MemStore.DestroyStore(name));
+            using var fresh = MemStore.Open(name);
+            Assert.Null(fresh.Get("a"));
+            fresh.Set("a", "2"u8);
+            Assert.True(fresh.Verify().IsValid);
+        }
+        finally
+        {
+            MemStore.DestroyStore(name);
+        }
+    }
+}

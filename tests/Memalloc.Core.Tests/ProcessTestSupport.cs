@@ -139,11 +139,14 @@ internal static class ProcessTestSupport
         }
     }
 
-    /// <summary>Segments still present that one of these processes created: a leak once the store is destroyed.</summary>
-    internal static List<ShmEntry> SegmentsCreatedBy(IEnumerable<int> pids)
+    /// <summary>Segments still present that one of these processes created since <paramref name="since"/>: a leak once
+    /// the store is destroyed. The time matters: pids wrap quickly on a busy machine, and an older segment of
+    /// someone else may name a reused pid as its creator.</summary>
+    internal static List<ShmEntry> SegmentsCreatedBy(IEnumerable<int> pids, DateTimeOffset since)
     {
         var set = pids.ToHashSet();
-        return SysVTestNative.ListSegments().Where(s => set.Contains(s.CreatorPid)).ToList();
+        var from = since.ToUnixTimeSeconds() - 1;
+        return SysVTestNative.ListSegments().Where(s => set.Contains(s.CreatorPid) && s.ChangeTime >= from).ToList();
     }
 
     /// <summary>Segments still present at any key the store could have used: its anchor probes and the arena keys
@@ -185,8 +188,28 @@ internal static class ProcessTestSupport
         Assert.True(left.Count == 0, $"segments of destroyed store {storeName} left behind: " + Describe(left));
     }
 
-    internal static string Describe(IEnumerable<ShmEntry> segments) =>
-        string.Join("; ", segments.Select(s => $"shmid {s.Id} key 0x{s.Key:x8} size {s.Size} cpid {s.CreatorPid} nattch {s.Attached}"));
+    internal static string Describe(IEnumerable<ShmEntry> segments)
+    {
+        var mappedHere = MappedShmIds();
+        return string.Join("; ", segments.Select(s => $"shmid {s.Id} key 0x{s.Key:x8} size {s.Size} cpid {s.CreatorPid} lpid {s.LastPid} nattch {s.Attached}"
+            + (mappedHere.Contains(s.Id) ? " (still mapped by this test process)" : string.Empty)));
+    }
+
+    /// <summary>shmids of the System V segments this process has mapped (/proc/self/maps: inode = shmid).</summary>
+    internal static HashSet<int> MappedShmIds()
+    {
+        var ids = new HashSet<int>();
+        foreach (var line in File.ReadLines("/proc/self/maps"))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 6 && f[5].StartsWith("/SYSV", StringComparison.Ordinal) && int.TryParse(f[4], NumberStyles.Integer, Inv, out var id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
 
     internal static string[] Fields(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -68,6 +68,8 @@ public class RecyclingTests
 
         Assert.True(lastGeneration > 5);
         Assert.Equal(2, seen.Count);
+        Assert.Contains(t.Store.SpareShmId, seen);
+        Assert.NotEqual(t.Store.GetStatistics().SegmentIds[1], t.Store.SpareShmId);
         Assert.True(ArenaSegments(t.Store.AnchorKey).Count <= 2);
         Assert.True(t.Store.Verify().IsValid);
         t.Store.Destroy();

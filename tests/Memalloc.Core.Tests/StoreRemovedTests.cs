@@ -300,6 +300,44 @@ public sealed class StoreRemovedTests
         }
     }
 
+    /// <summary>Open while another process is in the middle of DestroyStore (paused at each step, holding the
+    /// writer lock): Open waits for it and then creates a fresh store, instead of failing.</summary>
+    [SysVTheory]
+    [InlineData("destroy.after-arena-rmid")]
+    [InlineData("destroy.after-mark")]
+    public void Open_during_a_destroy_in_another_process_gets_a_fresh_store(string point)
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        try
+        {
+            using (var store = MemStore.Open(storeName))
+            {
+                janitor.TrackStore(store);
+                store.Set("n0", Payload.Create("n0", 1, 1, 300));
+            }
+
+            using var destroyer = TestHostProcess.Start("destroy", storeName, "--pause-at", point, "--pause-ms", "1500");
+            destroyer.WaitForLine(l => l.StartsWith("PAUSE", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            using (var fresh = Within(CallBoundSeconds, "Open during a destroy", () => MemStore.Open(storeName)))
+            {
+                janitor.TrackStore(fresh);
+                Assert.Null(fresh.Get("n0"));
+                fresh.Set("n1", Payload.Create("n1", 1, 2, 300));
+                CrashTests.AssertValid(fresh);
+            }
+
+            Assert.True(destroyer.WaitForExit(TimeSpan.FromSeconds(30)) && destroyer.ExitCode == 0, destroyer.Transcript());
+            Assert.Contains("DESTROYED 1", destroyer.Lines);
+            using var again = MemStore.OpenExisting(storeName);
+            Assert.True(again is not null && again.Get("n1") is not null, "the fresh store did not survive the end of the other destroy");
+        }
+        finally
+        {
+            DestroyQuietly(storeName, null);
+        }
+    }
+
     private static void IpcRm(int shmid)
     {
         var info = new ProcessStartInfo("ipcrm") { RedirectStandardError = true, UseShellExecute = false };

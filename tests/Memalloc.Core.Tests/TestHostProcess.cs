@@ -20,6 +20,7 @@ internal sealed class TestHostProcess : IDisposable
     private readonly List<string> _stderr = new();
     private readonly object _gate = new();
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TestHostProcess(Process process)
     {
@@ -50,6 +51,53 @@ internal sealed class TestHostProcess : IDisposable
 
             return path;
         }
+    }
+
+    private static readonly Lazy<string> NobodyHost = new(CopyHostForNobody);
+
+    /// <summary>The host as another user can run it: a copy of its output folder under the temp directory with
+    /// world-readable files, since the checkout may sit below a directory only root can enter (/root).</summary>
+    internal static string HostDllForNobody => NobodyHost.Value;
+
+    private static string CopyHostForNobody()
+    {
+        var source = Path.GetDirectoryName(HostDll)!;
+        var target = Path.Combine(Path.GetTempPath(), "memalloc-testhost-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(destination, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var directory in Directory.EnumerateDirectories(target, "*", SearchOption.AllDirectories).Append(target))
+            {
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(target, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
+        return Path.Combine(target, Path.GetFileName(HostDll));
     }
 
     internal int Id => _process.Id;
@@ -90,7 +138,7 @@ internal sealed class TestHostProcess : IDisposable
 
         if (hostFirst)
         {
-            info.ArgumentList.Add(HostDll);
+            info.ArgumentList.Add(asNobody ? HostDllForNobody : HostDll);
         }
 
         foreach (var a in args)
@@ -105,12 +153,15 @@ internal sealed class TestHostProcess : IDisposable
         process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null)
+            if (e.Data is null)
             {
-                lock (host._gate)
-                {
-                    host._stderr.Add(e.Data);
-                }
+                host._stderrClosed.TrySetResult();
+                return;
+            }
+
+            lock (host._gate)
+            {
+                host._stderr.Add(e.Data);
             }
         };
         process.Start();
@@ -166,7 +217,7 @@ internal sealed class TestHostProcess : IDisposable
     {
         lock (_gate)
         {
-            return $"pid {SafeId()}: ...\n{string.Join('\n', _lines.TakeLast(lastLines))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
+            return $"pid {SafeId()} {ExitText()}: ...\n{string.Join('\n', _lines.TakeLast(lastLines))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
         }
     }
 
@@ -202,6 +253,17 @@ internal sealed class TestHostProcess : IDisposable
 
                 if (_stdoutClosed.Task.IsCompleted)
                 {
+                    // Let its last words on stderr (an unhandled exception) arrive before reporting.
+                    Monitor.Exit(_gate);
+                    try
+                    {
+                        _stderrClosed.Task.Wait(TimeSpan.FromSeconds(5));
+                    }
+                    finally
+                    {
+                        Monitor.Enter(_gate);
+                    }
+
                     throw new TimeoutException($"the host ended without the expected line\n{TranscriptLocked()}");
                 }
 
@@ -217,7 +279,27 @@ internal sealed class TestHostProcess : IDisposable
     }
 
     private string TranscriptLocked() =>
-        $"{string.Join('\n', _lines.TakeLast(40))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
+        $"{ExitText()}\n{string.Join('\n', _lines.TakeLast(40))}\nstderr:\n{string.Join('\n', _stderr.TakeLast(20))}";
+
+    /// <summary>How the host ended, when it has: an exit code, or the signal that killed it (128 + n).</summary>
+    private string ExitText()
+    {
+        try
+        {
+            // Output closed means it is ending: give the exit status a moment to be collected.
+            if (!_process.HasExited && !(_stdoutClosed.Task.IsCompleted && _process.WaitForExit(5000)))
+            {
+                return "(running)";
+            }
+
+            var code = _process.ExitCode;
+            return code > 128 && code < 160 ? $"(killed by signal {code - 128}, exit code {code})" : $"(exit code {code})";
+        }
+        catch (InvalidOperationException)
+        {
+            return "(not started)";
+        }
+    }
 
     internal string WaitForReady(TimeSpan? timeout = null) =>
         WaitForLine(l => l.StartsWith("READY", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30));

@@ -26,7 +26,8 @@ namespace Memalloc.TestHost;
 /// <item><c>plant KEY SIZE MODE [--copy-from FILE]</c>: creates a segment at a chosen key (run as another user
 /// through setpriv to plant a foreign segment).</item>
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
-/// <item><c>destroy STORE [--crash-at POINT]</c>: MemStore.DestroyStore from another process.</item>
+/// <item><c>destroy STORE [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: MemStore.DestroyStore from another
+/// process, killed or paused at one of its steps.</item>
 /// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
 /// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
 /// </list>
@@ -125,6 +126,29 @@ internal static class Program
         }
 
         return false;
+    }
+
+    /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the step for a while (printing PAUSE, then
+    /// RESUME), so that the test can act while this process is in the middle of an operation.</summary>
+    private static bool InstallPausePoint(string point, int milliseconds)
+    {
+        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
+        if (field is null)
+        {
+            return false;
+        }
+
+        Action<string> hook = name =>
+        {
+            if (name == point)
+            {
+                Say($"PAUSE {point}");
+                Thread.Sleep(milliseconds);
+                Say($"RESUME {point}");
+            }
+        };
+        field.SetValue(null, hook);
+        return true;
     }
 
     private static int Writer(string[] args)
@@ -396,6 +420,13 @@ internal static class Program
 
     private static int Destroy(string[] args)
     {
+        var pauseAt = Option(args, "--pause-at", string.Empty);
+        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
         var crashAt = Option(args, "--crash-at", string.Empty);
         if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
         {

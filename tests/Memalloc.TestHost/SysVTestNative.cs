@@ -8,7 +8,7 @@ namespace Memalloc.TestHost;
 
 /// <summary>One line of /proc/sysvipc/shm: what the kernel says about a segment, without attaching it.</summary>
 internal readonly record struct ShmEntry(int Key, int Id, int Perms, long Size, int CreatorPid, int LastPid, long Attached,
-    uint Uid, uint Cuid, long AttachTime);
+    uint Uid, uint Cuid, long AttachTime, long ChangeTime);
 
 /// <summary>
 /// System V calls for the tests and the host, independent of the core's own native layer so that a bug there
@@ -101,7 +101,8 @@ internal static unsafe partial class SysVTestNative
                 Attached: long.Parse(f[6], c),
                 Uid: uint.Parse(f[7], c),
                 Cuid: uint.Parse(f[9], c),
-                AttachTime: long.Parse(f[11], c)));
+                AttachTime: long.Parse(f[11], c),
+                ChangeTime: long.Parse(f[13], c)));
         }
 
         return result;

@@ -89,10 +89,10 @@ public abstract class MemStackCommandBase : MemallocCmdlet
             value = CliXmlCodec.Deserialize(entry.Data, entry.Info.Encoding);
             return true;
         }
-        catch (Exception e) when (e is System.Xml.XmlException or InvalidOperationException or ArgumentException
-                                      or System.Runtime.Serialization.SerializationException or FormatException
-                                      or PSInvalidOperationException)
+        catch (Exception e) when (e is not PipelineStoppedException and not OutOfMemoryException
+                                      and not StackOverflowException)
         {
+            // Whatever the deserialiser throws (XmlException, a type converter's error...) is about this one value.
             WriteError(MemallocErrors.DeserializationFailed(entry.Info.Name, e));
             value = null;
             return false;
