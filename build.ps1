@@ -40,8 +40,9 @@ function Write-Step([string] $Message) {
     Write-Host "==> $Message" -ForegroundColor Cyan
 }
 
+# Native output goes to the host, never into a function's return value.
 function Invoke-Native([string] $FilePath, [string[]] $Arguments) {
-    & $FilePath @Arguments
+    & $FilePath @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "'$FilePath $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
     }
@@ -90,7 +91,8 @@ function Invoke-Docs {
         -DestinationPath (Join-Path $ModuleDir 'en-US')
 }
 
-# The seed's example, split across three separate pwsh processes.
+# The seed's example, split across three separate pwsh processes. It uses a store of its own, so building
+# never touches a user's data in the default store.
 function Invoke-Demo {
     Write-Step 'Demo: three pwsh processes share one stack'
     $store = "memalloc-demo-$PID"
@@ -101,8 +103,9 @@ function Invoke-Demo {
         "Get-MemStack -Name var1 -Store $store; Remove-MemStack -Name var1 -Store $store"
     )
     try {
-        foreach ($step in $steps) {
-            Write-Host "pwsh $($PID)> $step" -ForegroundColor DarkGray
+        for ($i = 0; $i -lt $steps.Count; $i++) {
+            $step = $steps[$i]
+            Write-Host "[new pwsh process $($i + 1)/$($steps.Count)]> $step" -ForegroundColor DarkGray
             Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', "$import $step")
         }
     }
@@ -129,7 +132,7 @@ function Invoke-Xunit([string] $Filter) {
         '--logger', 'trx;LogFileName=core.trx', '--logger', 'console;verbosity=normal',
         '--results-directory', $TestResultsDir, '--nologo')
     if ($Filter) { $arguments += @('--filter', $Filter) }
-    & dotnet @arguments
+    & dotnet @arguments | Out-Host
     $exitCode = $LASTEXITCODE
     if (-not (Test-Path -LiteralPath $trx)) {
         Write-Warning "xunit produced no results (exit code $exitCode)."
@@ -147,12 +150,12 @@ function Invoke-PesterSuite([string[]] $Tag, [string[]] $ExcludeTag) {
     Remove-Item -LiteralPath $resultPath -ErrorAction Ignore
     $savedModulePath = $env:PSModulePath
     try {
-        $env:PSModulePath = @((Join-Path $OutDir), (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
+        $env:PSModulePath = @($OutDir, (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
         $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $RepoRoot 'tools' 'PesterTest.ps1'),
             '-PesterPath', $pester, '-TestPath', (Join-Path $RepoRoot 'tests'), '-ResultPath', $resultPath)
         if ($Tag) { $arguments += @('-Tag', ($Tag -join ',')) }
         if ($ExcludeTag) { $arguments += @('-ExcludeTag', ($ExcludeTag -join ',')) }
-        & $Pwsh @arguments
+        & $Pwsh @arguments | Out-Host
     }
     finally {
         $env:PSModulePath = $savedModulePath

@@ -66,8 +66,10 @@ Describe 'The package' -Tag 'Slow' {
         $packages = Join-Path $TestDrive 'packages'
         $null = New-Item -ItemType Directory -Path $isolatedHome
         # A separate HOME keeps the repository registration and the CurrentUser install out of the real profile.
+        # The process working directory too: PSResourceGet's NuGet layer writes NuGet/NuGet.Config beside it on Linux.
         $script = @"
 `$ErrorActionPreference = 'Stop'
+[System.Environment]::CurrentDirectory = '$TestDrive'
 & '$(Join-Path $repoRoot 'tools' 'New-ModulePackage.ps1')' -ModuleDir '$($module.ModuleBase)' -OutputDir '$packages' | Out-Null
 Register-PSResourceRepository -Name LocalTest -Uri '$packages' -Trusted
 Install-PSResource -Name Memalloc -Repository LocalTest -Scope CurrentUser -TrustRepository

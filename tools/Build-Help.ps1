@@ -21,9 +21,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 if (-not (Test-Path -LiteralPath $SourcePath -PathType Container)) {
-    # Branches that predate the help docs still build; the help test is what catches missing help.
-    Write-Warning "Help source folder '$SourcePath' does not exist; no help was built."
-    return
+    throw "Help source folder '$SourcePath' does not exist."
 }
 $null = New-Item -ItemType Directory -Path $DestinationPath -Force
 

@@ -113,22 +113,7 @@ internal sealed unsafe class ArenaView
     }
 
     /// <summary>Adds a base reference; only valid while the caller holds one (or the store's is known to be there).</summary>
-    internal bool TryAddReference()
-    {
-        var current = Volatile.Read(ref references);
-        while (current > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref references, current + 1, current);
-            if (seen == current)
-            {
-                return true;
-            }
-
-            current = seen;
-        }
-
-        return false;
-    }
+    internal bool TryAddReference() => ReferenceCount.TryAdd(ref references);
 
     internal void Release()
     {
@@ -302,22 +287,7 @@ internal sealed unsafe class Mapping
     /// <summary>Bytes of the segment as IPC_STAT reported them at attach.</summary>
     internal long Size { get; }
 
-    internal bool TryAddReference()
-    {
-        var current = Volatile.Read(ref references);
-        while (current > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref references, current + 1, current);
-            if (seen == current)
-            {
-                return true;
-            }
-
-            current = seen;
-        }
-
-        return false;
-    }
+    internal bool TryAddReference() => ReferenceCount.TryAdd(ref references);
 
     internal void Release()
     {
@@ -558,4 +528,26 @@ internal static unsafe class Arena
     internal static string KernelLimitHint() => OperatingSystem.IsMacOS()
         ? "The kernel limits System V shared memory through kern.sysv.shmmax and kern.sysv.shmall (sysctl)."
         : "The kernel limits System V shared memory through kernel.shmmax and kernel.shmall (sysctl, /proc/sys/kernel/).";
+}
+
+/// <summary>The counting shared by arena views and mappings: a count that reached zero stays there (the object is
+/// being freed), so a new reference may only be added while at least one is still held.</summary>
+internal static class ReferenceCount
+{
+    internal static bool TryAdd(ref int references)
+    {
+        var current = Volatile.Read(ref references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
 }

@@ -208,6 +208,9 @@ internal static unsafe class Compaction
         anchor.PreviousShmId = -1;
     }
 
+    /// <summary>True when a bump pointer read from shared memory lies inside the heap and is 8-aligned.</summary>
+    internal static bool BumpInHeap(ArenaView view, long bump) => bump >= view.HeapOffset && bump <= view.Capacity && (bump & 7) == 0;
+
     /// <summary>Sets the arena's counters from a walk of the index (recovery after a writer died mid-write).</summary>
     internal static void Recount(ArenaView view)
     {
@@ -237,7 +240,7 @@ internal static unsafe class Compaction
 
         // A bump pointer behind a published record (or outside the heap) would let the next write overwrite it.
         var bump = view.Bump;
-        if (bump < end || bump > view.Capacity)
+        if (bump < end || !BumpInHeap(view, bump))
         {
             view.Bump = end;
             bump = end;

@@ -535,41 +535,8 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>The value of a stack, or null when it does not exist or has expired. Lock-free.</summary>
     public byte[]? Get(string name)
     {
-        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
-        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
-        var hash = XxHash3.HashToUInt64(nameBytes);
-        while (true)
-        {
-            var view = Enter();
-            try
-            {
-                byte[]? value = null;
-                MemStoreException? corrupt = null;
-                try
-                {
-                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
-                    {
-                        value = Heap.ReadValue(view, offset);
-                    }
-                }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
-                {
-                    corrupt = e;
-                }
-
-                // Whatever was read (a value, "missing", or nonsense) counts only if the arena was not recycled meanwhile.
-                if (!view.StillValid())
-                {
-                    continue;
-                }
-
-                return corrupt is null ? value : throw corrupt;
-            }
-            finally
-            {
-                view.Exit();
-            }
-        }
+        var none = 0;
+        return ReadRecord(name, ref none, static (ArenaView view, long offset, ref int _) => offset < 0 ? null : Heap.ReadValue(view, offset));
     }
 
     /// <summary>
@@ -579,124 +546,49 @@ public sealed unsafe class MemStore : IDisposable
     /// </summary>
     public long CopyValue(string name, Span<byte> destination)
     {
-        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
-        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
-        var hash = XxHash3.HashToUInt64(nameBytes);
-        while (true)
+        fixed (byte* pointer = destination)
         {
-            var view = Enter();
-            try
-            {
-                long length = -1;
-                MemStoreException? corrupt = null;
-                try
-                {
-                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
-                    {
-                        length = Heap.CopyValue(view, offset, destination);
-                    }
-                }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
-                {
-                    corrupt = e;
-                }
-
-                if (!view.StillValid())
-                {
-                    continue;
-                }
-
-                return corrupt is null ? length : throw corrupt;
-            }
-            finally
-            {
-                view.Exit();
-            }
+            var target = ((IntPtr)pointer, destination.Length);
+            return ReadRecord(name, ref target, static (ArenaView view, long offset, ref (IntPtr Pointer, int Length) d) =>
+                offset < 0 ? -1 : Heap.CopyValue(view, offset, new Span<byte>((void*)d.Pointer, d.Length)));
         }
     }
 
     /// <summary>Value and metadata in one consistent snapshot. Lock-free.</summary>
     public bool TryGet(string name, out StackEntry? entry)
     {
-        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
-        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
-        var hash = XxHash3.HashToUInt64(nameBytes);
-        while (true)
-        {
-            var view = Enter();
-            try
-            {
-                entry = null;
-                MemStoreException? corrupt = null;
-                try
-                {
-                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
-                    {
-                        // One record, immutable while the arena's generation holds: value and metadata cannot disagree.
-                        var data = Heap.ReadValue(view, offset);
-                        entry = new StackEntry { Info = Heap.ReadInfo(view, offset, name, Name), Data = data };
-                    }
-                }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
-                {
-                    corrupt = e;
-                }
-
-                if (!view.StillValid())
-                {
-                    continue;
-                }
-
-                return corrupt is null ? entry is not null : throw corrupt;
-            }
-            finally
-            {
-                view.Exit();
-            }
-        }
+        var names = (name, Name);
+        // One record, immutable while the arena's generation holds: value and metadata cannot disagree.
+        entry = ReadRecord(name, ref names, static (ArenaView view, long offset, ref (string Stack, string Store) n) =>
+            offset < 0 ? null : new StackEntry { Data = Heap.ReadValue(view, offset), Info = Heap.ReadInfo(view, offset, n.Stack, n.Store) });
+        return entry is not null;
     }
 
     /// <summary>Metadata only (no copy of the value); null when missing or expired. Lock-free.</summary>
     public StackInfo? GetInfo(string name)
     {
-        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
-        nameBytes = nameBytes[..EncodeName(name, nameBytes)];
-        var hash = XxHash3.HashToUInt64(nameBytes);
-        while (true)
-        {
-            var view = Enter();
-            try
-            {
-                StackInfo? info = null;
-                MemStoreException? corrupt = null;
-                try
-                {
-                    if (Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset))
-                    {
-                        info = Heap.ReadInfo(view, offset, name, Name);
-                    }
-                }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
-                {
-                    corrupt = e;
-                }
-
-                if (!view.StillValid())
-                {
-                    continue;
-                }
-
-                return corrupt is null ? info : throw corrupt;
-            }
-            finally
-            {
-                view.Exit();
-            }
-        }
+        var names = (name, Name);
+        return ReadRecord(name, ref names, static (ArenaView view, long offset, ref (string Stack, string Store) n) =>
+            offset < 0 ? null : Heap.ReadInfo(view, offset, n.Stack, n.Store));
     }
 
     /// <summary>True when the stack exists and has not expired. Lock-free.</summary>
     public bool Exists(string name)
+    {
+        var none = 0;
+        return ReadRecord(name, ref none, static (ArenaView _, long offset, ref int _) => offset >= 0);
+    }
+
+    /// <summary>What one read takes from the name's live record; <c>offset</c> is -1 when the stack is missing or expired.</summary>
+    private delegate T RecordReader<TState, T>(ArenaView view, long offset, ref TState state);
+
+    /// <summary>
+    /// The lock-free read protocol (docs/store-design.md, "Reads"), in one place for every kind of read: find the name's
+    /// live record in the current arena, let <paramref name="read"/> copy what it needs, and start again when the arena
+    /// was recycled meanwhile, so that a result (a value, "missing", or a corruption report) counts only if it came
+    /// from one generation.
+    /// </summary>
+    private T ReadRecord<TState, T>(string name, ref TState state, RecordReader<TState, T> read)
     {
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
@@ -706,11 +598,12 @@ public sealed unsafe class MemStore : IDisposable
             var view = Enter();
             try
             {
-                var exists = false;
+                T result = default!;
                 MemStoreException? corrupt = null;
                 try
                 {
-                    exists = Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
+                    var live = Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
+                    result = read(view, live ? offset : -1, ref state);
                 }
                 catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
                 {
@@ -722,7 +615,7 @@ public sealed unsafe class MemStore : IDisposable
                     continue;
                 }
 
-                return corrupt is null ? exists : throw corrupt;
+                return corrupt is null ? result : throw corrupt;
             }
             finally
             {
@@ -1014,9 +907,20 @@ public sealed unsafe class MemStore : IDisposable
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
+        var offset = view.Bump;
+        if (!Compaction.BumpInHeap(view, offset))
+        {
+            // The bump pointer comes from shared memory: never write where a damaged one points.
+            Compaction.Recount(view);
+            offset = view.Bump;
+            if (!Compaction.BumpInHeap(view, offset) || offset + size > view.Capacity)
+            {
+                throw Heap.Corrupt(view, offset, "the heap's bump pointer is outside the heap");
+            }
+        }
+
         version = ++view.Sequence;
         CrashPoints.Hit?.Invoke("write.after-sequence");
-        var offset = view.Bump;
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
         Volatile.Write(ref view.Bump, offset + size);

@@ -129,6 +129,52 @@ public sealed class HostileSegmentTests
         }
     }
 
+    /// <summary>Stores are per user: another user opening a store of the same name gets a store of its own (its own
+    /// keys, owned by it), never ours, and neither sees the other's stacks.</summary>
+    [OtherUserFact]
+    public void Another_user_opening_the_same_store_name_gets_its_own_store()
+    {
+        var storeName = NewStoreName();
+        using var janitor = new SegmentJanitor();
+        MemStore? store = null;
+        try
+        {
+            store = MemStore.Open(storeName);
+            janitor.TrackStore(store);
+            store.Set("mine", Payload.Create("mine", 1, 1, 64));
+            var ours = store.GetStatistics();
+
+            using var other = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["open", storeName, "theirs"], asNobody: true);
+            var theirKey = KeyDerivation.AnchorKey(65534, storeName, 0);
+            var theirAnchor = SysVTestNative.FindByKey(theirKey);
+            if (theirAnchor is { } a)
+            {
+                janitor.Track(a.Id);
+                for (uint g = 1; g < 4; g++)
+                {
+                    if (SysVTestNative.FindByKey(KeyDerivation.ArenaKey(theirKey, g)) is { } arena)
+                    {
+                        janitor.Track(arena.Id);
+                    }
+                }
+            }
+
+            Assert.True(other.ExitCode == 0, other.Transcript());
+            var opened = Fields(other.Lines.Single(l => l.StartsWith("OPENED", StringComparison.Ordinal)));
+            Assert.NotEqual(ours.Key.ToString(CultureInfo.InvariantCulture), opened[1]);
+            Assert.DoesNotContain(int.Parse(opened[2], CultureInfo.InvariantCulture), ours.SegmentIds);
+            Assert.True(theirAnchor is not null && theirAnchor.Value.Uid == 65534 && theirAnchor.Value.Cuid == 65534,
+                "the other user's store is not at its own key, owned by it");
+            Assert.Null(store.Get("theirs"));
+            Assert.Equal(["mine"], store.ListNames());
+            CrashTests.AssertValid(store);
+        }
+        finally
+        {
+            DestroyQuietly(storeName, store);
+        }
+    }
+
     /// <summary>Another user squatting the keys of the store's next arenas: growth skips them (to the next
     /// generation's key) and never attaches or writes them; the data survives the growth.</summary>
     [OtherUserFact]

@@ -172,4 +172,24 @@ public class RecoveryTests
             t.Store.WithAnchor(anchor => Interlocked.CompareExchange(ref *(ulong*)((byte*)anchor + Layout.LockWordOffset), 0, 1));
         }
     }
+    [Theory]
+    [InlineData(-8L)]
+    [InlineData(3L)]
+    [InlineData(long.MaxValue - 7)]
+    [InlineData(1L << 40)]
+    public unsafe void A_damaged_bump_pointer_is_repaired_before_a_write_and_never_written_through(long bump)
+    {
+        using var t = new TestStore();
+        t.Store.Set("a", "1"u8);
+        t.Store.Set("b", "2"u8);
+        t.Store.WithArena((arena, _) => *(long*)((byte*)arena + Layout.ArenaBumpOffset) = bump);
+
+        t.Store.Set("c", "3"u8);
+
+        Assert.Equal("1"u8.ToArray(), t.Store.Get("a"));
+        Assert.Equal("2"u8.ToArray(), t.Store.Get("b"));
+        Assert.Equal("3"u8.ToArray(), t.Store.Get("c"));
+        var report = t.Store.Verify();
+        Assert.True(report.IsValid, string.Join("\n", report.Problems));
+    }
 }

@@ -1,0 +1,78 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using Memalloc.Core;
+
+namespace Memalloc.Benchmarks;
+
+/// <summary>
+/// Reads of 100-byte stacks in a store of 100 and of 1,000,000 stacks. Names are drawn at random from the whole
+/// store (a fixed sequence of 16,384 picks), so at a million stacks the index and records are mostly out of cache,
+/// as they would be for a real workload; at 100 stacks everything is cache-resident. GetHot reads only 100 of the
+/// store's names (the working set of the small store): it separates the index's cost from the memory hierarchy's.
+/// </summary>
+public class ScaleBenchmarks
+{
+    private const int ValueSize = 100;
+    private const int PickCount = 16384;
+    private string storeName = string.Empty;
+    private MemStore? store;
+    private string[] picks = [];
+    private string[] hotPicks = [];
+    private int next;
+
+    [Params(100, 1_000_000)]
+    public int Stacks { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        storeName = Sizes.NewStoreName();
+        // Start big enough for a million records so the fill does not spend its time growing.
+        long initial = Stacks > 1000 ? 512L << 20 : 1L << 20;
+        store = MemStore.Open(storeName, new MemStoreOptions { InitialCapacity = initial, MaxCapacity = 4L << 30 });
+        var value = Sizes.RandomValue(ValueSize, 100);
+        for (var i = 0; i < Stacks; i++)
+        {
+            store.Set(Name(i), value);
+        }
+
+        var random = new Random(42);
+        picks = new string[PickCount];
+        for (var i = 0; i < PickCount; i++)
+        {
+            picks[i] = Name(random.Next(Stacks));
+        }
+
+        var hot = new string[100];
+        for (var i = 0; i < hot.Length; i++)
+        {
+            hot[i] = Name(random.Next(Stacks));
+        }
+
+        hotPicks = new string[PickCount];
+        for (var i = 0; i < PickCount; i++)
+        {
+            hotPicks[i] = hot[random.Next(hot.Length)];
+        }
+
+        if (store.Get(picks[0]) is not { Length: ValueSize })
+        {
+            throw new InvalidOperationException("The filled store does not return the value it was given.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        store?.Dispose();
+        MemStore.DestroyStore(storeName);
+    }
+
+    [Benchmark]
+    public byte[]? Get() => store!.Get(picks[next++ & (PickCount - 1)]);
+
+    [Benchmark]
+    public byte[]? GetHot() => store!.Get(hotPicks[next++ & (PickCount - 1)]);
+
+    private static string Name(int i) => "stack-" + i.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+}
