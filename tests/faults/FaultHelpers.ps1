@@ -254,6 +254,10 @@ function Invoke-FaultKillCampaign {
             foreach ($s in @($slotState.Keys)) {
                 if (-not (& $checkChildAlive $slotState[$s].Child "writer slot $s")) { & $startWriter $s }
             }
+            # A reader that died by itself (a crash on a value it read) is a failure, not a kill.
+            foreach ($r in @($readers.Keys)) {
+                if (-not (& $checkChildAlive $readers[$r] "reader $r")) { $deadReaderReports.Add($readers[$r].ReportPath); & $startReader $r }
+            }
             if ($null -eq $victim) { $failures.Add('no child became ready within 90 s'); break }
             # A random point in the victim's loop.
             Start-Sleep -Milliseconds $random.Next(0, 400)
@@ -351,8 +355,10 @@ function Invoke-FaultKillCampaign {
         }
     }
     finally {
-        foreach ($state in $slotState.Values) { if ($state.Child) { Stop-FaultChild $state.Child } }
-        foreach ($r in $readers.Values) { Stop-FaultChild $r; $deadReaderReports.Add($r.ReportPath) }
+        foreach ($state in $slotState.Values) {
+            if ($state.Child) { $null = & $checkChildAlive $state.Child 'a writer'; Stop-FaultChild $state.Child }
+        }
+        foreach ($r in $readers.Values) { $null = & $checkChildAlive $r 'a reader'; Stop-FaultChild $r; $deadReaderReports.Add($r.ReportPath) }
     }
 
     # The final state, with every child dead: exact bounds.
