@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""System V shared-memory access for the hostile-segment tests, through libc (ctypes), nothing else.
+
+Run as root to inspect or corrupt our own stores' segments, or under
+`setpriv --reuid=nobody --regid=nogroup --clear-groups` to act as another user (plant a segment at our key, try to
+attach ours). Every command prints one JSON object; errors are reported as {"ok": false, "errno": n}.
+
+  create KEY SIZE MODE [HEXFILE]   shmget(KEY, SIZE, IPC_CREAT|IPC_EXCL|MODE); optionally fill from a hex file
+  find KEY                         shmget(KEY, 0, 0)
+  stat SHMID                       IPC_STAT: uid, cuid, mode, size, nattch, cpid, lpid, atime
+  attach SHMID                     shmat read-only, then detach
+  read SHMID OFFSET LENGTH         bytes as hex
+  write SHMID OFFSET HEX           writes bytes
+  readu64 SHMID OFFSET / writeu64 SHMID OFFSET VALUE
+  search SHMID HEX                 offsets of a byte string
+  remove SHMID                     IPC_RMID
+"""
+import ctypes
+import json
+import sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+libc.shmget.restype = ctypes.c_int
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmat.restype = ctypes.c_void_p
+libc.shmdt.argtypes = [ctypes.c_void_p]
+libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+
+IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, SHM_RDONLY = 0o1000, 0o2000, 0, 2, 0o10000
+
+
+class IpcPerm(ctypes.Structure):  # glibc x86_64/aarch64 struct ipc_perm (bits/ipc.h)
+    _fields_ = [("key", ctypes.c_int), ("uid", ctypes.c_uint), ("gid", ctypes.c_uint), ("cuid", ctypes.c_uint),
+                ("cgid", ctypes.c_uint), ("mode", ctypes.c_ushort), ("pad1", ctypes.c_ushort),
+                ("seq", ctypes.c_ushort), ("pad2", ctypes.c_ushort), ("unused1", ctypes.c_ulong),
+                ("unused2", ctypes.c_ulong)]
+
+
+class ShmidDs(ctypes.Structure):  # glibc struct shmid_ds (bits/shm.h), 64-bit
+    _fields_ = [("perm", IpcPerm), ("segsz", ctypes.c_size_t), ("atime", ctypes.c_long), ("dtime", ctypes.c_long),
+                ("ctime", ctypes.c_long), ("cpid", ctypes.c_int), ("lpid", ctypes.c_int),
+                ("nattch", ctypes.c_ulong), ("unused4", ctypes.c_ulong), ("unused5", ctypes.c_ulong)]
+
+
+def fail():
+    print(json.dumps({"ok": False, "errno": ctypes.get_errno()}))
+    sys.exit(0)
+
+
+def stat(shmid):
+    ds = ShmidDs()
+    if libc.shmctl(shmid, IPC_STAT, ctypes.byref(ds)) != 0:
+        fail()
+    return {"ok": True, "shmid": shmid, "key": ds.perm.key, "uid": ds.perm.uid, "cuid": ds.perm.cuid,
+            "mode": ds.perm.mode & 0o777, "size": ds.segsz, "nattch": ds.nattch, "cpid": ds.cpid, "lpid": ds.lpid,
+            "atime": ds.atime}
+
+
+def attach(shmid, readonly):
+    addr = libc.shmat(shmid, None, SHM_RDONLY if readonly else 0)
+    if addr is None or addr == ctypes.c_void_p(-1).value:
+        fail()
+    return addr
+
+
+def main(argv):
+    cmd = argv[0]
+    if cmd == "create":
+        key, size, mode = int(argv[1], 0), int(argv[2], 0), int(argv[3], 8)
+        shmid = libc.shmget(key, size, IPC_CREAT | IPC_EXCL | mode)
+        if shmid < 0:
+            fail()
+        if len(argv) > 4:
+            data = bytes.fromhex(open(argv[4]).read().strip())
+            addr = attach(shmid, False)
+            ctypes.memmove(addr, data, min(len(data), size))
+            libc.shmdt(addr)
+        out = stat(shmid)
+    elif cmd == "find":
+        shmid = libc.shmget(int(argv[1], 0), 0, 0)
+        if shmid < 0:
+            fail()
+        out = {"ok": True, "shmid": shmid}
+    elif cmd == "stat":
+        out = stat(int(argv[1]))
+    elif cmd == "attach":
+        libc.shmdt(attach(int(argv[1]), True))
+        out = {"ok": True}
+    elif cmd in ("read", "readu64", "search"):
+        shmid = int(argv[1])
+        size = stat(shmid)["size"]
+        addr = attach(shmid, True)
+        data = ctypes.string_at(addr, size)
+        libc.shmdt(addr)
+        if cmd == "read":
+            off, length = int(argv[2], 0), int(argv[3], 0)
+            out = {"ok": True, "hex": data[off:off + length].hex()}
+        elif cmd == "readu64":
+            off = int(argv[2], 0)
+            out = {"ok": True, "value": int.from_bytes(data[off:off + 8], "little")}
+        else:
+            needle = bytes.fromhex(argv[2])
+            found, i = [], data.find(needle)
+            while i >= 0 and len(found) < 64:
+                found.append(i)
+                i = data.find(needle, i + 1)
+            out = {"ok": True, "offsets": found}
+    elif cmd in ("write", "writeu64"):
+        shmid, off = int(argv[1]), int(argv[2], 0)
+        data = bytes.fromhex(argv[3]) if cmd == "write" else (int(argv[3], 0) & (2 ** 64 - 1)).to_bytes(8, "little")
+        if off < 0 or off + len(data) > stat(shmid)["size"]:
+            print(json.dumps({"ok": False, "errno": 0, "error": "out of the segment"}))
+            return
+        addr = attach(shmid, False)
+        ctypes.memmove(addr + off, data, len(data))
+        libc.shmdt(addr)
+        out = {"ok": True}
+    elif cmd == "remove":
+        if libc.shmctl(int(argv[1]), IPC_RMID, None) != 0:
+            fail()
+        out = {"ok": True}
+    else:
+        raise SystemExit("unknown command " + cmd)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
