@@ -701,7 +701,7 @@ public sealed unsafe class MemStore : IDisposable
 
     private void CollectFrom(ArenaView view, bool withInfo, List<(byte[] Key, string Name, StackInfo? Info)> found)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = StoreClock.NowMs();
         for (long i = 0; i < view.SlotCount; i++)
         {
             var word = Volatile.Read(ref view.Slots[i]);
@@ -763,7 +763,7 @@ public sealed unsafe class MemStore : IDisposable
         }
 
         long expires = 0;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = StoreClock.NowMs();
         if (options.Expires is { } expiry)
         {
             var utc = expiry.Kind == DateTimeKind.Local ? expiry.ToUniversalTime() : expiry;
