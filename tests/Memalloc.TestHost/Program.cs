@@ -30,6 +30,7 @@ namespace Memalloc.TestHost;
 /// process, killed or paused at one of its steps.</item>
 /// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
 /// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -59,6 +60,7 @@ internal static class Program
                 "try-attach" => TryAttach(args),
                 "destroy" => Destroy(args),
                 "open" => OpenAndWrite(args),
+                "history" => History.Run(args),
                 _ => Usage(args[0]),
             };
         }
