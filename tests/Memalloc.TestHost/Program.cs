@@ -30,7 +30,13 @@ namespace Memalloc.TestHost;
 /// process, killed or paused at one of its steps.</item>
 /// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
 /// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>dispose-while-waiting STORE NAME [--hold-seconds S]</c>: one thread writes NAME and waits for the writer
+/// lock (another process must hold it) while the main thread disposes the store; prints how the write ended and
+/// how many System V mappings are left, then stays alive for S seconds, so that a lock word it failed to release
+/// keeps blocking other writers.</item>
 /// </list>
+/// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
+/// step (printing PAUSE POINT UNIXMS, then RESUME).
 /// </summary>
 internal static class Program
 {
@@ -59,6 +65,7 @@ internal static class Program
                 "try-attach" => TryAttach(args),
                 "destroy" => Destroy(args),
                 "open" => OpenAndWrite(args),
+                "dispose-while-waiting" => DisposeWhileWaiting(args),
                 _ => Usage(args[0]),
             };
         }
@@ -128,26 +135,40 @@ internal static class Program
         return false;
     }
 
-    /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the step for a while (printing PAUSE, then
-    /// RESUME), so that the test can act while this process is in the middle of an operation.</summary>
+    /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the first hit of the step for a while (printing
+    /// PAUSE with the Unix ms time it began, then RESUME), so that the test can act while this process is in the
+    /// middle of an operation.</summary>
     private static bool InstallPausePoint(string point, int milliseconds)
     {
-        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
-        if (field is null)
+        var paused = 0;
+        return InstallHook(name =>
         {
-            return false;
-        }
-
-        Action<string> hook = name =>
-        {
-            if (name == point)
+            if (name == point && Interlocked.Exchange(ref paused, 1) == 0)
             {
-                Say($"PAUSE {point}");
+                Say($"PAUSE {point} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
                 Thread.Sleep(milliseconds);
                 Say($"RESUME {point}");
             }
-        };
-        field.SetValue(null, hook);
+        });
+    }
+
+    private static bool InstallHook(Action<string> hook)
+    {
+        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
+        field?.SetValue(null, hook);
+        return field is not null;
+    }
+
+    /// <summary>--pause-at POINT [--pause-ms MS] of any subcommand; false (after an ERROR line) when the hook is missing.</summary>
+    private static bool PauseOption(string[] args)
+    {
+        var pauseAt = Option(args, "--pause-at", string.Empty);
+        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return false;
+        }
+
         return true;
     }
 
@@ -168,6 +189,11 @@ internal static class Program
         if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
         {
             Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
+        if (!PauseOption(args))
+        {
             return 2;
         }
 
@@ -406,6 +432,11 @@ internal static class Program
         var storeName = args[1];
         var name = args[2];
         var at = long.Parse(Option(args, "--at", "0"), Inv);
+        if (!PauseOption(args))
+        {
+            return 2;
+        }
+
         while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < at)
         {
             Thread.SpinWait(100);
@@ -420,10 +451,8 @@ internal static class Program
 
     private static int Destroy(string[] args)
     {
-        var pauseAt = Option(args, "--pause-at", string.Empty);
-        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        if (!PauseOption(args))
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
             return 2;
         }
 
@@ -435,6 +464,65 @@ internal static class Program
         }
 
         Say($"DESTROYED {(MemStore.DestroyStore(args[1]) ? 1 : 0)}");
+        return 0;
+    }
+
+    private static int DisposeWhileWaiting(string[] args)
+    {
+        var storeName = args[1];
+        var name = args[2];
+        var holdSeconds = IntOption(args, "--hold-seconds", 30);
+        using var waiting = new ManualResetEventSlim();
+        if (!InstallHook(point =>
+            {
+                if (point == "lock.wait")
+                {
+                    waiting.Set();
+                }
+            }))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
+        var store = MemStore.Open(storeName);
+        Say($"READY {Environment.ProcessId}");
+        string outcome = "none";
+        var writer = new Thread(() =>
+        {
+            try
+            {
+                store.Set(name, Payload.Create(name, 7, 1, 64));
+                outcome = "ok";
+            }
+            catch (Exception e)
+            {
+                outcome = e.GetType().Name;
+            }
+        });
+        writer.Start();
+        if (!waiting.Wait(TimeSpan.FromSeconds(60)))
+        {
+            Say("ERROR the write never waited for the lock");
+            return 3;
+        }
+
+        store.Dispose();
+        Say("DISPOSED");
+        writer.Join();
+        Say($"SET {outcome}");
+        var mapped = 0;
+        foreach (var line in File.ReadLines("/proc/self/maps"))
+        {
+            if (line.Contains("/SYSV", StringComparison.Ordinal))
+            {
+                mapped++;
+            }
+        }
+
+        Say($"MAPPED {mapped}");
+        Thread.Sleep(TimeSpan.FromSeconds(holdSeconds));
+        Say("EXIT");
         return 0;
     }
 
