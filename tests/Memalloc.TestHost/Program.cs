@@ -28,8 +28,8 @@ namespace Memalloc.TestHost;
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
 /// <item><c>destroy STORE [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: MemStore.DestroyStore from another
 /// process, killed or paused at one of its steps.</item>
-/// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
-/// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>open STORE NAME [--at UNIXMS] [--creation-wait-ms MS]</c>: waits until the given time (so that several
+/// processes race), opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
 /// <item><c>dispose-while-waiting STORE NAME [--hold-seconds S]</c>: one thread writes NAME and waits for the writer
 /// lock (another process must hold it) while the main thread disposes the store; prints how the write ended and
 /// how many System V mappings are left, then stays alive for S seconds, so that a lock word it failed to release
@@ -435,6 +435,14 @@ internal static class Program
         if (!PauseOption(args))
         {
             return 2;
+        }
+
+        var creationWait = Option(args, "--creation-wait-ms", string.Empty);
+        if (creationWait.Length > 0)
+        {
+            // How long Open waits for another process's half-created anchor (reflection: older cores lack the knob).
+            typeof(MemStore).Assembly.GetType("Memalloc.Core.Anchor")?.GetField("CreationWait", BindingFlags.Static | BindingFlags.NonPublic)
+                ?.SetValue(null, TimeSpan.FromMilliseconds(double.Parse(creationWait, Inv)));
         }
 
         while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < at)
