@@ -353,7 +353,7 @@ internal sealed unsafe class Anchor
 
             var capacity = Math.Min(initialCapacity, maxCapacity);
             var slots = Arena.SlotCountFor(capacity, 0);
-            var first = Arena.Create(anchor, uid, 1, capacity, slots, sequence: 0, growing: false);
+            var first = Arena.Create(anchor, uid, 1, capacity, slots, Layout.InitialSequence(DateTime.UtcNow), growing: false);
             anchor.ArenaRef = MakeArenaRef(first.Generation, first.ShmId);
             first.Release();
 

@@ -1,3 +1,5 @@
+using System;
+
 namespace Memalloc.Core;
 
 /// <summary>
@@ -36,6 +38,18 @@ internal static class Layout
     /// "Recycling"): reusing already-faulted pages makes the bump allocator's steady state free of page faults. Larger
     /// arenas are removed instead, so that a big store does not hold twice its memory.</summary>
     internal const long MaxSpareCapacity = 64L << 20;
+
+    /// <summary>A new store's sequence (the last version handed out) starts at its creation time in microseconds since
+    /// 1970 shifted left by this many bits: a store made again under the same name starts above every version the
+    /// removed one handed out (it would need 1024 writes per microsecond of its life to reach the next seed), so a
+    /// compare-and-set holding an old version can never match. docs/store-format.md, section 4.1.</summary>
+    internal const int SequenceSeedShift = 10;
+
+    /// <summary>The seed stops growing at 2^52 microseconds (year 2112), which leaves at least 2^62 - 1 writes per store.</summary>
+    internal const long MaxSequenceSeedMicroseconds = 1L << 52;
+
+    internal static long InitialSequence(DateTime utcNow) =>
+        Math.Clamp((utcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10, 0, MaxSequenceSeedMicroseconds) << SequenceSeedShift;
 
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;
