@@ -57,6 +57,14 @@ internal sealed unsafe class Anchor
 
     internal long MaxCapacity => *(long*)(Address + Layout.AnchorMaxCapacityOffset);
 
+    /// <summary>The maximum capacity, for computing with: Corrupt when outside what any store can have.</summary>
+    internal long CheckedMaxCapacity()
+    {
+        var maximum = MaxCapacity;
+        return Layout.IsValidMaxCapacity(maximum) ? maximum : throw new MemStoreException(MemStoreErrorKind.Corrupt,
+            $"The store is corrupt: its anchor's maximum capacity {maximum} is outside {Arena.MinCapacity}..{Layout.MaxCapacityLimit} bytes. Nothing was changed; run Verify, or remove the store.");
+    }
+
     internal uint PendingGeneration
     {
         get => *(uint*)(Address + Layout.PendingGenerationOffset);

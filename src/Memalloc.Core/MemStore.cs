@@ -835,13 +835,15 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>Step 1 of every write: the lock word, recovery of a dead predecessor, writer state = Writing.
     /// Returns a referenced view of the current arena. Caller holds the process lock.
     /// On failure every reference taken here is dropped exactly once, and the lock word is released while a view
-    /// reference still keeps the anchor mapped (the view is what a disposed instance's anchor lives on).</summary>
-    private ArenaView BeginWrite(long now, bool forceRemovalCheck = false)
+    /// reference still keeps the anchor mapped (the view is what a disposed instance's anchor lives on).
+    /// <paramref name="verifying"/>: for Verify, which asks the kernel about removal at once, and recovers from a dead
+    /// writer but leaves counters that no crash can produce as they are, for it to report.</summary>
+    private ArenaView BeginWrite(long now, bool verifying = false)
     {
         var view = Enter();
         try
         {
-            CheckNotRemoved(view, forceRemovalCheck, now);
+            CheckNotRemoved(view, force: verifying, now);
             WriterLock.Acquire(anchor.Address);
         }
         catch
@@ -868,7 +870,7 @@ public sealed unsafe class MemStore : IDisposable
                 view = next;
             }
 
-            if (state != WriterState.Idle)
+            if (state != WriterState.Idle || (!verifying && !Compaction.CountersPlausible(view)))
             {
                 Compaction.Recount(view);
             }
@@ -940,7 +942,16 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
 
-        version = ++view.Sequence;
+        // The sequence comes from shared memory: the next version must not overflow, and never goes back.
+        var sequence = view.Sequence;
+        if (!Layout.IsValidSequence(sequence) || (slot >= 0 && sequence < Heap.Version(view, oldOffset)))
+        {
+            throw new MemStoreException(MemStoreErrorKind.Corrupt,
+                $"The store is corrupt: its write sequence {sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
+        }
+
+        version = sequence + 1;
+        view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
@@ -1090,7 +1101,7 @@ public sealed unsafe class MemStore : IDisposable
             try
             {
                 // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
-                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), forceRemovalCheck: true);
+                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), verifying: true);
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
             {

@@ -21,8 +21,9 @@ namespace Memalloc.TestHost;
 /// (<see cref="Payload"/>) and that a name's version never goes back; prints TORN / REGRESS on a violation,
 /// PROGRESS every half second, REMOVED when the store is destroyed underneath.</item>
 /// <item><c>incr STORE NAME COUNT</c>: compare-and-set increments of a decimal counter.</item>
-/// <item><c>inspect STORE [--names K --prefix P]</c>: Verify, read every name, try one write; reports instead of
-/// throwing, so a crash (signal, unexpected exception type) is visible as the exit code.</item>
+/// <item><c>inspect STORE [--names K --prefix P --big-write BYTES]</c>: Verify, read every name, list, statistics,
+/// try one write (and one that must grow the store, then Verify again); reports instead of throwing, so a crash
+/// (signal, unexpected exception type) is visible as the exit code.</item>
 /// <item><c>plant KEY SIZE MODE [--copy-from FILE]</c>: creates a segment at a chosen key (run as another user
 /// through setpriv to plant a foreign segment).</item>
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
@@ -391,6 +392,8 @@ internal static class Program
                 }
             }
 
+            Report("LIST", () => $"ok {store.List().Count}");
+            Report("STATS", () => $"ok {store.GetStatistics().Entries}");
             try
             {
                 store.Set(prefix + "inspect-write", Payload.Create(prefix + "inspect-write", 999, 1, 64));
@@ -400,9 +403,37 @@ internal static class Program
             {
                 Say($"WRITE threw {e.Kind}");
             }
+
+            var bigWrite = IntOption(args, "--big-write", 0);
+            if (bigWrite > 0)
+            {
+                Report("VERIFY-AFTER-WRITE", () => VerifyText(store));
+                // Larger than the free heap of a 1 MiB arena: the store must grow (or refuse clearly).
+                Report("BIGWRITE", () => "ok " + store.Set(prefix + "inspect-big", Payload.Create(prefix + "inspect-big", 999, 2, bigWrite)).ToString(Inv));
+                Report("VERIFY-AFTER-BIGWRITE", () => VerifyText(store));
+            }
         }
 
         return 0;
+
+        static string VerifyText(MemStore store)
+        {
+            var report = store.Verify();
+            return (report.IsValid ? "valid " : "invalid ") + OneLine(string.Join(" | ", report.Problems));
+        }
+
+        // One store call, reported as a line: "WHAT ok ..." or "WHAT threw KIND"; any other exception is a crash.
+        static void Report(string what, Func<string> call)
+        {
+            try
+            {
+                Say($"{what} {call()}");
+            }
+            catch (MemStoreException e)
+            {
+                Say($"{what} threw {e.Kind}");
+            }
+        }
     }
 
     private static int Plant(string[] args)
