@@ -247,17 +247,16 @@ internal sealed unsafe class ArenaView
     {
         var address = mapping.Address;
         var shmId = mapping.ShmId;
-        var capacity = *(long*)(address + Layout.ArenaCapacityOffset);
-        var slotCount = *(long*)(address + Layout.ArenaSlotCountOffset);
+        // Each field is read once: what is checked is what the view caches.
+        var capacity = Volatile.Read(ref *(long*)(address + Layout.ArenaCapacityOffset));
+        var slotCount = Volatile.Read(ref *(long*)(address + Layout.ArenaSlotCountOffset));
+        var heapOffset = Volatile.Read(ref *(long*)(address + Layout.ArenaHeapOffsetOffset));
         var problem =
             *(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic ? "bad magic"
             : *(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion ? "unknown layout version"
             : *(uint*)(address + Layout.ArenaGenerationOffset) != generation ? "generation differs from the anchor's"
             : *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key ? "belongs to another anchor"
-            : capacity < Layout.ArenaHeaderSize || capacity > segmentSize ? "capacity outside the segment"
-            : slotCount < 1 || !BitOperations.IsPow2(slotCount) || Layout.HeapOffsetFor(slotCount) > capacity ? "bad index size"
-            : *(long*)(address + Layout.ArenaHeapOffsetOffset) != Layout.HeapOffsetFor(slotCount) ? "bad heap offset"
-            : null;
+            : Layout.GeometryProblem(capacity, slotCount, heapOffset, segmentSize);
         if (problem is not null)
         {
             mapping.Release();

@@ -33,7 +33,7 @@ internal static unsafe class Compaction
         }
 
         var need = liveBytes + recordSize;
-        var maximum = Math.Max(anchor.MaxCapacity, old.Capacity);
+        var maximum = Math.Max(anchor.CheckedMaxCapacity(), old.Capacity);
         var capacity = old.Capacity;
         long slots;
         while (true)
@@ -207,6 +207,13 @@ internal static unsafe class Compaction
         anchor.PendingShmId = -1;
         anchor.PreviousShmId = -1;
     }
+
+    /// <summary>Whether the counters and the bump pointer are within what the arena's geometry allows. They are derived
+    /// data that only writers maintain; a writer that finds them impossible recounts instead of computing with them.</summary>
+    internal static bool CountersPlausible(ArenaView view) =>
+        (ulong)view.Entries <= (ulong)view.SlotCount && (ulong)view.Tombstones <= (ulong)view.SlotCount
+        && (ulong)view.LiveBytes <= (ulong)view.Capacity && (ulong)view.GarbageBytes <= (ulong)view.Capacity
+        && BumpInHeap(view, view.Bump);
 
     /// <summary>True when a bump pointer read from shared memory lies inside the heap and is 8-aligned.</summary>
     internal static bool BumpInHeap(ArenaView view, long bump) => bump >= view.HeapOffset && bump <= view.Capacity && (bump & 7) == 0;

@@ -121,7 +121,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
                 ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
             };
 
-            if (Write(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
+            if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
             {
                 if (PassThru)
                 {
