@@ -1,6 +1,8 @@
+using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using CsCheck;
 using Memalloc.Core.Tests.Model;
 using Xunit;
@@ -33,9 +35,9 @@ public sealed class LinearizabilityTests
     /// <summary>The actual side: the store, and each operation's result by its id (threads record concurrently).</summary>
     private sealed class Actual
     {
-        internal Actual(int preload)
+        internal Actual(int preload, Action<StoreStatistics> onRetire)
         {
-            Store = new StoreUnderTest(secondInstance: true, preload: s => Preload(preload, (n, v) => s.Set(n, v)));
+            Store = new StoreUnderTest(secondInstance: true, preload: s => Preload(preload, (n, v) => s.Set(n, v)), onRetire: onRetire);
         }
 
         internal StoreUnderTest Store { get; }
@@ -66,7 +68,7 @@ public sealed class LinearizabilityTests
     }
 
     /// <summary>Values of about 2 KB under distinct names, until the 32 KiB arena is nearly full.</summary>
-    private static void Preload(int count, System.Action<string, byte[]> set)
+    private static void Preload(int count, Action<string, byte[]> set)
     {
         for (var i = 0; i < count; i++)
         {
@@ -109,13 +111,17 @@ public sealed class LinearizabilityTests
                 (a, t) => a.Results[t.Item1] = "list " + string.Join(",", a.Store.Run(s => s.List(), t.Item2, retireOthers: true).Select(i => i.Name + ":" + (i.Version - a.Store.Base))),
                 (m, t) => m.Results[t.Item1] = "list " + string.Join(",", m.Store.LiveNames.Select(n => n + ":" + m.Store.Live(n)!.Version))),
         ];
-        StoreUnderTest.Sampling(() => Gen.Int[0, 14].Select(preload => (new Actual(preload), new Model(preload))).SampleParallel(
+        var compacted = 0;
+        void Count(StoreStatistics statistics) => Interlocked.Add(ref compacted, statistics.Generation > 1 ? 1 : 0);
+        StoreUnderTest.Sampling(() => Gen.Int[0, 14].Select(preload => (new Actual(preload, Count), new Model(preload))).SampleParallel(
             operations,
             equal: (a, m) => m.Results.All(r => a.Results.TryGetValue(r.Key, out var seen) && seen == r.Value)
                 && a.Contents() == StoreUnderTest.Contents(m.Store),
             iter: iter, time: time,
             printActual: a => string.Join(" | ", a.Results.Values) + " || " + a.Store.Describe(),
             printModel: m => string.Join(" | ", m.Results.Values) + " || " + StoreUnderTest.Contents(m.Store),
-            writeLine: _output.WriteLine));
+            writeLine: StoreUnderTest.Reporter(_output, time > 0 ? "model-parallel" : null)));
+        _output.WriteLine($"samples whose store compacted or grew: {compacted}");
+        Assert.True(compacted > 0, "no sample compacted or grew the store");
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using CsCheck;
 using Memalloc.Core.Tests.Model;
 using Xunit;
@@ -89,7 +90,15 @@ public sealed class ModelBasedTests
                 },
                 (m, _) => m.Record("verified")),
         ];
-        StoreUnderTest.Sampling(() => Gen.Const(() => (new StoreUnderTest(), new StoreModel())).SampleModelBased(
+        var compacted = 0;
+        var grown = 0;
+        void Count(StoreStatistics statistics)
+        {
+            Interlocked.Add(ref compacted, statistics.Generation > 1 ? 1 : 0);
+            Interlocked.Add(ref grown, statistics.Capacity > StoreUnderTest.SmallArena.InitialCapacity ? 1 : 0);
+        }
+
+        StoreUnderTest.Sampling(() => Gen.Const(() => (new StoreUnderTest(onRetire: Count), new StoreModel())).SampleModelBased(
             operations,
             equal: (a, m) =>
             {
@@ -100,7 +109,11 @@ public sealed class ModelBasedTests
             iter: iter, time: time,
             printActual: a => a.Describe(),
             printModel: m => string.Join(" | ", m.Transcript) + " || " + StoreUnderTest.Contents(m),
-            writeLine: _output.WriteLine));
+            writeLine: StoreUnderTest.Reporter(_output, time > 0 ? "model-sequential" : null)));
+
+        // The sequences must reach what they are for: new arenas by compaction and by growth.
+        _output.WriteLine($"samples that compacted: {compacted}, that grew: {grown}");
+        Assert.True(compacted > 0 && grown > 0, $"no sample compacted ({compacted}) or grew ({grown}) the store");
     }
 
     private static string Short(string name) => name.Length > 8 ? name[..3] + "…(" + name.Length + ")" : name;

@@ -22,15 +22,18 @@ internal sealed class StoreUnderTest
     private readonly string _name = "t-model-" + Guid.NewGuid().ToString("N");
     private readonly bool _secondInstance;
     private readonly Action<MemStore>? _preload;
+    private readonly Action<StoreStatistics>? _onRetire;
     private MemStore? _store;
     private MemStore? _second;
     private string? _retiredContents;
 
-    /// <summary><paramref name="preload"/> runs once the store is open, right after the base marker.</summary>
-    internal StoreUnderTest(bool secondInstance = false, Action<MemStore>? preload = null)
+    /// <summary><paramref name="preload"/> runs once the store is open, right after the base marker;
+    /// <paramref name="onRetire"/> sees its statistics at the end (did the sample grow or compact it?).</summary>
+    internal StoreUnderTest(bool secondInstance = false, Action<MemStore>? preload = null, Action<StoreStatistics>? onRetire = null)
     {
         _secondInstance = secondInstance;
         _preload = preload;
+        _onRetire = onRetire;
     }
 
     /// <summary>Store clock while this store runs an operation (the model's clock at the same step).</summary>
@@ -108,6 +111,7 @@ internal sealed class StoreUnderTest
             }
 
             _retiredContents = Contents();
+            _onRetire?.Invoke(_store.GetStatistics());
             _second?.Dispose();
             _store.Dispose();
             MemStore.DestroyStore(_name);
@@ -132,6 +136,20 @@ internal sealed class StoreUnderTest
             }
         }
     }
+
+    /// <summary>CsCheck's summary line ("Passed N iterations in T s") to the test output and, for a named Stress campaign
+    /// with a report directory (tools/Invoke-Stress.ps1 sets MEMALLOC_FAULTS_REPORT), into campaign.json.</summary>
+    internal static Action<string> Reporter(Xunit.Abstractions.ITestOutputHelper output, string? campaign) => line =>
+    {
+        output.WriteLine(line);
+        var directory = Environment.GetEnvironmentVariable("MEMALLOC_FAULTS_REPORT");
+        if (campaign is not null && !string.IsNullOrEmpty(directory))
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            System.IO.File.WriteAllText(System.IO.Path.Combine(directory, campaign + ".json"),
+                System.Text.Json.JsonSerializer.Serialize(new { Campaign = campaign, Summary = line.Trim() }));
+        }
+    };
 
     /// <summary>Length of the Stress runs: <c>MEMALLOC_MODEL_SECONDS</c>, default 120.</summary>
     internal static int StressSeconds =>
