@@ -11,8 +11,9 @@ namespace Memalloc.Fuzz;
 /// <summary>
 /// Lays a <see cref="FuzzCase"/> out in real System V segments of the current user (mode 0600 unless the case says
 /// otherwise, so that the ownership checks pass and the parser is reached): the anchor at the store's first probe key,
-/// the arena, spare and orphan at their derived keys. Symbols become shmids here. Disposing removes every segment of
-/// the store's keys, the ones the store made during the case too, and reports segments left attached.
+/// the arena, spare and orphan at their derived keys. Symbols become shmids here. Disposing removes every segment this
+/// process created (the harness owns its process: the case's and the store's), and <see cref="StillAttached"/> reports
+/// the ones the store left attached.
 /// </summary>
 internal sealed unsafe class FuzzLayout : IDisposable
 {
@@ -22,14 +23,11 @@ internal sealed unsafe class FuzzLayout : IDisposable
     /// <summary>A shmid no segment has (ids are small in a fresh IPC namespace, and this one is far beyond).</summary>
     private const int MissingShmId = 0x7FFF_FFF0;
 
-    private readonly string _storeName;
     private readonly List<int> _created = new();
-    private readonly uint _uid = Libc.GetUid();
 
     internal FuzzLayout(string storeName, FuzzCase fuzzCase)
     {
-        _storeName = storeName;
-        AnchorKey = KeyDerivation.AnchorKey(_uid, storeName, 0);
+        AnchorKey = KeyDerivation.AnchorKey(Libc.GetUid(), storeName, 0);
         var generation = fuzzCase.Shape.Generation;
         var flags = fuzzCase.Flags;
         var anchorId = Create(AnchorKey, flags.HasFlag(FuzzFlags.AnchorWrongSize) ? 2 * Layout.AnchorSize : Layout.AnchorSize, 0x180);
@@ -166,31 +164,20 @@ internal sealed unsafe class FuzzLayout : IDisposable
         Libc.ShmDt(address);
     }
 
-    /// <summary>Every segment of this store's keys (anchor probes, and arenas of generations near the ones the case
-    /// used), plus the ones this layout created, with how many processes still have them attached.</summary>
-    private List<(int ShmId, long Attached)> StoreSegments()
+    /// <summary>Every segment this process created and has not removed yet (or removed, but still attached), with how
+    /// many processes have it attached. The harness owns its process: these are the case's segments and the ones the
+    /// store made during the case (new anchors, grown arenas), whatever keys the input led it to.</summary>
+    private static List<(int ShmId, long Attached)> OwnSegments()
     {
-        var keys = new HashSet<int>();
-        for (var probe = 0; probe < KeyDerivation.AnchorProbes; probe++)
-        {
-            var anchorKey = KeyDerivation.AnchorKey(_uid, _storeName, probe);
-            keys.Add(anchorKey);
-            foreach (var generation in GenerationsOf(anchorKey))
-            {
-                keys.Add(KeyDerivation.ArenaKey(anchorKey, generation));
-            }
-        }
-
         var found = new List<(int, long)>();
-        var seen = new HashSet<int>();
+        var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         foreach (var line in File.ReadLines("/proc/sysvipc/shm"))
         {
             // key shmid perms size cpid lpid nattch ...
             var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length > 6 && int.TryParse(fields[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
+            if (fields.Length > 6 && fields[4] == pid
                 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var shmId)
-                && long.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out var attached)
-                && (keys.Contains(key) || _created.Contains(shmId)) && seen.Add(shmId))
+                && long.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out var attached))
             {
                 found.Add((shmId, attached));
             }
@@ -199,44 +186,11 @@ internal sealed unsafe class FuzzLayout : IDisposable
         return found;
     }
 
-    /// <summary>The generations whose arena keys a case can touch: a new store's first ones, and those after the
-    /// generation the anchor names (growth creates the next free one of up to 16).</summary>
-    private IEnumerable<uint> GenerationsOf(int anchorKey)
-    {
-        for (uint g = 0; g < 40; g++)
-        {
-            yield return g;
-        }
-
-        if (anchorKey == AnchorKey && TryReadAnchorGeneration(out var current))
-        {
-            for (uint g = 0; g < 40; g++)
-            {
-                yield return unchecked(current - 4 + g);
-            }
-        }
-    }
-
-    private bool TryReadAnchorGeneration(out uint generation)
-    {
-        generation = 0;
-        var shmId = Libc.ShmGet(AnchorKey, 0, 0, out _);
-        var address = shmId < 0 ? null : Libc.ShmAt(shmId, out _);
-        if (address == null)
-        {
-            return false;
-        }
-
-        generation = *(uint*)(address + Layout.ArenaRefOffset + 4);
-        Libc.ShmDt(address);
-        return true;
-    }
-
     /// <summary>Segments of the store still attached by this process (<c>nattch</c> after the store was disposed).</summary>
     internal List<int> StillAttached()
     {
         var attached = new List<int>();
-        foreach (var (shmId, count) in StoreSegments())
+        foreach (var (shmId, count) in OwnSegments())
         {
             if (count > 0)
             {
@@ -249,7 +203,7 @@ internal sealed unsafe class FuzzLayout : IDisposable
 
     public void Dispose()
     {
-        foreach (var (shmId, _) in StoreSegments())
+        foreach (var (shmId, _) in OwnSegments())
         {
             Libc.Remove(shmId);
         }
