@@ -415,6 +415,14 @@ internal static unsafe class Arena
             return null;
         }
 
+        // Asked every time, even of a segment this process still has attached: an operator may have removed the spare
+        // (ipcrm), and a removed segment published as the current arena would take the store's data with it at the
+        // last detach. One system call per compaction, never on the write path.
+        if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, capacity) || ArenaView.IsMarkedForRemoval(status))
+        {
+            return null; // gone, not ours, too small, or marked for removal: do not reuse (Grow drops it)
+        }
+
         Mapping mapping;
         if (known is not null && known.ShmId == shmId && known.Size >= capacity && known.TryAddReference())
         {
@@ -422,11 +430,6 @@ internal static unsafe class Arena
         }
         else
         {
-            if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, capacity) || status.Key == 0)
-            {
-                return null; // gone, not ours, too small, or marked for removal (key IPC_PRIVATE): do not reuse
-            }
-
             var attached = Libc.ShmAt(shmId, out _);
             if (attached == null)
             {
