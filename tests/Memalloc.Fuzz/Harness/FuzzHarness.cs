@@ -8,7 +8,8 @@ namespace Memalloc.Fuzz;
 /// <summary>
 /// One fuzz execution: lay the input out as a store (<see cref="FuzzCase"/>, <see cref="FuzzLayout"/>), then open it
 /// and run every kind of call on it: reads of each name, listing, statistics, writes (set, compare-and-set, create,
-/// remove; a write may grow or compact), Verify, the removal check, a second instance. The property: every call
+/// remove; a write may grow or compact), Verify, the removal check, a second instance, and finally destroying the
+/// store. The property: every call
 /// either works or throws <see cref="MemStoreException"/>; anything else (a NullReferenceException from a wild read,
 /// an IndexOutOfRange, an overflow...) escapes as a finding, and so does a segment the store left attached after
 /// Dispose. A crash of the process or a hang is seen by AFL (or the replay's watchdog) directly.
@@ -69,6 +70,8 @@ internal sealed class FuzzHarness
             store?.Dispose();
         }
 
+        // Last, as a user's Remove-MemStore would: destruction recovers a dead writer's growth and removes the spare.
+        Call(() => MemStore.DestroyStore(_storeName));
         var attached = layout.StillAttached();
         if (attached.Count > 0)
         {
