@@ -55,6 +55,9 @@ internal static class Layout
     /// address): a maximum capacity beyond it, at creation or read from an anchor, is refused before it is computed with.</summary>
     internal const long MaxCapacityLimit = 1L << 48;
 
+    /// <summary>9999-12-31T23:59:59.999Z, the last time a record's timestamps can name.</summary>
+    internal const long MaxUnixMilliseconds = 253402300799999L;
+
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;
 
