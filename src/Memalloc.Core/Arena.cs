@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Threading;
 using Memalloc.Core.Native;
 
@@ -90,12 +89,12 @@ internal sealed unsafe class ArenaView
     /// </summary>
     internal bool StillValid()
     {
-        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))
-        {
-            // x86 does not reorder loads with loads; weaker memory models need the fence to keep the generation load last.
-            Interlocked.MemoryBarrier();
-        }
-
+        // Every load of the copy must complete before the generation is loaded again, on every architecture. A volatile
+        // read orders only what comes after it, so without a fence the JIT may sink an earlier plain load of the copy
+        // below it (once the copy is inlined into the caller, say), and arm64 CPUs reorder loads themselves; x86 keeping
+        // loads in order in hardware does not stop the compiler. Volatile.ReadBarrier (a load-load fence) needs .NET 10
+        // and the module targets .NET 8, so a full fence it is: a few nanoseconds per read.
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref *(uint*)(Address + Layout.ArenaGenerationOffset)) == Generation)
         {
             return true;
