@@ -31,6 +31,7 @@ internal static class Layout
     internal const int PendingKeyOffset = 200;          // i32 key of that arena
     internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
     internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
+    internal const int PendingCapacityOffset = 216;     // i64 size of the segment a growth creates at PendingKey; 0 = unknown
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
     internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
 
