@@ -83,6 +83,14 @@ internal sealed unsafe class Anchor
         set => *(int*)(Address + Layout.PendingShmIdOffset) = value;
     }
 
+    /// <summary>Size of the segment a growth creates at <see cref="PendingKey"/> (0: unknown, as in anchors written before
+    /// it was recorded): recovery takes an uninitialised segment at that key for the crashed growth's only at this size.</summary>
+    internal long PendingCapacity
+    {
+        get => *(long*)(Address + Layout.PendingCapacityOffset);
+        set => *(long*)(Address + Layout.PendingCapacityOffset) = value;
+    }
+
     internal int PreviousShmId
     {
         get => *(int*)(Address + Layout.PreviousShmIdOffset);

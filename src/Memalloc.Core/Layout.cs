@@ -31,6 +31,7 @@ internal static class Layout
     internal const int PendingKeyOffset = 200;          // i32 key of that arena
     internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
     internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
+    internal const int PendingCapacityOffset = 216;     // i64 size of the segment a growth creates at PendingKey; 0 = unknown
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
     internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
 
@@ -54,6 +55,9 @@ internal static class Layout
     /// <summary>No arena may be larger (256 TiB, past any machine's memory and far below the 2^51 bytes a slot word can
     /// address): a maximum capacity beyond it, at creation or read from an anchor, is refused before it is computed with.</summary>
     internal const long MaxCapacityLimit = 1L << 48;
+
+    /// <summary>9999-12-31T23:59:59.999Z, the last time a record's timestamps can name.</summary>
+    internal const long MaxUnixMilliseconds = 253402300799999L;
 
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;

@@ -775,30 +775,19 @@ public sealed unsafe class MemStore : IDisposable
             Encoding.UTF8.GetBytes(type, typeName);
         }
 
-        long expires = 0;
-        var now = StoreClock.NowMs();
-        if (options.Expires is { } expiry)
-        {
-            var utc = expiry.Kind == DateTimeKind.Local ? expiry.ToUniversalTime() : expiry;
-            expires = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
-            if (expires <= now)
-            {
-                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"The expiry time {utc:o} is not in the future.");
-            }
-        }
-
+        var expiry = Expiry.From(options);
         lock (processLock)
         {
-            var view = BeginWrite(now);
+            var view = BeginWrite(out var now);
             try
             {
-                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expires, out version);
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expiry, out version);
                 EndWrite(view);
                 return written;
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.CapacityExceeded)
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.InvalidArgument)
             {
-                EndWrite(view); // nothing was changed
+                EndWrite(view); // thrown before anything was changed
                 throw;
             }
             catch
@@ -817,7 +806,7 @@ public sealed unsafe class MemStore : IDisposable
         var hash = XxHash3.HashToUInt64(nameBytes);
         lock (processLock)
         {
-            var view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var view = BeginWrite(out _);
             try
             {
                 var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
@@ -837,13 +826,14 @@ public sealed unsafe class MemStore : IDisposable
     /// On failure every reference taken here is dropped exactly once, and the lock word is released while a view
     /// reference still keeps the anchor mapped (the view is what a disposed instance's anchor lives on).
     /// <paramref name="verifying"/>: for Verify, which asks the kernel about removal at once, and recovers from a dead
-    /// writer but leaves counters that no crash can produce as they are, for it to report.</summary>
-    private ArenaView BeginWrite(long now, bool verifying = false)
+    /// writer but leaves counters that no crash can produce as they are, for it to report.
+    /// <paramref name="now"/> is the clock read once the lock is held: what a write decides from it (is the old record
+    /// expired, when does the new one expire, its modified time) still holds when it commits, however long it waited.</summary>
+    private ArenaView BeginWrite(out long now, bool verifying = false)
     {
         var view = Enter();
         try
         {
-            CheckNotRemoved(view, force: verifying, now);
             WriterLock.Acquire(anchor.Address);
         }
         catch
@@ -854,6 +844,8 @@ public sealed unsafe class MemStore : IDisposable
 
         try
         {
+            now = StoreClock.NowMs();
+            CheckNotRemoved(view, force: verifying, now);
             var state = anchor.State;
             if (state == WriterState.Growing)
             {
@@ -902,7 +894,7 @@ public sealed unsafe class MemStore : IDisposable
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        ValueEncoding encoding, long? expectedVersion, long now, long expires, out long version)
+        ValueEncoding encoding, long? expectedVersion, long now, Expiry expiry, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
@@ -910,8 +902,10 @@ public sealed unsafe class MemStore : IDisposable
             && (expected == WriteOptions.MustNotExist ? live : !live || Heap.Version(view, oldOffset) != expected))
         {
             version = 0;
-            return false;
+            return false; // a lost race comes first: a stack that expired meanwhile is missing, not an invalid expiry
         }
+
+        var expires = expiry.At(now); // may throw InvalidArgument: nothing has been changed yet
 
         var created = live ? Heap.Created(view, oldOffset) : now;
         var size = Layout.RecordSize(name.Length, typeName.Length, value.Length);
@@ -1101,7 +1095,7 @@ public sealed unsafe class MemStore : IDisposable
             try
             {
                 // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
-                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), verifying: true);
+                view = BeginWrite(out _, verifying: true);
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
             {

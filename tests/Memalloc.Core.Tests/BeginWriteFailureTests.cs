@@ -59,6 +59,26 @@ public sealed class BeginWriteFailureTests
         }
     }
 
+    /// <summary>The removal check reads the anchor, so it runs only inside an operation that holds a view (which keeps
+    /// the anchor mapped): on a disposed instance it is ObjectDisposedException, never a read of a detached anchor.</summary>
+    [SysVFact]
+    public void CheckNotRemoved_OnADisposedStore_NeverReadsTheAnchor()
+    {
+        var storeName = NewStoreName();
+        try
+        {
+            var store = MemStore.Open(storeName);
+            store.Set("a", Payload.Create("a", 1, 1, 64));
+            store.Dispose();
+            Assert.Throws<ObjectDisposedException>(store.EnsureNotRemoved);
+            Assert.Throws<ObjectDisposedException>(() => store.GetStatistics());
+        }
+        finally
+        {
+            DestroyQuietly(storeName, null);
+        }
+    }
+
     /// <summary>A thread waits for the lock (held by a growing writer in another process) while another thread
     /// disposes the instance; the growth moves the store to a new arena. The waiting write must fail cleanly
     /// (ObjectDisposedException), detach everything, and release the lock word: the growing writer's next writes

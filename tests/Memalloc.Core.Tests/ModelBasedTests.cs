@@ -124,6 +124,8 @@ public sealed class ModelBasedTests
 
     private static long Expires(long clock, int ttl) => ttl == 0 ? 0 : clock + ttl;
 
-    private static WriteOptions Expiring(long clock, int ttl) =>
-        new() { Expires = ttl == 0 ? null : DateTime.UnixEpoch.AddMilliseconds(clock + ttl) };
+    /// <summary>An expiry as an absolute time (even <paramref name="ttl"/>) or as a time to live (odd): the same instant.</summary>
+    private static WriteOptions Expiring(long clock, int ttl) => ttl == 0 ? default
+        : ttl % 2 == 0 ? new() { Expires = DateTime.UnixEpoch.AddMilliseconds(clock + ttl) }
+        : new() { TimeToLive = TimeSpan.FromMilliseconds(ttl) };
 }

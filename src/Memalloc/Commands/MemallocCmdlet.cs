@@ -54,8 +54,8 @@ public abstract class MemallocCmdlet : PSCmdlet
     {
         for (var attempt = 0; ; attempt++)
         {
-            var store = StoreCache.GetExisting(storeName);
-            if (store is null)
+            using var lease = StoreCache.Acquire(storeName, create: false);
+            if (lease.Store is not { } store)
             {
                 result = default!;
                 return false;
@@ -87,7 +87,8 @@ public abstract class MemallocCmdlet : PSCmdlet
     {
         for (var attempt = 0; ; attempt++)
         {
-            var store = StoreCache.GetOrCreate(storeName);
+            using var lease = StoreCache.Acquire(storeName, create: true);
+            var store = lease.Store!;
             try
             {
                 var result = write(store);
@@ -109,7 +110,8 @@ public abstract class MemallocCmdlet : PSCmdlet
     /// </summary>
     private protected static bool TryWriteIfUnchanged(string storeName, Func<MemStore, bool> write)
     {
-        var store = StoreCache.GetOrCreate(storeName);
+        using var lease = StoreCache.Acquire(storeName, create: true);
+        var store = lease.Store!;
         try
         {
             var written = write(store);
