@@ -32,7 +32,7 @@ internal sealed class FuzzCase
     [
         new(FuzzSegment.Anchor, 0, 112),                          // identity, maximum capacity, creation time
         new(FuzzSegment.Anchor, Layout.LockWordOffset, 8),        // symbol
-        new(FuzzSegment.Anchor, Layout.WriterStateOffset, 20),    // state, pending generation, pending key/shmid, previous shmid
+        new(FuzzSegment.Anchor, Layout.WriterStateOffset, 32),    // state, pending generation, key, shmid, previous shmid, capacity
         new(FuzzSegment.Anchor, Layout.ArenaRefOffset, 8),        // generation, shmid symbol
         new(FuzzSegment.Anchor, Layout.SpareRefOffset, 8),        // generation, shmid symbol
         new(FuzzSegment.Arena, 0, 24),                            // arena magic, version, generation, anchor key

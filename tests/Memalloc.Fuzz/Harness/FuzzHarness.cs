@@ -162,8 +162,8 @@ internal sealed class FuzzHarness
     {
         < 112 => anchorOffset,
         >= Layout.LockWordOffset and < Layout.LockWordOffset + 8 => 112 + anchorOffset - Layout.LockWordOffset,
-        >= Layout.WriterStateOffset and < Layout.WriterStateOffset + 20 => 120 + anchorOffset - Layout.WriterStateOffset,
-        >= Layout.ArenaRefOffset and < Layout.ArenaRefOffset + 8 => 140 + anchorOffset - Layout.ArenaRefOffset,
+        >= Layout.WriterStateOffset and < Layout.WriterStateOffset + 32 => 120 + anchorOffset - Layout.WriterStateOffset,
+        >= Layout.ArenaRefOffset and < Layout.ArenaRefOffset + 8 => 152 + anchorOffset - Layout.ArenaRefOffset,
         _ => throw new ArgumentOutOfRangeException(nameof(anchorOffset), anchorOffset.ToString(CultureInfo.InvariantCulture)),
     };
 }

@@ -187,6 +187,7 @@ internal static unsafe class StoreShapes
         Write(anchor, Layout.PendingKeyOffset, 0);
         Write(anchor, Layout.PendingShmIdOffset, -1);
         Write(anchor, Layout.PreviousShmIdOffset, -1);
+        Write(anchor, Layout.PendingCapacityOffset, 0L);
         Write(anchor, Layout.ArenaRefOffset, (long)((ulong)BitConverter.ToUInt32(arena, Layout.ArenaGenerationOffset) << 32));
         Write(anchor, Layout.SpareRefOffset, spare is null ? 0L : (long)((ulong)BitConverter.ToUInt32(spare, Layout.ArenaGenerationOffset) << 32));
     }
