@@ -37,7 +37,7 @@ public sealed class LinearizabilityTests
     {
         internal Actual(int preload, Action<StoreStatistics> onRetire)
         {
-            Store = new StoreUnderTest(secondInstance: true, preload: s => Preload(preload, (n, v) => s.Set(n, v)), onRetire: onRetire);
+            Store = new StoreUnderTest(nameof(LinearizabilityTests), secondInstance: true, preload: s => Preload(preload, (n, v) => s.Set(n, v)), onRetire: onRetire);
         }
 
         internal StoreUnderTest Store { get; }
@@ -113,7 +113,7 @@ public sealed class LinearizabilityTests
         ];
         var compacted = 0;
         void Count(StoreStatistics statistics) => Interlocked.Add(ref compacted, statistics.Generation > 1 ? 1 : 0);
-        StoreUnderTest.Sampling(() => Gen.Int[0, 14].Select(preload => (new Actual(preload, Count), new Model(preload))).SampleParallel(
+        StoreUnderTest.Sampling(nameof(LinearizabilityTests), () => Gen.Int[0, 14].Select(preload => (new Actual(preload, Count), new Model(preload))).SampleParallel(
             operations,
             equal: (a, m) => m.Results.All(r => a.Results.TryGetValue(r.Key, out var seen) && seen == r.Value)
                 && a.Contents() == StoreUnderTest.Contents(m.Store),

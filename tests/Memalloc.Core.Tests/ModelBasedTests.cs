@@ -98,7 +98,7 @@ public sealed class ModelBasedTests
             Interlocked.Add(ref grown, statistics.Capacity > StoreUnderTest.SmallArena.InitialCapacity ? 1 : 0);
         }
 
-        StoreUnderTest.Sampling(() => Gen.Const(() => (new StoreUnderTest(onRetire: Count), new StoreModel())).SampleModelBased(
+        StoreUnderTest.Sampling(nameof(ModelBasedTests), () => Gen.Const(() => (new StoreUnderTest(nameof(ModelBasedTests), onRetire: Count), new StoreModel())).SampleModelBased(
             operations,
             equal: (a, m) =>
             {

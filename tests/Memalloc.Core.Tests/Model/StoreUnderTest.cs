@@ -15,11 +15,15 @@ namespace Memalloc.Core.Tests.Model;
 internal sealed class StoreUnderTest
 {
     private static readonly object Gate = new();
-    private static readonly HashSet<StoreUnderTest> Open = new();
+
+    /// <summary>Open stores by group: each test class samples in its own group, so that one test retiring its stores
+    /// (at the end, or before a new sample) never touches the stores of another test running beside it.</summary>
+    private static readonly Dictionary<string, HashSet<StoreUnderTest>> Open = new();
 
     internal static readonly MemStoreOptions SmallArena = new() { InitialCapacity = 32 * 1024, MaxCapacity = 4L << 20 };
 
     private readonly string _name = "t-model-" + Guid.NewGuid().ToString("N");
+    private readonly string _group;
     private readonly bool _secondInstance;
     private readonly Action<MemStore>? _preload;
     private readonly Action<StoreStatistics>? _onRetire;
@@ -29,8 +33,9 @@ internal sealed class StoreUnderTest
 
     /// <summary><paramref name="preload"/> runs once the store is open, right after the base marker;
     /// <paramref name="onRetire"/> sees its statistics at the end (did the sample grow or compact it?).</summary>
-    internal StoreUnderTest(bool secondInstance = false, Action<MemStore>? preload = null, Action<StoreStatistics>? onRetire = null)
+    internal StoreUnderTest(string group, bool secondInstance = false, Action<MemStore>? preload = null, Action<StoreStatistics>? onRetire = null)
     {
+        _group = group;
         _secondInstance = secondInstance;
         _preload = preload;
         _onRetire = onRetire;
@@ -58,13 +63,13 @@ internal sealed class StoreUnderTest
 
             if (retireOthers)
             {
-                foreach (var other in Open.ToList())
+                foreach (var other in Group(_group).ToList())
                 {
                     other.Retire();
                 }
             }
 
-            Open.Add(this);
+            Group(_group).Add(this);
             var store = MemStore.Open(_name, SmallArena);
             Base = store.Set("~base", []);
             store.Remove("~base");
@@ -105,7 +110,7 @@ internal sealed class StoreUnderTest
     {
         lock (Gate)
         {
-            if (_store is null || !Open.Remove(this))
+            if (_store is null || !Group(_group).Remove(this))
             {
                 return;
             }
@@ -118,8 +123,18 @@ internal sealed class StoreUnderTest
         }
     }
 
-    /// <summary>Runs a CsCheck sampler and destroys every store it left open.</summary>
-    internal static void Sampling(Action action)
+    private static HashSet<StoreUnderTest> Group(string group)
+    {
+        if (!Open.TryGetValue(group, out var stores))
+        {
+            Open[group] = stores = new HashSet<StoreUnderTest>();
+        }
+
+        return stores;
+    }
+
+    /// <summary>Runs a CsCheck sampler and destroys every store of <paramref name="group"/> it left open.</summary>
+    internal static void Sampling(string group, Action action)
     {
         try
         {
@@ -129,7 +144,7 @@ internal sealed class StoreUnderTest
         {
             lock (Gate)
             {
-                foreach (var store in Open.ToList())
+                foreach (var store in Group(group).ToList())
                 {
                     store.Retire();
                 }
