@@ -907,6 +907,14 @@ public sealed unsafe class MemStore : IDisposable
 
         var expires = expiry.At(now); // may throw InvalidArgument: nothing has been changed yet
 
+        // The sequence comes from shared memory: the next version must not overflow, and never goes back. Checked
+        // before anything changes (growth carries the sequence over unchanged).
+        if (!Layout.IsValidSequence(view.Sequence) || (slot >= 0 && view.Sequence < Heap.Version(view, oldOffset)))
+        {
+            throw new MemStoreException(MemStoreErrorKind.Corrupt,
+                $"The store is corrupt: its write sequence {view.Sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
+        }
+
         var created = live ? Heap.Created(view, oldOffset) : now;
         var size = Layout.RecordSize(name.Length, typeName.Length, value.Length);
         var needsFreshSlot = slot < 0 && (insertAt < 0 || view.Slots[insertAt] == Layout.EmptySlot);
@@ -936,15 +944,7 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
 
-        // The sequence comes from shared memory: the next version must not overflow, and never goes back.
-        var sequence = view.Sequence;
-        if (!Layout.IsValidSequence(sequence) || (slot >= 0 && sequence < Heap.Version(view, oldOffset)))
-        {
-            throw new MemStoreException(MemStoreErrorKind.Corrupt,
-                $"The store is corrupt: its write sequence {sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
-        }
-
-        version = sequence + 1;
+        version = view.Sequence + 1;
         view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
