@@ -110,6 +110,7 @@ internal sealed class FuzzHarness
         {
             VerifyFailures++;
         }
+
         Call(() => { store.EnsureNotRemoved(); return 0; });
     }
 
