@@ -30,7 +30,7 @@ Set-StrictMode -Version Latest
 
 $RepoRoot = $PSScriptRoot
 $ModuleName = 'Memalloc'
-$Version = (Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'Memalloc.psd1')).ModuleVersion
+$Version = (Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'module' "$ModuleName.psd1")).ModuleVersion
 $OutDir = Join-Path $RepoRoot 'out'
 $ModuleDir = Join-Path $OutDir $ModuleName $Version
 $TestResultsDir = Join-Path $OutDir 'TestResults'
@@ -77,9 +77,8 @@ function Invoke-Build {
     Get-ChildItem -LiteralPath $ModuleDir -File |
         Where-Object { $_.Name -like '*.deps.json' -or $_.Name -like 'System.Management.Automation*' } |
         Remove-Item -Force
-    Copy-Item -LiteralPath (Join-Path $RepoRoot "$ModuleName.psd1") -Destination $ModuleDir
-    Copy-Item -LiteralPath (Join-Path $RepoRoot 'src' $ModuleName "$ModuleName.psm1") -Destination $ModuleDir
-    Copy-Item -LiteralPath (Join-Path $RepoRoot 'src' $ModuleName "$ModuleName.Format.ps1xml") -Destination $ModuleDir
+    # The module's own files (manifest, root module, format data) are copied whole.
+    Copy-Item -Path (Join-Path $RepoRoot 'module' '*') -Destination $ModuleDir -Recurse
     Invoke-Docs
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir "$ModuleName.psd1")
     Write-Host "Module: $ModuleDir"
