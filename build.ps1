@@ -35,6 +35,7 @@ $OutDir = Join-Path $RepoRoot 'out'
 $ModuleDir = Join-Path $OutDir $ModuleName $Version
 $TestResultsDir = Join-Path $OutDir 'TestResults'
 $Pwsh = Join-Path $PSHOME 'pwsh'
+Import-Module (Join-Path $RepoRoot 'tools' 'TestSummary.psm1') -Force
 
 function Write-Step([string] $Message) {
     Write-Host "==> $Message" -ForegroundColor Cyan
@@ -110,16 +111,6 @@ function Invoke-Demo {
     }
     finally {
         & $Pwsh -NoProfile -NonInteractive -Command "$import Remove-MemStore -Name $store -Force -Confirm:`$false -ErrorAction SilentlyContinue"
-    }
-}
-
-function Get-TrxCount([string] $Path) {
-    [xml] $trx = Get-Content -LiteralPath $Path -Raw
-    $counters = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{
-        Passed  = [int] $counters.passed
-        Failed  = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
-        Skipped = [int] $counters.notExecuted
     }
 }
 

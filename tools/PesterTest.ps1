@@ -3,7 +3,7 @@
 [CmdletBinding()]
 param (
     [Parameter(Mandatory)] [string] $PesterPath,
-    [Parameter(Mandatory)] [string] $TestPath,
+    [Parameter(Mandatory)] [string[]] $TestPath,
     [Parameter(Mandatory)] [string] $ResultPath,
     [string] $Tag,
     [string] $ExcludeTag
