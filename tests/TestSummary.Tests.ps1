@@ -45,3 +45,29 @@ Describe 'tools/PesterTest.ps1' {
         $count.NotRun | Should -Be 1
     }
 }
+
+Describe 'Format-TestSummary' {
+    It 'ends with the counts of both runners: <Scenario>' -TestCases @(
+        @{ Scenario = 'nothing skipped'; Skipped = 0, 0; Last = 'tests: 12 passed, 1 failed' }
+        @{ Scenario = 'skips from both runners'; Skipped = 4, 5; Last = 'tests: 12 passed, 1 failed, 9 skipped' }
+    ) {
+        $count = @(
+            [pscustomobject]@{ Runner = 'xunit'; Passed = 10; Failed = 1; Skipped = $Skipped[0]; NotRun = 0 }
+            [pscustomobject]@{ Runner = 'Pester'; Passed = 2; Failed = 0; Skipped = $Skipped[1]; NotRun = 0 }
+        )
+        $lines = @(Format-TestSummary -Count $count)
+        $lines | Should -HaveCount 1
+        $lines[-1] | Should -BeExactly $Last
+    }
+
+    It 'names the tests a filter left out on a line before the counts, not as skipped' {
+        $count = @(
+            [pscustomobject]@{ Runner = 'xunit'; Passed = 162; Failed = 0; Skipped = 0; NotRun = 47 }
+            [pscustomobject]@{ Runner = 'Pester'; Passed = 401; Failed = 0; Skipped = 0; NotRun = 6 }
+        )
+        $lines = @(Format-TestSummary -Count $count)
+        $lines | Should -HaveCount 2
+        $lines[0] | Should -BeExactly 'not run: 53 Stress tests (47 xunit, 6 Pester; run them with -Task Stress)'
+        $lines[1] | Should -BeExactly 'tests: 563 passed, 0 failed'
+    }
+}

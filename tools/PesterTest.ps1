@@ -30,7 +30,8 @@ $failed = $result.FailedCount + $brokenContainers
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $failed
-    # NotRun are the tests a tag filter left out (Stress in the Test task): not run by design, as xunit's
-    # filtered tests are not counted either. Skipped are tests that skipped themselves.
+    # Skipped: tests that skipped themselves (-Skip, Set-ItResult -Skipped). NotRun: tests the tag filter left
+    # out (Stress in the Test task), reported apart: they were not run by design.
     Skipped = $result.SkippedCount
+    NotRun  = $result.NotRunCount
 } | ConvertTo-Json | Set-Content -LiteralPath $ResultPath
