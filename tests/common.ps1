@@ -1,4 +1,4 @@
-# Dot-sourced in every Pester file's BeforeAll. build.ps1 runs Pester in its own pwsh whose PSModulePath
+# Dot-sourced in every Pester file's BeforeAll. tools/PesterTest.ps1 runs Pester in its own pwsh whose PSModulePath
 # starts with out/, so 'Memalloc' is the built module, never the source tree.
 Import-Module Memalloc -ErrorAction Stop
 
