@@ -101,11 +101,13 @@ task UnitTests {
     & dotnet test $project --configuration $Configuration --filter 'Category!=Stress' --logger 'trx;LogFileName=core.trx' `
         --logger 'console;verbosity=normal' --results-directory $TestResultsDir --nologo | Out-Host
     $exitCode = $LASTEXITCODE
-    $count = if (Test-Path -LiteralPath $trx) { Get-TrxCount -Path $trx }
-    else {
+    if (-not (Test-Path -LiteralPath $trx)) {
+        # Nothing ran (the tests did not build, say): one failure, and nothing to list.
         Write-Warning "xunit produced no results (exit code $exitCode)."
-        [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        $TestCounts.Add([pscustomobject]@{ Runner = 'xunit'; Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 })
+        return
     }
+    $count = Get-TrxCount -Path $trx
     # A test host that dies takes its unreported tests with it: a failing exit code with no failed test is one failure.
     if ($exitCode -ne 0 -and $count.Failed -eq 0) { $count.Failed = 1 }
     # The tests the filter left out, listed (not run) with the opposite filter.
