@@ -33,6 +33,8 @@ public sealed unsafe class MemStore : IDisposable
     /// mark it (ipcrm, systemd RemoveIPC). Destroy through this library marks the anchor and is seen at once.</summary>
     private const long RemovalCheckIntervalMs = 250;
 
+    /// <summary>The anchor's mapping, referenced by this instance from construction until <see cref="Dispose"/> (released
+    /// after the views), so that the lock word and the arena reference never move under a call in progress.</summary>
     private readonly Anchor anchor;
     private readonly uint uid;
     private readonly object processLock;
@@ -45,6 +47,7 @@ public sealed unsafe class MemStore : IDisposable
     private long lastRemovalCheck;
     private int disposed;
 
+    /// <summary>Takes over the caller's reference on <paramref name="anchor"/> once constructed.</summary>
     private MemStore(string name, Anchor anchor, uint uid)
     {
         Name = name;
@@ -123,9 +126,11 @@ public sealed unsafe class MemStore : IDisposable
                 }
             }
 
+            MemStore? store = null;
             try
             {
-                return new MemStore(storeName, anchor, uid);
+                store = new MemStore(storeName, anchor, uid);
+                return store;
             }
             catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && anchor.ArenaRef == Layout.RemovedArenaRef)
             {
@@ -133,7 +138,10 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                anchor.Release(); // the store's views hold their own references
+                if (store is null)
+                {
+                    anchor.Release(); // a store that was made owns the reference until it is disposed
+                }
             }
         }
 
@@ -260,6 +268,7 @@ public sealed unsafe class MemStore : IDisposable
             WriterLock.Acquire(anchor.Address);
             try
             {
+                CrashPoints.Hit?.Invoke("destroy.after-lock");
                 if (anchor.State == WriterState.Growing)
                 {
                     Compaction.RecoverGrowth(anchor, uid);
@@ -504,17 +513,23 @@ public sealed unsafe class MemStore : IDisposable
     /// IPC_STAT can tell; writes ask at most every 250 ms to keep the write path free of system calls. A caller that
     /// must not report a write as done when it went into removed segments calls this after the write.
     /// </summary>
-    public void EnsureNotRemoved() => CheckNotRemoved(force: true);
-
-    /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
-    /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell.</summary>
-    private void CheckNotRemoved(bool force)
+    public void EnsureNotRemoved()
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        CheckNotRemoved(force, now);
+        var view = Enter();
+        try
+        {
+            CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+        finally
+        {
+            view.Exit();
+        }
     }
 
-    private void CheckNotRemoved(bool force, long now)
+    /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
+    /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell. The caller holds an operation
+    /// reference on <paramref name="view"/> (the arena it is about to use), which also keeps the anchor mapped.</summary>
+    private void CheckNotRemoved(ArenaView view, bool force, long now)
     {
         if (!force && now - Volatile.Read(ref lastRemovalCheck) < RemovalCheckIntervalMs)
         {
@@ -530,9 +545,7 @@ public sealed unsafe class MemStore : IDisposable
 
         // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
         // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
-        var view = Volatile.Read(ref current);
-        if (view is not null
-            && (!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
+        if ((!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
             && anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
@@ -762,30 +775,19 @@ public sealed unsafe class MemStore : IDisposable
             Encoding.UTF8.GetBytes(type, typeName);
         }
 
-        long expires = 0;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (options.Expires is { } expiry)
-        {
-            var utc = expiry.Kind == DateTimeKind.Local ? expiry.ToUniversalTime() : expiry;
-            expires = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
-            if (expires <= now)
-            {
-                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"The expiry time {utc:o} is not in the future.");
-            }
-        }
-
+        var expiry = Expiry.From(options);
         lock (processLock)
         {
-            var view = BeginWrite(now);
+            var view = BeginWrite(out var now);
             try
             {
-                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expires, out version);
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expiry, out version);
                 EndWrite(view);
                 return written;
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.CapacityExceeded)
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.InvalidArgument)
             {
-                EndWrite(view); // nothing was changed
+                EndWrite(view); // thrown before anything was changed
                 throw;
             }
             catch
@@ -804,7 +806,7 @@ public sealed unsafe class MemStore : IDisposable
         var hash = XxHash3.HashToUInt64(nameBytes);
         lock (processLock)
         {
-            var view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var view = BeginWrite(out _);
             try
             {
                 var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
@@ -820,13 +822,18 @@ public sealed unsafe class MemStore : IDisposable
     }
 
     /// <summary>Step 1 of every write: the lock word, recovery of a dead predecessor, writer state = Writing.
-    /// Returns a referenced view of the current arena. Caller holds the process lock.</summary>
-    private ArenaView BeginWrite(long now)
+    /// Returns a referenced view of the current arena. Caller holds the process lock.
+    /// On failure every reference taken here is dropped exactly once, and the lock word is released while a view
+    /// reference still keeps the anchor mapped (the view is what a disposed instance's anchor lives on).
+    /// <paramref name="verifying"/>: for Verify, which asks the kernel about removal at once, and recovers from a dead
+    /// writer but leaves counters that no crash can produce as they are, for it to report.
+    /// <paramref name="now"/> is the clock read once the lock is held: what a write decides from it (is the old record
+    /// expired, when does the new one expire, its modified time) still holds when it commits, however long it waited.</summary>
+    private ArenaView BeginWrite(out long now, bool verifying = false)
     {
         var view = Enter();
         try
         {
-            CheckNotRemoved(force: false, now);
             WriterLock.Acquire(anchor.Address);
         }
         catch
@@ -837,6 +844,8 @@ public sealed unsafe class MemStore : IDisposable
 
         try
         {
+            now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            CheckNotRemoved(view, force: verifying, now);
             var state = anchor.State;
             if (state == WriterState.Growing)
             {
@@ -844,13 +853,16 @@ public sealed unsafe class MemStore : IDisposable
             }
 
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
+            // The new view is entered before the old one is left: if entering throws (the store was destroyed or this
+            // instance disposed while we waited), the catch below leaves the old view once, after releasing the lock.
             if (view.Anchor.ArenaRef != view.ArenaRef)
             {
+                var next = Enter();
                 view.Exit();
-                view = Enter();
+                view = next;
             }
 
-            if (state != WriterState.Idle)
+            if (state != WriterState.Idle || (!verifying && !Compaction.CountersPlausible(view)))
             {
                 Compaction.Recount(view);
             }
@@ -882,7 +894,7 @@ public sealed unsafe class MemStore : IDisposable
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        ValueEncoding encoding, long? expectedVersion, long now, long expires, out long version)
+        ValueEncoding encoding, long? expectedVersion, long now, Expiry expiry, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
@@ -890,7 +902,17 @@ public sealed unsafe class MemStore : IDisposable
             && (expected == WriteOptions.MustNotExist ? live : !live || Heap.Version(view, oldOffset) != expected))
         {
             version = 0;
-            return false;
+            return false; // a lost race comes first: a stack that expired meanwhile is missing, not an invalid expiry
+        }
+
+        var expires = expiry.At(now); // may throw InvalidArgument: nothing has been changed yet
+
+        // The sequence comes from shared memory: the next version must not overflow, and never goes back. Checked
+        // before anything changes (growth carries the sequence over unchanged).
+        if (!Layout.IsValidSequence(view.Sequence) || (slot >= 0 && view.Sequence < Heap.Version(view, oldOffset)))
+        {
+            throw new MemStoreException(MemStoreErrorKind.Corrupt,
+                $"The store is corrupt: its write sequence {view.Sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
         }
 
         var created = live ? Heap.Created(view, oldOffset) : now;
@@ -922,7 +944,8 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
 
-        version = ++view.Sequence;
+        version = view.Sequence + 1;
+        view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
@@ -1018,10 +1041,10 @@ public sealed unsafe class MemStore : IDisposable
 
     public StoreStatistics GetStatistics()
     {
-        CheckNotRemoved(force: true);
         var view = Enter();
         try
         {
+            CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             Libc.TryStat(anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
             // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
@@ -1066,14 +1089,13 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>Walks header, index, heap and every record's checksum; never throws for corruption, reports it.</summary>
     public VerifyReport Verify()
     {
-        CheckNotRemoved(force: true);
         lock (processLock)
         {
             ArenaView view;
             try
             {
                 // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
-                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                view = BeginWrite(out _, verifying: true);
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
             {
@@ -1124,6 +1146,9 @@ public sealed unsafe class MemStore : IDisposable
             Volatile.Read(ref retired)?.Release();
             Volatile.Write(ref retired, null);
         }
+
+        // Last: a call still inside keeps its view, and through it the anchor, until it leaves.
+        anchor.Release();
     }
 
     // ---------------------------------------------------------------- test hooks

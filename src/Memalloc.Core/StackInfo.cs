@@ -46,8 +46,12 @@ public readonly record struct WriteOptions
 
     public ValueEncoding Encoding { get; init; }
     public string? TypeName { get; init; }
-    /// <summary>Absolute UTC expiry time; null for no expiry.</summary>
+    /// <summary>Absolute UTC expiry time; null for no expiry. A time that has passed when the write commits (the clock
+    /// is read under the writer lock) is refused with InvalidArgument, never written already expired.</summary>
     public DateTime? Expires { get; init; }
+    /// <summary>Time to live, counted from the moment the write commits (not from the call: the write may wait for
+    /// the writer lock). Positive; not together with <see cref="Expires"/>.</summary>
+    public TimeSpan? TimeToLive { get; init; }
     /// <summary>Compare-and-set: null writes unconditionally; <see cref="MustNotExist"/> only creates;
     /// any other value writes only if the stack's current version equals it.</summary>
     public long? ExpectedVersion { get; init; }

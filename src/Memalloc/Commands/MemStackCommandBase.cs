@@ -20,16 +20,14 @@ public abstract class MemStackCommandBase : MemallocCmdlet
     /// <summary>The store name is checked per record: it can come from the pipeline.</summary>
     private protected void ValidateStore() => ValidateStoreName(Store);
 
-    /// <summary>Absolute UTC expiry for a time to live; zero, negative or past year 9999 is a terminating InvalidTimeToLive.</summary>
-    private protected DateTime ExpiryFor(TimeSpan timeToLive)
+    /// <summary>A time to live that is zero, negative or ends past year 9999 is a terminating InvalidTimeToLive. The store
+    /// counts it from the moment the write commits.</summary>
+    private protected void ValidateTimeToLive(TimeSpan timeToLive)
     {
-        var now = DateTime.UtcNow;
-        if (timeToLive <= TimeSpan.Zero || timeToLive > DateTime.MaxValue - now)
+        if (timeToLive <= TimeSpan.Zero || timeToLive > DateTime.MaxValue - DateTime.UtcNow)
         {
             ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(timeToLive));
         }
-
-        return now + timeToLive;
     }
 
     /// <summary>Warnings a write owes the user, from what the codec saw.</summary>

@@ -55,7 +55,7 @@ public sealed class SetMemStackCommand : MemStackCommandBase
         ValidateStore();
         if (TimeToLive is { } timeToLive)
         {
-            _ = ExpiryFor(timeToLive);
+            ValidateTimeToLive(timeToLive);
         }
     }
 
@@ -80,8 +80,8 @@ public sealed class SetMemStackCommand : MemStackCommandBase
         {
             Encoding = ValueEncoding.CliXml,
             TypeName = serialized.TypeName,
-            // Computed at the write, so that the time to live counts from now.
-            Expires = TimeToLive is { } timeToLive ? ExpiryFor(timeToLive) : null,
+            // Counted by the store from the moment the write commits, not from this call.
+            TimeToLive = TimeToLive,
             ExpectedVersion = NoClobber ? WriteOptions.MustNotExist : null,
         };
 

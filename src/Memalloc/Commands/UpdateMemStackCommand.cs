@@ -62,7 +62,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
         ValidateStore();
         if (TimeToLive is { } timeToLive)
         {
-            _ = ExpiryFor(timeToLive);
+            ValidateTimeToLive(timeToLive);
         }
     }
 
@@ -117,11 +117,14 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
             {
                 Encoding = ValueEncoding.CliXml,
                 TypeName = serialized.TypeName,
-                Expires = TimeToLive is { } timeToLive ? ExpiryFor(timeToLive) : entry?.Info.Expires,
+                // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
+                // write commits, the version check fails and the update starts over with the stack missing.
+                TimeToLive = TimeToLive,
+                Expires = TimeToLive is null ? entry?.Info.Expires : null,
                 ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
             };
 
-            if (Write(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
+            if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
             {
                 if (PassThru)
                 {
