@@ -63,7 +63,8 @@ $run = [ordered]@{
 $project = [xml] (Get-Content -LiteralPath (Join-Path $benchDir 'Memalloc.Benchmarks' 'Memalloc.Benchmarks.csproj') -Raw)
 $package = { param($Name) $project.SelectSingleNode("//PackageReference[@Include='$Name']").Version }
 $commit = (& git -C $RepoRoot rev-parse --short HEAD 2>$null) -as [string]
-$dirty = if (& git -C $RepoRoot status --porcelain 2>$null) { ', with uncommitted changes' } else { '' }
+# The generated report itself is always about to change: only changes to code count.
+$dirty = if (& git -C $RepoRoot status --porcelain -- src module tests tools 2>$null) { ', with uncommitted changes' } else { '' }
 $versions = [ordered]@{
     '.NET SDK'            = (& dotnet --version) -as [string]
     '.NET runtime'        = [System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription
