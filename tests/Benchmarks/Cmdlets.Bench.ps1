@@ -15,7 +15,9 @@ Runs in a pwsh of its own (a binary module cannot be unloaded) and imports the b
 
 Each case runs a loop of N operations per block (N calibrated to about 150 ms); after warm-up rounds of every case
 (PowerShell compiles script blocks and .NET tiers up methods over the first seconds) N is calibrated again, then the
-cases run in blocks whose order rotates every round, and the median block is the result, in ns per operation.
+cases run in blocks, in a new random order every round, and the median block is the result, in ns per operation.
+Every block starts after a full garbage collection: the process's CPU time counts the GC's threads, and one case's
+garbage must not be collected on the next case's time.
 #>
 [CmdletBinding()]
 param (
@@ -102,6 +104,9 @@ $cases = @(
 )
 
 function Measure-Block([scriptblock] $Body, [int] $Iterations, $In) {
+    [GC]::Collect()
+    [GC]::WaitForPendingFinalizers()
+    [GC]::Collect()
     if ($context.Clock -eq 'cpu') {
         $start = Get-BenchCpuNs
         & $Body $Iterations $In
@@ -156,10 +161,10 @@ try {
         # Warm now: size the blocks from the last warm-up block, not from the cold first calls.
         $case.Iterations = [math]::Max($minOps, [int]($blockMs * 1e6 / [math]::Max($case.Warm, 1)))
     }
+    # A new order every round (the same every run), so that no case always runs beside the same neighbours.
+    $random = [System.Random]::new(15)
     for ($round = 0; $round -lt $rounds; $round++) {
-        # Rotate the order every round so that no case always runs right after the same neighbour.
-        for ($k = 0; $k -lt $cases.Count; $k++) {
-            $case = $cases[($k + $round) % $cases.Count]
+        foreach ($case in ($cases | Sort-Object { $random.Next() })) {
             $case.Samples.Add((Measure-Block $case.Body $case.Iterations $case.In))
         }
     }
