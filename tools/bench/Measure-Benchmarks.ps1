@@ -108,6 +108,7 @@ try {
         $suiteClock = [System.Diagnostics.Stopwatch]::StartNew()
         & $pwsh -NoProfile -NonInteractive -File (Join-Path $benchDir "$name.Bench.ps1") -ContextPath $contextPath -OutPath $suiteOut | Out-Host
         if ($LASTEXITCODE -ne 0) { $notes.Add("Suite $name exited with code $LASTEXITCODE.") }
+        $facts["$($name): minutes"] = [math]::Round($suiteClock.Elapsed.TotalMinutes, 1)
         if (-not (Test-Path -LiteralPath $suiteOut)) {
             $notes.Add("Suite $name wrote no results: its cases are not measured.")
             continue
@@ -116,7 +117,6 @@ try {
         foreach ($m in $result.Measurements) { $measurements.Add($m) }
         foreach ($n in $result.Notes) { $notes.Add("$($name): $n") }
         foreach ($p in $result.Facts.PSObject.Properties) { $facts["$($name): $($p.Name)"] = $p.Value }
-        $facts["$($name): minutes"] = [math]::Round($suiteClock.Elapsed.TotalMinutes, 1)
     }
 }
 finally {

@@ -64,7 +64,7 @@ if ($run.Quick) {
     $md.Add('> **Quick run: fewer iterations, rounds and processes. Not for judging.**')
     $md.Add('')
 }
-$suiteMinutes = ($run.Suites | ForEach-Object { "$_ $($results.Facts."$($_): minutes")" }) -join ', '
+$suiteMinutes = ($run.Suites | ForEach-Object { "$_ $($results.Facts.PSObject.Properties["$($_): minutes"].Value)" }) -join ', '
 $clock = if ($run.Clock -eq 'cpu') { 'process CPU time (user + system, all threads) for single-process cases; wall clock for Redis, reader processes and contention' }
 else { 'wall clock' }
 Add-Table -Header 'run', '' -Align l, l -Rows @(
