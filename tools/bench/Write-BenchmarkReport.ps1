@@ -64,7 +64,7 @@ if ($run.Quick) {
     $md.Add('> **Quick run: fewer iterations, rounds and processes. Not for judging.**')
     $md.Add('')
 }
-$suiteMinutes = ($run.Suites | ForEach-Object { "$_ $($results.Facts.PSObject.Properties["$($_): minutes"].Value)" }) -join ', '
+$suiteMinutes = ($run.Suites | ForEach-Object { '{0} {1:N1}' -f $_, $results.Facts.PSObject.Properties["$($_): minutes"].Value }) -join ', '
 $clock = if ($run.Clock -eq 'cpu') { 'process CPU time (user + system, all threads) for single-process cases; wall clock for Redis, reader processes and contention' }
 else { 'wall clock' }
 Add-Table -Header 'run', '' -Align l, l -Rows @(
@@ -100,7 +100,8 @@ $series = @(
     @{ Name = 'Redis (loopback, wall clock)'; Color = '#CC79A7'; Filter = @{ Suite = 'Core'; Subject = 'Redis' } }
     @{ Name = 'Buffer.MemoryCopy (floor)'; Color = '#000000'; Dashed = $true; Filter = @{ Suite = 'Core'; Subject = 'Buffer.MemoryCopy'; Case = 'Copy' } }
 )
-$chartNote = "$($run.Finished) UTC, median per operation$(if ($run.Quick) { ', QUICK RUN: not for judging' })"
+$chartNote = '{0} UTC, median per operation; load average {1:N1} before, {2:N1} after on {3} cores{4}' -f $run.Finished,
+    $run.LoadBefore, $run.LoadAfter, $results.Machine.Cores, $(if ($run.Quick) { '; QUICK RUN: not for judging' })
 $md.Add('## Time per operation against value size')
 $md.Add('')
 foreach ($op in 'Get', 'Set') {
