@@ -48,6 +48,10 @@ internal sealed unsafe class Anchor
 
     internal long MaxCapacity => *(long*)(Address + Layout.AnchorMaxCapacityOffset);
 
+    /// <summary>Capacity of the store's first arena, the floor compaction never shrinks below; 0 for a store created before
+    /// it was recorded.</summary>
+    internal long InitialCapacity => *(long*)(Address + Layout.AnchorInitialCapacityOffset);
+
     internal uint PendingGeneration
     {
         get => *(uint*)(Address + Layout.PendingGenerationOffset);
@@ -281,6 +285,7 @@ internal sealed unsafe class Anchor
             var slots = Arena.SlotCountFor(capacity, 0);
             var first = Arena.Create(anchor, uid, 1, capacity, slots, sequence: 0, growing: false);
             anchor.ArenaRef = MakeArenaRef(first.Generation, first.ShmId);
+            *(long*)(address + Layout.AnchorInitialCapacityOffset) = first.Capacity;
             first.Release();
 
             // Last: the magic makes the anchor visible to everyone scanning for it.

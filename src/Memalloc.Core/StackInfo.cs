@@ -46,8 +46,11 @@ public readonly record struct WriteOptions
 
     public ValueEncoding Encoding { get; init; }
     public string? TypeName { get; init; }
-    /// <summary>Absolute UTC expiry time; null for no expiry.</summary>
+    /// <summary>Absolute UTC expiry time; null for no expiry. Not together with <see cref="TimeToLive"/>.</summary>
     public DateTime? Expires { get; init; }
+    /// <summary>Expiry relative to the write, counted from the clock reading the write itself uses (so it is never
+    /// already past when it is stored); at least one millisecond, the store's time resolution. Null for none.</summary>
+    public TimeSpan? TimeToLive { get; init; }
     /// <summary>Compare-and-set: null writes unconditionally; <see cref="MustNotExist"/> only creates;
     /// any other value writes only if the stack's current version equals it.</summary>
     public long? ExpectedVersion { get; init; }
