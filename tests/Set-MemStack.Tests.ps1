@@ -228,17 +228,18 @@ Describe 'Set-MemStack' {
             @{ Given = '-00:00:01'; Expected = '-1 second' }
         ) {
             param ($Given, $Expected)
-            Set-MemStack -Name 'ttl-message' -Value 1 -TimeToLive $Given -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidTimeToLive,$CommandId"
-            $err[0].Exception.Message | Should -Match ([regex]::Escape($Expected))
-            $err[0].Exception.Message | Should -Match '1 millisecond'
-            $err[0].Exception.Message | Should -Not -Match 'Actual value'
+            $err = { Set-MemStack -Name 'ttl-message' -Value 1 -TimeToLive $Given -Store $Store } |
+                Should -Throw -ErrorId "InvalidTimeToLive,$CommandId" -PassThru
+            "$($err.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match ([regex]::Escape($Expected))
+            $err.Exception.Message | Should -Match '1 millisecond'
+            $err.Exception.Message | Should -Not -Match 'Actual value'
         }
 
         It 'refuses a time to live under the 1 ms minimum on every run, and accepts the minimum on every run' {
             $refused = 1..25 | ForEach-Object {
-                Set-MemStack -Name 'ttl-tiny' -Value 1 -TimeToLive ([TimeSpan]::FromTicks(9999)) -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
-                $err[0].FullyQualifiedErrorId
+                try { Set-MemStack -Name 'ttl-tiny' -Value 1 -TimeToLive ([TimeSpan]::FromTicks(9999)) -Store $Store; 'accepted' }
+                catch { $_.FullyQualifiedErrorId }
             }
             $refused | Sort-Object -Unique | Should -BeExactly "InvalidTimeToLive,$CommandId"
             Test-MemStack -Name 'ttl-tiny' -Store $Store | Should -BeFalse

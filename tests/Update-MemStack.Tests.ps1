@@ -154,7 +154,6 @@ Describe 'Update-MemStack' {
             @{ Current = [float] 1.5; Increment = 1 }
             @{ Current = [decimal] 1.25; Increment = 0.5 }
             @{ Current = 5; Increment = [decimal] 0.25 }
-            @{ Current = 1n; Increment = 1 }
             @{ Current = [uint64]::MaxValue; Increment = 1 }
         ) {
             param ($Current, $Increment)
@@ -166,6 +165,14 @@ Describe 'Update-MemStack' {
             $stored = Get-MemStack -Name 'arith' -Store $Store
             $stored | Should -Be $expected
             $stored.GetType() | Should -Be $expected.GetType()
+        }
+
+        It 'takes a negative or suffixed literal as the number it is (-Increment -0.5, -Increment 2d)' {
+            Set-MemStack -Name 'arith-literal' -Value 1 -Store $Store
+            Update-MemStack -Name 'arith-literal' -Increment -0.5 -PassThru -Store $Store | Should -BeExactly 0.5
+            $result = Update-MemStack -Name 'arith-literal' -Increment 2d -PassThru -Store $Store
+            $result | Should -Be 2.5
+            $result | Should -BeOfType [decimal]
         }
 
         It 'counts a missing stack as 0 for a fractional increment' {

@@ -129,14 +129,15 @@ while (-not (Test-MemStack -Name 'stop-plain' -Store '$Store') -and [DateTime]::
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -BeExactly "UpdateConflict,$CommandId"
         "$($err[0].CategoryInfo.Category)" | Should -Be 'ResourceBusy'
-        $err[0].Exception.Message | Should -Match 'lost the race (\d+) times'
-        [int] $Matches[1] | Should -BeGreaterThan 0
+        $lost = [regex]::Match($err[0].Exception.Message, 'lost the race (\d+) times')
+        $lost.Success | Should -BeTrue -Because $err[0].Exception.Message
+        [int] $lost.Groups[1].Value | Should -BeGreaterThan 0
         $err[0].Exception.Message | Should -Match '-Timeout'
         Get-MemStack -Name 'plain' -Store $Store | Should -Be $count -Because 'the plain writer was never held back and the update wrote nothing'
     }
 
     It 'takes -Timeout as a TimeSpan or a number of seconds' {
-        (Get-Command Update-MemStack).Parameters['Timeout'].ParameterType | Should -Be ([TimeSpan])
+        (Get-Command Update-MemStack).Parameters['Timeout'].ParameterType | Should -Be ([Nullable[TimeSpan]])
         Update-MemStack -Name 'timeout-forms' -Increment 1 -Timeout 5 -Store $Store -PassThru | Should -Be 1
         Update-MemStack -Name 'timeout-forms' -Increment 1 -Timeout '00:00:05' -Store $Store -PassThru | Should -Be 2
         { Update-MemStack -Name 'timeout-forms' -Increment 1 -Timeout -1 -Store $Store } |

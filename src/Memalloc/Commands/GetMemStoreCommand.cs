@@ -4,7 +4,8 @@ using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
-/// <summary>Statistics of the current user's stores; all of them without -Name. A missing literal store
+/// <summary>Statistics of the current user's stores; all of them without -Name, and orphaned segments (an arena whose
+/// store's anchor segment was removed by hand) as entries named 'orphaned:' and the anchor key. A missing literal store
 /// name is a non-terminating MemStoreNotFound error; a pattern that matches nothing is silent.</summary>
 [Cmdlet(VerbsCommon.Get, "MemStore")]
 [OutputType(typeof(MemStoreInfo))]
@@ -13,6 +14,7 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(MemStoreNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()
@@ -24,15 +26,22 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
                 WriteStatistics(storeName, reportMissing: false);
             }
 
+            foreach (var orphans in ListOrphans())
+            {
+                WriteObject(MemStoreInfo.FromOrphans(orphans));
+            }
+
             return;
         }
 
         IReadOnlyList<string>? all = null;
+        IReadOnlyList<OrphanedSegments>? orphaned = null;
         foreach (var name in Name)
         {
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 all ??= ListStores();
+                orphaned ??= ListOrphans();
                 var wildcard = new WildcardPattern(name, WildcardOptions.None);
                 foreach (var storeName in all)
                 {
@@ -40,6 +49,32 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
                     {
                         WriteStatistics(storeName, reportMissing: false);
                     }
+                }
+
+                foreach (var orphans in orphaned)
+                {
+                    if (wildcard.IsMatch(MemStoreInfo.OrphanName(orphans.AnchorKey)))
+                    {
+                        WriteObject(MemStoreInfo.FromOrphans(orphans));
+                    }
+                }
+            }
+            else if (MemStoreInfo.TryParseOrphanName(name, out var anchorKey))
+            {
+                orphaned ??= ListOrphans();
+                var found = false;
+                foreach (var orphans in orphaned)
+                {
+                    if (orphans.AnchorKey == anchorKey)
+                    {
+                        WriteObject(MemStoreInfo.FromOrphans(orphans));
+                        found = true;
+                    }
+                }
+
+                if (!found)
+                {
+                    WriteError(MemallocErrors.StoreNotFound(name));
                 }
             }
             else
@@ -55,6 +90,19 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
         try
         {
             return MemStore.ListStoreNames();
+        }
+        catch (MemStoreException e)
+        {
+            WriteStoreError(e, null);
+            return [];
+        }
+    }
+
+    private IReadOnlyList<OrphanedSegments> ListOrphans()
+    {
+        try
+        {
+            return MemStore.ListOrphanedSegments();
         }
         catch (MemStoreException e)
         {

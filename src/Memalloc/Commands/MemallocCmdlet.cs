@@ -33,6 +33,36 @@ public abstract class MemallocCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>A stack name from the pipeline: a bad one is a non-terminating InvalidName error for its record only.</summary>
+    private protected bool CheckStackName(string name)
+    {
+        try
+        {
+            MemStore.ValidateName(name);
+            return true;
+        }
+        catch (MemStoreException e)
+        {
+            WriteError(MemallocErrors.FromStoreException(e, name));
+            return false;
+        }
+    }
+
+    /// <summary>A store name from the pipeline: a bad one is a non-terminating InvalidStoreName error for its record only.</summary>
+    private protected bool CheckStoreName(string storeName)
+    {
+        try
+        {
+            MemStore.ValidateStoreName(storeName);
+            return true;
+        }
+        catch (MemStoreException e)
+        {
+            WriteError(MemallocErrors.FromStoreException(e, storeName));
+            return false;
+        }
+    }
+
     /// <summary>A store name the store would refuse is a terminating InvalidArgument error (id InvalidStoreName).</summary>
     private protected void ValidateStoreName(string storeName)
     {
