@@ -69,6 +69,9 @@ BeforeAll {
         'Get-MemStackInfo Example 2' = "1..7 | ForEach-Object { Set-MemStack -Name `"item`$_`" -Value ('x' * `$_ * 100) -Store cache }"
         'Get-MemStackInfo Example 4' = "Set-MemStack -Name 'session/1' -Value 1 -TimeToLive 30 -Store web; Set-MemStack -Name 'session/2' -Value 2 -TimeToLive 3600 -Store web"
         'Get-MemStack Example 3'     = "Set-MemStack -Name job1 -Value 'first' -Store work; Set-MemStack -Name job2 -Value ('x' * 100) -Store work"
+        'Get-MemStack Example 7'     = "Set-MemStack -Name 'user/1' -Value 'ann' -Store cache; Set-MemStack -Name 'user/2' -Value 'bob' -Store cache"
+        'Get-MemStackInfo Example 5' = "Set-MemStack -Name a -Value 1 -Store job-1; Set-MemStack -Name b -Value 2 -Store job-2"
+        'Remove-MemStack Example 6'  = "Set-MemStack -Name 'token/1' -Value 1 -Store session-1; Set-MemStack -Name keep -Value 1 -Store session-1"
         'Get-MemStore Example 2'     = 'Set-MemStack -Name a -Value 1'
         'Get-MemStore Example 3'     = "Set-MemStack -Name a -Value ('x' * 1000) -Store cache"
         'Get-MemStore Example 4'     = 'Set-MemStack -Name a -Value 1'
