@@ -1305,6 +1305,10 @@ public sealed unsafe class MemStore : IDisposable
 
     internal int AnchorShmId => anchor.ShmId;
 
+    /// <summary>The update turn a stack name uses, as its words read now (tests watch the queue through it).</summary>
+    internal (ulong Owner, int NextTicket, int Serving) UpdateTurnState(string name) =>
+        UpdateTurns.State(anchor, UpdateTurns.TurnIndex(HashName(name)));
+
     /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
     internal int SpareShmId
     {

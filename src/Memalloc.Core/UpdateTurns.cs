@@ -1,5 +1,5 @@
 using System;
-using System.Collections.Generic;
+using System.Collections.Concurrent;
 using System.Threading;
 
 namespace Memalloc.Core;
@@ -42,10 +42,13 @@ internal static unsafe class UpdateTurns
     /// <summary>How often a waiter checks whether the owner of the turn is still alive (a few system calls each time).</summary>
     private const long OwnerCheckMs = 5;
 
-    /// <summary>Turns this thread holds (anchor key, turn index): an update nested in another's script block that needs
-    /// the same turn goes ahead as its holder instead of waiting for itself.</summary>
-    [ThreadStatic]
-    private static HashSet<(int, int)>? heldByThisThread;
+    /// <summary>The turns this process holds (anchor key, turn index), with the managed thread that took each: an update
+    /// nested in another's script block that needs the same turn goes ahead as its holder instead of waiting for itself.
+    /// One entry per turn at most, since the owner word admits one holder per process.</summary>
+    private static readonly ConcurrentDictionary<(int, int), int> HeldInProcess = new();
+
+    private static bool HeldByThisThread(Anchor anchor, int index) =>
+        HeldInProcess.TryGetValue((anchor.Key, index), out var thread) && thread == Environment.CurrentManagedThreadId;
 
     internal static int TurnIndex(ulong nameHash) => (int)(nameHash >> 57) & (Layout.TurnCount - 1);
 
@@ -61,13 +64,19 @@ internal static unsafe class UpdateTurns
     /// queues too, rather than slip in between two holders. One or two loads, no system call.</summary>
     internal static bool IsBusy(Anchor anchor, int index)
     {
-        if (heldByThisThread?.Contains((anchor.Key, index)) == true)
+        if (HeldByThisThread(anchor, index))
         {
             return false;
         }
 
         var turn = Turn(anchor, index);
         return Volatile.Read(ref Owner(turn)) != 0 || Volatile.Read(ref NextTicket(turn)) != Volatile.Read(ref Serving(turn));
+    }
+
+    internal static (ulong Owner, int NextTicket, int Serving) State(Anchor anchor, int index)
+    {
+        var turn = Turn(anchor, index);
+        return (Volatile.Read(ref Owner(turn)), Volatile.Read(ref NextTicket(turn)), Volatile.Read(ref Serving(turn)));
     }
 
     /// <summary>Waits for the turn, first come first served; null when <paramref name="timeout"/> passed first.
@@ -94,8 +103,7 @@ internal static unsafe class UpdateTurns
 
     private static UpdateTurn? TakeCore(Anchor anchor, int index, TimeSpan timeout, CancellationToken cancellation)
     {
-        var held = heldByThisThread ??= [];
-        if (held.Contains((anchor.Key, index)))
+        if (HeldByThisThread(anchor, index))
         {
             return new UpdateTurn(anchor.Release); // this thread holds it already (a nested update)
         }
@@ -127,7 +135,7 @@ internal static unsafe class UpdateTurns
 
             if (ahead == 0 && Interlocked.CompareExchange(ref Owner(turn), WriterLock.OwnWord, 0) == 0)
             {
-                return Held(anchor, index, turn, ticket, held);
+                return Held(anchor, index, turn, ticket);
             }
 
             if (now - lastOwnerCheck >= OwnerCheckMs)
@@ -173,14 +181,15 @@ internal static unsafe class UpdateTurns
         }
     }
 
-    private static UpdateTurn Held(Anchor anchor, int index, byte* turn, int ticket, HashSet<(int, int)> held)
+    private static UpdateTurn Held(Anchor anchor, int index, byte* turn, int ticket)
     {
-        held.Add((anchor.Key, index));
+        HeldInProcess[(anchor.Key, index)] = Environment.CurrentManagedThreadId;
         var address = (IntPtr)turn;
         return new UpdateTurn(() =>
         {
+            // Given back from any thread (an async caller may resume elsewhere): the entry is the turn's, not the thread's.
             var releasing = (byte*)address;
-            heldByThisThread?.Remove((anchor.Key, index));
+            HeldInProcess.TryRemove((anchor.Key, index), out _);
             Interlocked.CompareExchange(ref Owner(releasing), 0, WriterLock.OwnWord);
             Interlocked.CompareExchange(ref Serving(releasing), unchecked(ticket + 1), ticket);
             anchor.Release();

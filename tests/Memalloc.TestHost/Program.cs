@@ -30,6 +30,8 @@ namespace Memalloc.TestHost;
 /// process, killed or paused at one of its steps.</item>
 /// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
 /// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
+/// has it, and holds it until killed.</item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -59,6 +61,7 @@ internal static class Program
                 "try-attach" => TryAttach(args),
                 "destroy" => Destroy(args),
                 "open" => OpenAndWrite(args),
+                "turn" => HoldTurn(args),
                 _ => Usage(args[0]),
             };
         }
@@ -269,6 +272,16 @@ internal static class Program
         }
 
         Say($"READS {reads} {found} {violations}");
+        return 0;
+    }
+
+    private static int HoldTurn(string[] args)
+    {
+        using var store = MemStore.Open(args[1]);
+        Say($"READY {Environment.ProcessId}");
+        using var turn = store.TakeUpdateTurn(args[2], Timeout.InfiniteTimeSpan);
+        Say("HELD");
+        Thread.Sleep(Timeout.Infinite);
         return 0;
     }
 
