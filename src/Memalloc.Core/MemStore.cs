@@ -1075,9 +1075,10 @@ public sealed unsafe class MemStore : IDisposable
         {
             Compact(ref view, 0, 0);
         }
-        catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.ForeignSegment or MemStoreErrorKind.NativeFailure)
+        catch (MemStoreException)
         {
-            // Nothing was published: clean up whatever the attempt left (as recovery would), and carry on writing.
+            // Nothing was published (the reference flips last): clean up whatever the attempt left, as recovery would,
+            // and carry on. A committed write or removal is never reported as failed because a shrink could not be made.
             Compaction.RecoverGrowth(anchor, uid);
             anchor.State = WriterState.Writing;
         }

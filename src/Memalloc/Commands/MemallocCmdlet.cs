@@ -23,56 +23,47 @@ public abstract class MemallocCmdlet : PSCmdlet
     /// <summary>A stack name the store would refuse is a terminating InvalidArgument error (id InvalidName).</summary>
     private protected void ValidateStackName(string name)
     {
-        try
+        if (Refusal(() => MemStore.ValidateName(name)) is { } refusal)
         {
-            MemStore.ValidateName(name);
-        }
-        catch (MemStoreException e)
-        {
-            ThrowTerminatingError(MemallocErrors.FromStoreException(e, name));
-        }
-    }
-
-    /// <summary>A stack name from the pipeline: a bad one is a non-terminating InvalidName error for its record only.</summary>
-    private protected bool CheckStackName(string name)
-    {
-        try
-        {
-            MemStore.ValidateName(name);
-            return true;
-        }
-        catch (MemStoreException e)
-        {
-            WriteError(MemallocErrors.FromStoreException(e, name));
-            return false;
-        }
-    }
-
-    /// <summary>A store name from the pipeline: a bad one is a non-terminating InvalidStoreName error for its record only.</summary>
-    private protected bool CheckStoreName(string storeName)
-    {
-        try
-        {
-            MemStore.ValidateStoreName(storeName);
-            return true;
-        }
-        catch (MemStoreException e)
-        {
-            WriteError(MemallocErrors.FromStoreException(e, storeName));
-            return false;
+            ThrowTerminatingError(MemallocErrors.FromStoreException(refusal, name));
         }
     }
 
     /// <summary>A store name the store would refuse is a terminating InvalidArgument error (id InvalidStoreName).</summary>
     private protected void ValidateStoreName(string storeName)
     {
+        if (Refusal(() => MemStore.ValidateStoreName(storeName)) is { } refusal)
+        {
+            ThrowTerminatingError(MemallocErrors.FromStoreException(refusal, storeName));
+        }
+    }
+
+    /// <summary>A stack name from the pipeline: a bad one is a non-terminating InvalidName error for its record only.</summary>
+    private protected bool CheckStackName(string name) => Check(Refusal(() => MemStore.ValidateName(name)), name);
+
+    /// <summary>A store name from the pipeline: a bad one is a non-terminating InvalidStoreName error for its record only.</summary>
+    private protected bool CheckStoreName(string storeName) => Check(Refusal(() => MemStore.ValidateStoreName(storeName)), storeName);
+
+    private bool Check(MemStoreException? refusal, string target)
+    {
+        if (refusal is not null)
+        {
+            WriteError(MemallocErrors.FromStoreException(refusal, target));
+        }
+
+        return refusal is null;
+    }
+
+    private static MemStoreException? Refusal(Action validate)
+    {
         try
         {
-            MemStore.ValidateStoreName(storeName);
+            validate();
+            return null;
         }
         catch (MemStoreException e)
         {
-            ThrowTerminatingError(MemallocErrors.FromStoreException(e, storeName));
+            return e;
         }
     }
 
