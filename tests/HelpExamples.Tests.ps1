@@ -1,7 +1,8 @@
 # Issue 10, defect 10: a help example claimed what the module does not do. Every PowerShell example in docs/en-US
-# (the EXAMPLES of each cmdlet and the code of about_Memalloc) is run here, so examples cannot drift from behaviour:
-# each in a new pwsh in its own IPC namespace (unshare), where every store it touches, 'default' included, is its
-# own. An example fails on any error it writes; where the help shows an Output block, the output must match it.
+# (the EXAMPLES of each cmdlet and the code of about_Memalloc) is run here, so examples cannot drift from behaviour.
+# HelpExampleRunner.ps1 runs them in pwsh processes of their own IPC namespace (unshare), each example in a new
+# runspace that meets no store at all, 'default' included: every store it touches is its own. An example fails on
+# any error it writes; where the help shows an Output block, the output must match it.
 #
 # An example that cannot run safely is listed in $NotRun below with the reason; an example that needs data to exist
 # first gets it from $Given. Both are keyed '<help file> <example heading number>' and a key that names no example
@@ -86,34 +87,24 @@ BeforeAll {
         if ($LASTEXITCODE -eq 0) { , $candidate; break }
     }
 
-    # The example as a script for the child: data it is given, then its code; Pester examples run in Pester.
-    function New-ExampleScript([hashtable] $Example) {
-        $given = $script:Given[$Example.Key]
-        $code = $Example.Code
-        $body = if ($code -match '(?m)^\s*Describe\b') {
-            $pester = (Get-Module Pester).Path
-            @"
-Import-Module '$pester'
-`$result = Invoke-Pester -Container (New-PesterContainer -ScriptBlock { $code }) -PassThru -Output None
-if (`$result.Result -ne 'Passed') { throw "The example's tests did not pass: `$(`$result.Failed.ErrorRecord)" }
-"@
-        }
-        else { $code }
+    # The code the runner runs for an example: Pester examples run in Pester (in that runner's runspace).
+    function Get-ExampleBody([hashtable] $Example) {
+        if ($Example.Code -notmatch '(?m)^\s*Describe\b') { return $Example.Code }
+        $pester = (Get-Module Pester).Path
         @"
-`$ErrorActionPreference = 'Stop'
-Import-Module Memalloc
-$given
-`$PSDefaultParameterValues['Out-String:Width'] = 120
-& {
-$body
-} 3>&1 | Out-String
+Import-Module '$pester'
+`$result = Invoke-Pester -Container (New-PesterContainer -ScriptBlock { $($Example.Code) }) -PassThru -Output None
+if (`$result.Result -ne 'Passed') { throw "The example's tests did not pass: `$(`$result.Failed.ErrorRecord)" }
 "@
     }
 
-    function Start-Example([hashtable] $Example) {
+    # One runner pwsh per group of examples, each in its own IPC namespace (HelpExampleRunner.ps1).
+    function Start-ExampleRunner([hashtable[]] $Group, [string] $Path) {
+        @($Group | ForEach-Object { @{ Key = $_.Key; Given = $script:Given[$_.Key]; Body = Get-ExampleBody $_ } }) |
+            ConvertTo-Json -Depth 3 -AsArray | Set-Content -LiteralPath $Path -Encoding utf8
         $startInfo = [System.Diagnostics.ProcessStartInfo]::new('unshare')
-        foreach ($argument in @($script:Unshare) + @('--', $script:Pwsh, '-NoProfile', '-NonInteractive', '-EncodedCommand',
-                [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes((New-ExampleScript $Example))))) {
+        foreach ($argument in @($script:Unshare) + @('--', $script:Pwsh, '-NoProfile', '-NonInteractive', '-File',
+                (Join-Path $PSScriptRoot 'HelpExampleRunner.ps1'), '-ExamplePath', $Path)) {
             $startInfo.ArgumentList.Add($argument)
         }
         $startInfo.RedirectStandardOutput = $true
@@ -139,25 +130,36 @@ $body
 
 Describe 'Issue 10 defect 10: every example in docs/en-US runs as the help says' -ForEach @{ AllExamples = $Examples } {
     BeforeAll {
-        # Children run a few at a time, ahead of the test that waits for them (2 cores: more only thrashes).
-        $script:Queue = [System.Collections.Generic.List[hashtable]]::new()
-        foreach ($example in $AllExamples) {
-            if ($script:Unshare -and -not $script:NotRun.ContainsKey($example.Key)) { $script:Queue.Add($example) }
+        # Two runners share the examples (2 cores: more only thrash); the tests read their results as they come.
+        $script:Runners = @()
+        $script:Results = @{}
+        if ($script:Unshare) {
+            $runnable = @($AllExamples | Where-Object { -not $script:NotRun.ContainsKey($_.Key) })
+            $count = [Math]::Max(1, [Math]::Min(2, [Environment]::ProcessorCount))
+            $script:Runners = @(for ($i = 0; $i -lt $count; $i++) {
+                    $group = @(for ($j = $i; $j -lt $runnable.Count; $j += $count) { $runnable[$j] })
+                    Start-ExampleRunner $group (Join-Path $TestDrive "examples-$i.json")
+                })
         }
-        $script:Running = @{}
-        function Wait-Example([string] $Key) {
-            $ahead = [Math]::Max(1, [Environment]::ProcessorCount)
-            $position = [Math]::Max(0, $script:Queue.FindIndex({ param ($e) $e.Key -eq $Key }))
-            foreach ($example in $script:Queue.GetRange($position, [Math]::Min($ahead, $script:Queue.Count - $position))) {
-                if (-not $script:Running.ContainsKey($example.Key)) { $script:Running[$example.Key] = Start-Example $example }
+
+        function Get-ExampleResult([string] $Key) {
+            foreach ($runner in $script:Runners) {
+                if ($script:Results.ContainsKey($Key)) { break }
+                if (-not $runner.Process.WaitForExit(600000)) { throw 'a runner of help examples hung' }
+                $stderr = ConvertFrom-ChildError $runner.Errors.GetAwaiter().GetResult()
+                foreach ($line in $runner.Output.GetAwaiter().GetResult() -split '\r?\n' | Where-Object { $_ -like '{*' }) {
+                    $result = $line | ConvertFrom-Json
+                    $script:Results[$result.Key] = $result
+                }
+                if ($runner.Process.ExitCode -ne 0) { throw "a runner of help examples failed: $stderr" }
             }
-            $script:Running[$Key]
+            $script:Results[$Key]
         }
     }
 
     AfterAll {
-        foreach ($child in $script:Running.Values) {
-            if (-not $child.Process.HasExited) { $child.Process.Kill($true) }
+        foreach ($runner in $script:Runners) {
+            if (-not $runner.Process.HasExited) { $runner.Process.Kill($true) }
         }
     }
 
@@ -175,14 +177,11 @@ Describe 'Issue 10 defect 10: every example in docs/en-US runs as the help says'
             Set-ItResult -Skipped -Because 'unshare cannot make a private IPC namespace here, and examples write to the default store'
             return
         }
-        $child = Wait-Example $Key
-        $child.Process.WaitForExit(180000) | Should -BeTrue -Because 'an example must finish'
-        $stdout = $child.Output.GetAwaiter().GetResult()
-        $stderr = ConvertFrom-ChildError $child.Errors.GetAwaiter().GetResult()
-        $child.Process.ExitCode | Should -Be 0 -Because "the example must run without an error:`n$stderr`n$stdout"
-        $stderr | Should -BeNullOrEmpty
+        $result = Get-ExampleResult $Key
+        $result | Should -Not -BeNullOrEmpty -Because 'the runner ran the example'
+        $result.Error | Should -BeNullOrEmpty -Because "the example must run without an error; it wrote:`n$($result.Output)"
         if ($null -ne $Expected) {
-            ConvertTo-OutputLine $stdout | Should -Be (ConvertTo-OutputLine $Expected) -Because 'the output is what the help shows'
+            ConvertTo-OutputLine $result.Output | Should -Be (ConvertTo-OutputLine $Expected) -Because 'the output is what the help shows'
         }
     }
 }
