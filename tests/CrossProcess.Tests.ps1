@@ -63,6 +63,29 @@ Describe 'Sharing between pwsh processes' {
         }
     }
 
+    # Issue 9, defect 3 (ABA): the update read version 1 of the old store; the re-created store's first write must
+    # not match it, and the update must start over from the new value rather than be replayed into the new store.
+    It 'never replays an update into a store removed and made again meanwhile (ABA)' {
+        $other = New-TestStoreName
+        $flag = Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-aba-$([guid]::NewGuid().ToString('N'))"
+        try {
+            Set-MemStack -Name 'c' -Value 0 -Store $other
+            $updater = Start-ChildPwsh (
+                "Update-MemStack -Name 'c' -Store '$other' -PassThru -ScriptBlock { " +
+                "`$null = New-Item -ItemType File -Path '$flag.read' -Force; " +
+                "while (-not (Test-Path -LiteralPath '$flag.go')) { Start-Sleep -Milliseconds 20 }; `$_ + 1 }")
+            Wait-Until { Test-Path -LiteralPath "$flag.read" } | Should -BeTrue
+            Invoke-ChildPwsh "Remove-MemStore -Name '$other' -Force; Set-MemStack -Name 'c' -Value 100 -Store '$other'"
+            $null = New-Item -ItemType File -Path "$flag.go"
+            $updater | Wait-ChildPwsh | Should -Be '101'
+            Get-MemStack -Name 'c' -Store $other | Should -Be 101
+        }
+        finally {
+            Remove-Item -LiteralPath "$flag.read", "$flag.go" -ErrorAction Ignore
+            Remove-TestStore $other
+        }
+    }
+
     It 'treats a store removed by another process as empty for readers' {
         $other = New-TestStoreName
         Set-MemStack -Name 'x' -Value 1 -Store $other

@@ -20,6 +20,7 @@ Describe 'MemallocErrors' {
         @{ Kind = 'StoreRemoved'; Id = 'StoreRemoved'; Category = 'ResourceUnavailable' }
         @{ Kind = 'PlatformNotSupported'; Id = 'PlatformNotSupported'; Category = 'NotImplemented' }
         @{ Kind = 'NativeFailure'; Id = 'NativeFailure'; Category = 'NotSpecified' }
+        @{ Kind = 'StoreBusy'; Id = 'StoreBusy'; Category = 'ResourceBusy' }
     ) {
         param ($Kind, $Id, $Category)
         $exception = [Memalloc.Core.MemStoreException]::new([Memalloc.Core.MemStoreErrorKind] $Kind, 'test')

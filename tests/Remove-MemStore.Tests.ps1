@@ -66,6 +66,24 @@ Describe 'Remove-MemStore' {
         Test-MemStack -Name 'a' -Store $store | Should -BeFalse
     }
 
+    # Issue 9, defect 7 (StoreCache.Forget): a session that removes and re-creates stores must detach what it
+    # dropped, whether it removed the store itself or another process did (the core's DestroyStore stands in for
+    # that process: the cached instance then meets StoreRemoved). Counted in a child pwsh from its own mappings.
+    It 'does not keep removed stores attached in a long session' {
+        $store = New-TestStoreName
+        $Created.Add($store)
+        $counts = Invoke-ChildPwsh (
+            "function Get-SysVMappingCount { @(Get-Content -LiteralPath /proc/self/maps | Where-Object { `$_ -match '/SYSV' }).Count }; " +
+            "Set-MemStack -Name 'a' -Value 0 -Store '$store'; `$before = Get-SysVMappingCount; " +
+            "foreach (`$i in 1..30) { " +
+            "  Remove-MemStore -Name '$store' -Force; Set-MemStack -Name 'a' -Value `$i -Store '$store'; " +
+            "  `$null = [Memalloc.Core.MemStore]::DestroyStore('$store'); Set-MemStack -Name 'a' -Value `$i -Store '$store' }; " +
+            "`"`$before `$(Get-SysVMappingCount)`"")
+        $before, $after = "$counts".Split(' ') | ForEach-Object { [int] $_ }
+        $before | Should -BeGreaterThan 0
+        $after | Should -BeLessOrEqual $before -Because "60 removals must not leave their segments attached ($before mappings before, $after after)"
+    }
+
     It 'writes a non-terminating MemStoreNotFound for a missing store' {
         $missing = New-TestStoreName
         Remove-MemStore -Name $missing -Force -ErrorVariable err -ErrorAction SilentlyContinue

@@ -71,6 +71,38 @@ Describe 'Sharing between runspaces' {
         Get-MemStack -Name 'rs' -Store $Store | Should -Be 2
     }
 
+    # Issue 9, defect 7: instances dropped from the cache are disposed, but only once no runspace is inside a call
+    # on them: a runspace reading and writing while another removes the store sees its values, their absence, or
+    # (a write that met the removal twice) StoreRemoved; never a disposed store.
+    It 'never fails a call in one runspace while another removes and forgets the store' {
+        $other = New-TestStoreName
+        try {
+            $errors = 1..3 | ForEach-Object -ThrottleLimit 3 -Parallel {
+                Import-Module Memalloc
+                $store = $using:other
+                for ($i = 0; $i -lt 300; $i++) {
+                    try {
+                        if ($_ -eq 1) {
+                            Remove-MemStore -Name $store -Force -ErrorAction SilentlyContinue
+                        }
+                        else {
+                            Set-MemStack -Name "k$_" -Value $i -Store $store -ErrorAction Continue 2>&1
+                            Get-MemStack -Name "k$_" -Store $store -ErrorAction Continue 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }
+                            Get-MemStackInfo -Store $store -ErrorAction Continue 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }
+                        }
+                    }
+                    catch {
+                        $_
+                    }
+                }
+            } | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] -and $_.FullyQualifiedErrorId -notmatch '^(StoreRemoved|MemStackNotFound),' }
+            $errors | Should -BeNullOrEmpty -Because "$($errors | Select-Object -First 3 | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" })"
+        }
+        finally {
+            Remove-TestStore $other
+        }
+    }
+
     It 'sees in every runspace a store that one runspace removed and another made again' {
         $other = New-TestStoreName
         try {

@@ -434,6 +434,28 @@ Describe 'A store removed underneath' -Tag 'Security' {
         }
     }
 
+    # Issue 9, defect 5: store-design.md tells operators they may ipcrm a stray spare arena. The next compaction
+    # must make a fresh arena, not publish the removed spare as the store's (which lost every value).
+    It 'keeps every value when only the spare arena is removed with ipcrm' {
+        $store = New-SecurityStore 'spare'
+        $value = 'v' * 20000
+        for ($i = 0; @((Get-MemStore -Name $store -ErrorAction Ignore).SegmentIds).Count -lt 3; $i++) {
+            $i | Should -BeLessThan 2000 -Because 'overwrites must compact the store and keep a spare'
+            Set-MemStack -Name "k$($i % 10)" -Value "$i$value" -Store $store
+        }
+        $statistics = Get-MemStore -Name $store
+        & ipcrm -m $statistics.SegmentIds[2]
+        $LASTEXITCODE | Should -Be 0
+        for ($j = 0; $j -lt 300; $j++) {
+            Set-MemStack -Name "k$($j % 10)" -Value "after$j$value" -Store $store -ErrorAction Stop
+        }
+        (Get-MemStore -Name $store).Generation | Should -BeGreaterThan ($statistics.Generation + 1) -Because 'the overwrites compacted the store again'
+        foreach ($k in 0..9) {
+            Get-MemStack -Name "k$k" -Store $store | Should -BeExactly "after$(290 + $k)$value"
+        }
+        Invoke-ChildPwsh "(Get-MemStack -Name 'k9' -Store '$store').Substring(0, 8)" | Should -Be 'after299'
+    }
+
     It 'is a MemStoreNotFound for a fresh process, and the next write creates it again' {
         $store = New-SecurityStore 'gone'
         $core = [Memalloc.Core.MemStore]::Open($store)

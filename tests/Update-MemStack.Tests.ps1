@@ -250,6 +250,17 @@ Describe 'Update-MemStack' {
             (Get-MemStackInfo -Name 'ttl-fresh' -Store $Store).Expires | Should -Not -BeNullOrEmpty
         }
 
+        # Issue 9, defect 6: the stack expires while the script block runs. That is a lost race, not an error: the
+        # update sees the stack as missing and recomputes from -InitialValue, without the old expiry.
+        It 'recomputes from -InitialValue when the stack expires while the script block runs' {
+            Set-MemStack -Name 'ttl-race' -Value 5 -TimeToLive '00:00:00.8' -Store $Store
+            $result = Update-MemStack -Name 'ttl-race' -InitialValue 0 -ScriptBlock { Start-Sleep -Milliseconds 1200; $_ + 1 } -PassThru -Store $Store -ErrorVariable err
+            $err | Should -BeNullOrEmpty
+            $result | Should -Be 1
+            Get-MemStack -Name 'ttl-race' -Store $Store | Should -Be 1
+            (Get-MemStackInfo -Name 'ttl-race' -Store $Store).Expires | Should -BeNullOrEmpty
+        }
+
         It 'refuses a negative -TimeToLive with InvalidTimeToLive' {
             { Update-MemStack -Name 'ttl-bad' -Increment 1 -TimeToLive '-00:01:00' -Store $Store } |
                 Should -Throw -ErrorId "InvalidTimeToLive,$CommandId"

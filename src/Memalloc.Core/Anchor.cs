@@ -12,6 +12,15 @@ namespace Memalloc.Core;
 /// </summary>
 internal sealed unsafe class Anchor
 {
+    /// <summary>How long an opener waits for a live process to finish creating an anchor before it gives up with
+    /// <see cref="MemStoreErrorKind.StoreBusy"/> (settable by tests).</summary>
+    internal static TimeSpan CreationWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>A creator claims its new anchor's lock word right after attaching it (microseconds after shmget). A
+    /// segment with magic 0 whose lock word is still 0 after this long is not being created by Memalloc: another
+    /// program's segment at a colliding key, probed past as any foreign segment is.</summary>
+    private static readonly TimeSpan ClaimWait = TimeSpan.FromSeconds(1);
+
     private int references = 1;
 
     private Anchor(byte* address, int shmId, int key)
@@ -52,6 +61,14 @@ internal sealed unsafe class Anchor
     /// it was recorded.</summary>
     internal long InitialCapacity => *(long*)(Address + Layout.AnchorInitialCapacityOffset);
 
+    /// <summary>The maximum capacity, for computing with: Corrupt when outside what any store can have.</summary>
+    internal long CheckedMaxCapacity()
+    {
+        var maximum = MaxCapacity;
+        return Layout.IsValidMaxCapacity(maximum) ? maximum : throw new MemStoreException(MemStoreErrorKind.Corrupt,
+            $"The store is corrupt: its anchor's maximum capacity {maximum} is outside {Arena.MinCapacity}..{Layout.MaxCapacityLimit} bytes. Nothing was changed; run Verify, or remove the store.");
+    }
+
     internal uint PendingGeneration
     {
         get => *(uint*)(Address + Layout.PendingGenerationOffset);
@@ -68,6 +85,14 @@ internal sealed unsafe class Anchor
     {
         get => *(int*)(Address + Layout.PendingShmIdOffset);
         set => *(int*)(Address + Layout.PendingShmIdOffset) = value;
+    }
+
+    /// <summary>Size of the segment a growth creates at <see cref="PendingKey"/> (0: unknown, as in anchors written before
+    /// it was recorded): recovery takes an uninitialised segment at that key for the crashed growth's only at this size.</summary>
+    internal long PendingCapacity
+    {
+        get => *(long*)(Address + Layout.PendingCapacityOffset);
+        set => *(long*)(Address + Layout.PendingCapacityOffset) = value;
     }
 
     internal int PreviousShmId
@@ -160,23 +185,25 @@ internal sealed unsafe class Anchor
             return null;
         }
 
-        // Magic 0: being initialised by its creator; wait for it, and remove it if the creator died.
-        var deadline = Environment.TickCount64 + 1000;
-        while (Volatile.Read(ref *(ulong*)address) == 0)
+        if (Volatile.Read(ref *(ulong*)address) == 0)
         {
-            if (!Libc.ProcessExists(status.CreatorPid) || Environment.TickCount64 > deadline)
+            Creation creation;
+            try
             {
-                if (!Libc.ProcessExists(status.CreatorPid))
-                {
-                    Libc.Remove(shmId);
-                    abandoned = true;
-                }
-
+                creation = AwaitCreator(address, shmId, status.CreatorPid, storeName);
+            }
+            catch
+            {
                 Libc.ShmDt(address);
-                return null;
+                throw;
             }
 
-            Thread.Sleep(1);
+            if (creation != Creation.Finished)
+            {
+                Libc.ShmDt(address);
+                abandoned = creation == Creation.Abandoned;
+                return null;
+            }
         }
 
         if (!HasIdentity(address, key, uid, storeName))
@@ -201,6 +228,67 @@ internal sealed unsafe class Anchor
         }
 
         return new Anchor(address, shmId, key);
+    }
+
+    private enum Creation
+    {
+        /// <summary>The magic is set: check the identity as for any anchor.</summary>
+        Finished,
+        /// <summary>Its creator died or removed it: gone now, its key is free for a new anchor.</summary>
+        Abandoned,
+        /// <summary>Not an anchor being created by Memalloc: probe past it.</summary>
+        Foreign,
+    }
+
+    /// <summary>
+    /// Waits while a live creator initialises the anchor at this probe (magic still 0). Never gives up on a live
+    /// creator by moving on to a later probe: that would create a second anchor for the store, which both would then
+    /// use. A dead creator's segment is removed (its key becomes free for this opener); a creator that is alive but
+    /// does not finish within <see cref="CreationWait"/> (stopped, starved) is reported as StoreBusy.
+    /// Liveness comes from the lock word the creator claims at once (pid and start time: a reused pid is dead), or,
+    /// in the microseconds before the claim, from the segment's creator pid.
+    /// </summary>
+    private static Creation AwaitCreator(byte* address, int shmId, int creatorPid, string storeName)
+    {
+        var started = Environment.TickCount64;
+        while (true)
+        {
+            for (var spin = 0; spin < 10 && Volatile.Read(ref *(ulong*)address) == 0; spin++)
+            {
+                Thread.Sleep(1);
+            }
+
+            if (Volatile.Read(ref *(ulong*)address) != 0)
+            {
+                return Creation.Finished;
+            }
+
+            if (!Libc.TryStat(shmId, out var status, out _) || ArenaView.IsMarkedForRemoval(status))
+            {
+                return Creation.Abandoned; // the creator failed and removed it: the key is free again
+            }
+
+            var word = Volatile.Read(ref *(ulong*)(address + Layout.LockWordOffset));
+            var waited = Environment.TickCount64 - started;
+            if (word == 0 ? !Libc.ProcessExists(creatorPid) || WriterLock.IsZombie(creatorPid) : WriterLock.IsOwnerDead(word))
+            {
+                Libc.Remove(shmId);
+                return Creation.Abandoned;
+            }
+
+            if (word == 0 && waited > ClaimWait.TotalMilliseconds)
+            {
+                return Creation.Foreign;
+            }
+
+            if (waited > CreationWait.TotalMilliseconds)
+            {
+                var pid = word == 0 ? creatorPid : WriterLock.OwnerPid(word);
+                throw new MemStoreException(MemStoreErrorKind.StoreBusy,
+                    $"Store '{storeName}' is being created by process {pid}, which is alive but has not finished after {waited / 1000.0:0.#} s " +
+                    $"(stopped, or starved of CPU or memory). Try again once it runs; if it is stuck, end it, or remove its half-made segment {shmId} with 'ipcrm -m {shmId}'.");
+            }
+        }
     }
 
     internal static bool HasIdentity(byte* address, int key, uint uid, string storeName)
@@ -266,10 +354,12 @@ internal sealed unsafe class Anchor
             throw Libc.Failure("shmat", errno, $"Attaching the new store '{storeName}'");
         }
 
+        // Claim the new segment at once (shmget zero-fills it): openers wait for a live claimant instead of creating a
+        // second anchor at another probe, and remove the segment if the claimant dies (AwaitCreator).
+        Volatile.Write(ref *(ulong*)(address + Layout.LockWordOffset), WriterLock.OwnWord);
         var anchor = new Anchor(address, shmId, key);
         try
         {
-            new Span<byte>(address, Layout.AnchorSize).Clear();
             *(uint*)(address + Layout.AnchorVersionOffset) = Layout.LayoutVersion;
             *(uint*)(address + Layout.AnchorSizeOffset) = Layout.AnchorSize;
             *(uint*)(address + Layout.AnchorOwnerUidOffset) = uid;
@@ -283,10 +373,16 @@ internal sealed unsafe class Anchor
 
             var capacity = Math.Min(initialCapacity, maxCapacity);
             var slots = Arena.SlotCountFor(capacity, 0);
-            var first = Arena.Create(anchor, uid, 1, capacity, slots, sequence: 0, growing: false);
+            var first = Arena.Create(anchor, uid, 1, capacity, slots, Layout.InitialSequence(DateTime.UtcNow), growing: false);
             anchor.ArenaRef = MakeArenaRef(first.Generation, first.ShmId);
             *(long*)(address + Layout.AnchorInitialCapacityOffset) = first.Capacity;
             first.Release();
+
+            CrashPoints.Hit?.Invoke("create.before-magic");
+
+            // The claim ends before the magic appears, so the word is free when the first writer comes (a waiter that
+            // sees magic 0 and word 0 in between checks the creator pid, which is alive).
+            Volatile.Write(ref *(ulong*)(address + Layout.LockWordOffset), 0UL);
 
             // Last: the magic makes the anchor visible to everyone scanning for it.
             Volatile.Write(ref *(ulong*)(address + Layout.AnchorMagicOffset), Layout.AnchorMagic);

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Threading;
 using Memalloc.Core.Native;
 
@@ -90,12 +89,12 @@ internal sealed unsafe class ArenaView
     /// </summary>
     internal bool StillValid()
     {
-        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.X86))
-        {
-            // x86 does not reorder loads with loads; weaker memory models need the fence to keep the generation load last.
-            Interlocked.MemoryBarrier();
-        }
-
+        // Every load of the copy must complete before the generation is loaded again, on every architecture. A volatile
+        // read orders only what comes after it, so without a fence the JIT may sink an earlier plain load of the copy
+        // below it (once the copy is inlined into the caller, say), and arm64 CPUs reorder loads themselves; x86 keeping
+        // loads in order in hardware does not stop the compiler. Volatile.ReadBarrier (a load-load fence) needs .NET 10
+        // and the module targets .NET 8, so a full fence it is: a few nanoseconds per read.
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref *(uint*)(Address + Layout.ArenaGenerationOffset)) == Generation)
         {
             return true;
@@ -247,17 +246,16 @@ internal sealed unsafe class ArenaView
     {
         var address = mapping.Address;
         var shmId = mapping.ShmId;
-        var capacity = *(long*)(address + Layout.ArenaCapacityOffset);
-        var slotCount = *(long*)(address + Layout.ArenaSlotCountOffset);
+        // Each field is read once: what is checked is what the view caches.
+        var capacity = Volatile.Read(ref *(long*)(address + Layout.ArenaCapacityOffset));
+        var slotCount = Volatile.Read(ref *(long*)(address + Layout.ArenaSlotCountOffset));
+        var heapOffset = Volatile.Read(ref *(long*)(address + Layout.ArenaHeapOffsetOffset));
         var problem =
             *(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic ? "bad magic"
             : *(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion ? "unknown layout version"
             : *(uint*)(address + Layout.ArenaGenerationOffset) != generation ? "generation differs from the anchor's"
             : *(int*)(address + Layout.ArenaAnchorKeyOffset) != anchor.Key ? "belongs to another anchor"
-            : capacity < Layout.ArenaHeaderSize || capacity > segmentSize ? "capacity outside the segment"
-            : slotCount < 1 || !BitOperations.IsPow2(slotCount) || Layout.HeapOffsetFor(slotCount) > capacity ? "bad index size"
-            : *(long*)(address + Layout.ArenaHeapOffsetOffset) != Layout.HeapOffsetFor(slotCount) ? "bad heap offset"
-            : null;
+            : Layout.GeometryProblem(capacity, slotCount, heapOffset, segmentSize);
         if (problem is not null)
         {
             mapping.Release();
@@ -346,6 +344,7 @@ internal static unsafe class Arena
             if (growing)
             {
                 anchor.PendingShmId = -1;
+                anchor.PendingCapacity = capacity;
                 anchor.PendingKey = key;
                 anchor.PendingGeneration = generation;
             }
@@ -355,7 +354,9 @@ internal static unsafe class Arena
             {
                 if (errno == Libc.EEXIST)
                 {
-                    if (RemoveOrphan(anchor, uid, key, generation))
+                    // An initialised arena of ours at this generation is a leftover; anything else at the key is not
+                    // ours to remove (recovery already removed what a crashed growth recorded): skip the generation.
+                    if (RemoveOrphan(anchor, uid, key, generation, expectedSize: 0))
                     {
                         attempt--; // same generation again, its key is free now
                     }
@@ -387,7 +388,7 @@ internal static unsafe class Arena
             }
 
             // A fresh segment is zero-filled by the kernel: only the header needs writing; the index is all empty slots.
-            *(ulong*)(address + Layout.ArenaMagicOffset) = Layout.ArenaMagic;
+            // The magic goes last, so that a header with the magic is complete (IsOurs trusts its anchor key).
             *(uint*)(address + Layout.ArenaVersionOffset) = Layout.LayoutVersion;
             *(uint*)(address + Layout.ArenaGenerationOffset) = generation;
             *(int*)(address + Layout.ArenaAnchorKeyOffset) = anchor.Key;
@@ -396,6 +397,7 @@ internal static unsafe class Arena
             *(long*)(address + Layout.ArenaHeapOffsetOffset) = Layout.HeapOffsetFor(slotCount);
             *(long*)(address + Layout.ArenaSequenceOffset) = sequence;
             *(long*)(address + Layout.ArenaBumpOffset) = Layout.HeapOffsetFor(slotCount);
+            *(ulong*)(address + Layout.ArenaMagicOffset) = Layout.ArenaMagic;
             return new ArenaView(anchor, new Mapping(address, shmId, capacity), generation, capacity, slotCount);
         }
 
@@ -416,6 +418,14 @@ internal static unsafe class Arena
             return null;
         }
 
+        // Asked every time, even of a segment this process still has attached: an operator may have removed the spare
+        // (ipcrm), and a removed segment published as the current arena would take the store's data with it at the
+        // last detach. One system call per compaction, never on the write path.
+        if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, capacity) || ArenaView.IsMarkedForRemoval(status))
+        {
+            return null; // gone, not ours, too small, or marked for removal: do not reuse (Grow drops it)
+        }
+
         Mapping mapping;
         if (known is not null && known.ShmId == shmId && known.Size >= capacity && known.TryAddReference())
         {
@@ -423,11 +433,6 @@ internal static unsafe class Arena
         }
         else
         {
-            if (!Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, capacity) || status.Key == 0)
-            {
-                return null; // gone, not ours, too small, or marked for removal (key IPC_PRIVATE): do not reuse
-            }
-
             var attached = Libc.ShmAt(shmId, out _);
             if (attached == null)
             {
@@ -447,6 +452,7 @@ internal static unsafe class Arena
 
         anchor.PendingGeneration = generation;
         anchor.PendingKey = 0;
+        anchor.PendingCapacity = 0;
         anchor.PendingShmId = shmId;
         anchor.SpareRef = 0;
         Volatile.Write(ref *(uint*)(address + Layout.ArenaGenerationOffset), generation);
@@ -458,11 +464,19 @@ internal static unsafe class Arena
         return new ArenaView(anchor, mapping, generation, capacity, slotCount);
     }
 
-    /// <summary>True when a segment the anchor recorded (pending or spare) is still one of this anchor's arenas (or an
-    /// uninitialised segment), so that removing it cannot hurt anything that is not ours.</summary>
-    internal static bool IsOurs(Anchor anchor, uint uid, int shmId)
+    /// <summary>
+    /// True when a segment the anchor recorded (pending, previous or spare) or found at one of its arena keys is one of
+    /// this anchor's arenas, so that removing it cannot hurt anything that is not ours. Ours means: this user's, mode
+    /// 0600, not already marked for removal, and either initialised (magic, layout version and, the proof, this anchor's
+    /// key in its header; with <paramref name="generation"/>, that generation too), or not yet initialised (magic 0)
+    /// but at exactly the key and of exactly the size a crashed growth recorded (<paramref name="expectedKey"/>,
+    /// <paramref name="expectedSize"/>; 0 = none expected). Any other segment is foreign: another program's segment with
+    /// zero first bytes at a reused shmid or a colliding key must never be removed as a leftover of ours.
+    /// </summary>
+    internal static bool IsOurs(Anchor anchor, uint uid, int shmId, int expectedKey = 0, long expectedSize = 0, uint? generation = null)
     {
-        if (shmId < 0 || !Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
+        if (shmId < 0 || !Libc.TryStat(shmId, out var status, out _) || !Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize)
+            || ArenaView.IsMarkedForRemoval(status))
         {
             return false;
         }
@@ -475,8 +489,15 @@ internal static unsafe class Arena
 
         try
         {
-            var magic = *(ulong*)(address + Layout.ArenaMagicOffset);
-            return magic == 0 || (magic == Layout.ArenaMagic && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchor.Key);
+            var magic = Volatile.Read(ref *(ulong*)(address + Layout.ArenaMagicOffset));
+            if (magic == Layout.ArenaMagic)
+            {
+                return *(uint*)(address + Layout.ArenaVersionOffset) == Layout.LayoutVersion
+                    && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchor.Key
+                    && (generation is not { } g || *(uint*)(address + Layout.ArenaGenerationOffset) == g);
+            }
+
+            return magic == 0 && expectedKey != 0 && expectedSize > 0 && status.Key == expectedKey && status.Size == expectedSize;
         }
         finally
         {
@@ -484,45 +505,18 @@ internal static unsafe class Arena
         }
     }
 
-    /// <summary>Removes the segment at an arena key when it is ours and not the current arena (a crashed growth's
-    /// leftover). True when removed; false when it is foreign (then the generation is skipped).</summary>
-    internal static bool RemoveOrphan(Anchor anchor, uint uid, int key, uint generation)
+    /// <summary>Removes the segment at an arena key when it is ours (<see cref="IsOurs"/>: an initialised arena of this
+    /// generation, or an uninitialised one of <paramref name="expectedSize"/>) and not the current arena. True when
+    /// removed; false when it is foreign (then the generation is skipped).</summary>
+    internal static bool RemoveOrphan(Anchor anchor, uint uid, int key, uint generation, long expectedSize)
     {
         var shmId = Libc.ShmGet(key, 0, 0, out _);
-        if (shmId < 0 || shmId == Anchor.ShmIdOf(anchor.ArenaRef) || !Libc.TryStat(shmId, out var status, out _) || !IsOrphan(anchor, uid, shmId, status, generation))
+        if (shmId < 0 || shmId == Anchor.ShmIdOf(anchor.ArenaRef) || !IsOurs(anchor, uid, shmId, key, expectedSize, generation))
         {
             return false;
         }
 
         return Libc.Remove(shmId) == 0;
-    }
-
-    /// <summary>True when an existing segment is one of our arenas for this anchor (or an uninitialised one at our
-    /// key), so that removing it cannot hurt anything that is not ours.</summary>
-    internal static bool IsOrphan(Anchor anchor, uint uid, int shmId, in SegmentStatus status, uint generation)
-    {
-        if (!Anchor.IsOwnedByUs(status, uid, Layout.ArenaHeaderSize))
-        {
-            return false;
-        }
-
-        var address = Libc.ShmAt(shmId, out _);
-        if (address == null)
-        {
-            return false;
-        }
-
-        try
-        {
-            var magic = *(ulong*)(address + Layout.ArenaMagicOffset);
-            return magic == 0
-                || (magic == Layout.ArenaMagic && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchor.Key
-                    && *(uint*)(address + Layout.ArenaGenerationOffset) == generation);
-        }
-        finally
-        {
-            Libc.ShmDt(address);
-        }
     }
 
     internal static string KernelLimitHint() => OperatingSystem.IsMacOS()

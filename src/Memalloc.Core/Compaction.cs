@@ -34,7 +34,7 @@ internal static unsafe class Compaction
         }
 
         var need = liveBytes + recordSize;
-        var maximum = Math.Max(anchor.MaxCapacity, old.Capacity);
+        var maximum = Math.Max(anchor.CheckedMaxCapacity(), old.Capacity);
         var capacity = ShrunkCapacity(anchor, old.Capacity, need, liveEntries + 1);
         long slots;
         while (true)
@@ -120,6 +120,7 @@ internal static unsafe class Compaction
             Libc.Remove(successor.ShmId);
             successor.Release();
             anchor.PendingShmId = -1;
+            anchor.PendingCapacity = 0;
             anchor.State = WriterState.Writing;
             throw;
         }
@@ -139,6 +140,7 @@ internal static unsafe class Compaction
 
         CrashPoints.Hit?.Invoke("grow.after-rmid-old");
         anchor.PendingShmId = -1;
+        anchor.PendingCapacity = 0;
         anchor.PreviousShmId = -1;
         anchor.State = WriterState.Writing;
         return successor;
@@ -155,7 +157,8 @@ internal static unsafe class Compaction
     /// </summary>
     internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
     {
-        var floor = Math.Min(capacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : DefaultInitialCapacity);
+        // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
+        var floor = Math.Min(capacity, Math.Max(Arena.MinCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : DefaultInitialCapacity));
         while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
         {
             capacity /= 2;
@@ -217,9 +220,11 @@ internal static unsafe class Compaction
         }
         else
         {
-            // Not committed: the half-built (new or recycled) arena goes; the current one was never touched.
+            // Not committed: the half-built (new or recycled) arena goes; the current one was never touched. A recycled
+            // spare (no pending key) is initialised; a new segment may not be yet, and is then ours only at the key and
+            // size the growth recorded.
             var pending = anchor.PendingShmId;
-            if (pending >= 0 && pending != current && Arena.IsOurs(anchor, uid, pending))
+            if (pending >= 0 && pending != current && Arena.IsOurs(anchor, uid, pending, anchor.PendingKey, anchor.PendingCapacity))
             {
                 Libc.Remove(pending);
                 if (pending == spare)
@@ -229,13 +234,21 @@ internal static unsafe class Compaction
             }
             else if (anchor.PendingKey != 0)
             {
-                Arena.RemoveOrphan(anchor, uid, anchor.PendingKey, anchor.PendingGeneration);
+                Arena.RemoveOrphan(anchor, uid, anchor.PendingKey, anchor.PendingGeneration, anchor.PendingCapacity);
             }
         }
 
         anchor.PendingShmId = -1;
+        anchor.PendingCapacity = 0;
         anchor.PreviousShmId = -1;
     }
+
+    /// <summary>Whether the counters and the bump pointer are within what the arena's geometry allows. They are derived
+    /// data that only writers maintain; a writer that finds them impossible recounts instead of computing with them.</summary>
+    internal static bool CountersPlausible(ArenaView view) =>
+        (ulong)view.Entries <= (ulong)view.SlotCount && (ulong)view.Tombstones <= (ulong)view.SlotCount
+        && (ulong)view.LiveBytes <= (ulong)view.Capacity && (ulong)view.GarbageBytes <= (ulong)view.Capacity
+        && BumpInHeap(view, view.Bump);
 
     /// <summary>True when a bump pointer read from shared memory lies inside the heap and is 8-aligned.</summary>
     internal static bool BumpInHeap(ArenaView view, long bump) => bump >= view.HeapOffset && bump <= view.Capacity && (bump & 7) == 0;

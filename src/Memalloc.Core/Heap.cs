@@ -253,7 +253,7 @@ internal static unsafe class Heap
     }
 
     internal static DateTime FromUnixMs(long ms) =>
-        DateTime.SpecifyKind(DateTime.UnixEpoch.AddMilliseconds(Math.Clamp(ms, 0, 253402300799999L)), DateTimeKind.Utc);
+        DateTime.SpecifyKind(DateTime.UnixEpoch.AddMilliseconds(Math.Clamp(ms, 0, Layout.MaxUnixMilliseconds)), DateTimeKind.Utc);
 }
 
 /// <summary>A record's lengths as read once from shared memory and checked by <see cref="Heap.TryReadShape"/>.</summary>

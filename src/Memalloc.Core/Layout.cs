@@ -1,3 +1,5 @@
+using System;
+
 namespace Memalloc.Core;
 
 /// <summary>
@@ -30,6 +32,7 @@ internal static class Layout
     internal const int PendingKeyOffset = 200;          // i32 key of that arena
     internal const int PendingShmIdOffset = 204;        // i32 its shmid once created, else -1
     internal const int PreviousShmIdOffset = 208;       // i32 the arena a growth replaces
+    internal const int PendingCapacityOffset = 216;     // i64 size of the segment a growth creates at PendingKey; 0 = unknown
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
     internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
 
@@ -45,6 +48,25 @@ internal static class Layout
     /// "Recycling"): reusing already-faulted pages makes the bump allocator's steady state free of page faults. Larger
     /// arenas are removed instead, so that a big store does not hold twice its memory.</summary>
     internal const long MaxSpareCapacity = 64L << 20;
+
+    /// <summary>A new store's sequence (the last version handed out) starts at its creation time in microseconds since
+    /// 1970 shifted left by this many bits: a store made again under the same name starts above every version the
+    /// removed one handed out (it would need 1024 writes per microsecond of its life to reach the next seed), so a
+    /// compare-and-set holding an old version can never match. docs/store-format.md, section 4.1.</summary>
+    internal const int SequenceSeedShift = 10;
+
+    /// <summary>The seed stops growing at 2^52 microseconds (year 2112), which leaves at least 2^62 - 1 writes per store.</summary>
+    internal const long MaxSequenceSeedMicroseconds = 1L << 52;
+
+    internal static long InitialSequence(DateTime utcNow) =>
+        Math.Clamp((utcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10, 0, MaxSequenceSeedMicroseconds) << SequenceSeedShift;
+
+    /// <summary>No arena may be larger (256 TiB, past any machine's memory and far below the 2^51 bytes a slot word can
+    /// address): a maximum capacity beyond it, at creation or read from an anchor, is refused before it is computed with.</summary>
+    internal const long MaxCapacityLimit = 1L << 48;
+
+    /// <summary>9999-12-31T23:59:59.999Z, the last time a record's timestamps can name.</summary>
+    internal const long MaxUnixMilliseconds = 253402300799999L;
 
     /// <summary>Arena reference that marks a destroyed store (DestroyStore writes it before IPC_RMID).</summary>
     internal const ulong RemovedArenaRef = ulong.MaxValue;
@@ -110,6 +132,25 @@ internal static class Layout
         ValueOffset(nameLength, typeNameLength) + Align8(valueLength);
 
     internal static long HeapOffsetFor(long slotCount) => Align64(IndexOffset + (slotCount * SlotSize));
+
+    /// <summary>
+    /// Whether an arena header's geometry, as read from shared memory, is possible: checked in an order in which no
+    /// arithmetic can overflow (a slot count of 2^61 would otherwise wrap <see cref="HeapOffsetFor"/> to 128 and pass).
+    /// Null when valid, else what is wrong.
+    /// </summary>
+    internal static string? GeometryProblem(long capacity, long slotCount, long heapOffset, long segmentSize) =>
+        capacity < ArenaHeaderSize || capacity > segmentSize || (capacity & 7) != 0 ? "capacity outside the segment"
+        : slotCount < 1 || slotCount > (capacity - IndexOffset) / SlotSize || (slotCount & (slotCount - 1)) != 0 ? "bad index size"
+        : HeapOffsetFor(slotCount) > capacity ? "the index leaves no room for a heap"
+        : heapOffset != HeapOffsetFor(slotCount) ? "bad heap offset"
+        : null;
+
+    /// <summary>Whether a maximum capacity read from an anchor (or given at creation) can be computed with.</summary>
+    internal static bool IsValidMaxCapacity(long maxCapacity) => maxCapacity is >= Arena.MinCapacity and <= MaxCapacityLimit;
+
+    /// <summary>Whether a write sequence read from an arena header can hand out the next version: positive, and not
+    /// at the end of the range (the next version must not overflow).</summary>
+    internal static bool IsValidSequence(long sequence) => sequence is >= 0 and < long.MaxValue - 1;
 }
 
 /// <summary>What the current (or last, if it died) writer was doing; kept in the anchor.</summary>

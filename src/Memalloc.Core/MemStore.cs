@@ -33,6 +33,8 @@ public sealed unsafe class MemStore : IDisposable
     /// mark it (ipcrm, systemd RemoveIPC). Destroy through this library marks the anchor and is seen at once.</summary>
     private const long RemovalCheckIntervalMs = 250;
 
+    /// <summary>The anchor's mapping, referenced by this instance from construction until <see cref="Dispose"/> (released
+    /// after the views), so that the lock word and the arena reference never move under a call in progress.</summary>
     private readonly Anchor anchor;
     private readonly uint uid;
     private readonly object processLock;
@@ -45,6 +47,7 @@ public sealed unsafe class MemStore : IDisposable
     private long lastRemovalCheck;
     private int disposed;
 
+    /// <summary>Takes over the caller's reference on <paramref name="anchor"/> once constructed.</summary>
     private MemStore(string name, Anchor anchor, uint uid)
     {
         Name = name;
@@ -123,9 +126,11 @@ public sealed unsafe class MemStore : IDisposable
                 }
             }
 
+            MemStore? store = null;
             try
             {
-                return new MemStore(storeName, anchor, uid);
+                store = new MemStore(storeName, anchor, uid);
+                return store;
             }
             catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved && anchor.ArenaRef == Layout.RemovedArenaRef)
             {
@@ -133,7 +138,10 @@ public sealed unsafe class MemStore : IDisposable
             }
             finally
             {
-                anchor.Release(); // the store's views hold their own references
+                if (store is null)
+                {
+                    anchor.Release(); // a store that was made owns the reference until it is disposed
+                }
             }
         }
 
@@ -292,6 +300,7 @@ public sealed unsafe class MemStore : IDisposable
             WriterLock.Acquire(anchor.Address);
             try
             {
+                CrashPoints.Hit?.Invoke("destroy.after-lock");
                 if (anchor.State == WriterState.Growing)
                 {
                     Compaction.RecoverGrowth(anchor, uid);
@@ -536,17 +545,23 @@ public sealed unsafe class MemStore : IDisposable
     /// IPC_STAT can tell; writes ask at most every 250 ms to keep the write path free of system calls. A caller that
     /// must not report a write as done when it went into removed segments calls this after the write.
     /// </summary>
-    public void EnsureNotRemoved() => CheckNotRemoved(force: true);
-
-    /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
-    /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell.</summary>
-    private void CheckNotRemoved(bool force)
+    public void EnsureNotRemoved()
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        CheckNotRemoved(force, now);
+        var view = Enter();
+        try
+        {
+            CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+        finally
+        {
+            view.Exit();
+        }
     }
 
-    private void CheckNotRemoved(bool force, long now)
+    /// <summary>The kernel's view of the anchor, asked at most every <see cref="RemovalCheckIntervalMs"/> ms on the write path:
+    /// an unmarked removal (ipcrm) leaves our mapping working, so only IPC_STAT can tell. The caller holds an operation
+    /// reference on <paramref name="view"/> (the arena it is about to use), which also keeps the anchor mapped.</summary>
+    private void CheckNotRemoved(ArenaView view, bool force, long now)
     {
         if (!force && now - Volatile.Read(ref lastRemovalCheck) < RemovalCheckIntervalMs)
         {
@@ -562,9 +577,7 @@ public sealed unsafe class MemStore : IDisposable
 
         // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
         // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
-        var view = Volatile.Read(ref current);
-        if (view is not null
-            && (!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
+        if ((!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
             && anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
@@ -794,34 +807,19 @@ public sealed unsafe class MemStore : IDisposable
             Encoding.UTF8.GetBytes(type, typeName);
         }
 
-        long expires = 0;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (options.TimeToLive is { } timeToLive)
-        {
-            expires = ExpiryAfter(timeToLive, options.Expires, now);
-        }
-        else if (options.Expires is { } expiry)
-        {
-            var utc = expiry.Kind == DateTimeKind.Local ? expiry.ToUniversalTime() : expiry;
-            expires = new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
-            if (expires <= now)
-            {
-                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"The expiry time {utc:o} is not in the future.");
-            }
-        }
-
+        var expiry = Expiry.From(options);
         lock (processLock)
         {
-            var view = BeginWrite(now);
+            var view = BeginWrite(out var now);
             try
             {
-                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expires, out version);
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, now, expiry, out version);
                 EndWrite(view);
                 return written;
             }
-            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.CapacityExceeded)
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.InvalidArgument)
             {
-                EndWrite(view); // nothing was changed
+                EndWrite(view); // thrown before anything was changed
                 throw;
             }
             catch
@@ -830,24 +828,6 @@ public sealed unsafe class MemStore : IDisposable
                 throw;
             }
         }
-    }
-
-    /// <summary>Unix ms at which a write made at <paramref name="now"/> with this time to live expires.</summary>
-    private static long ExpiryAfter(TimeSpan timeToLive, DateTime? expires, long now)
-    {
-        if (expires is not null)
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, "A write takes an expiry time or a time to live, not both.");
-        }
-
-        var milliseconds = timeToLive.Ticks / TimeSpan.TicksPerMillisecond;
-        if (milliseconds < 1 || milliseconds > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() - now)
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"A time to live must be at least one millisecond and end before the year 10000; {timeToLive} is not.");
-        }
-
-        return now + milliseconds;
     }
 
     // ---------------------------------------------------------------- update turns
@@ -900,7 +880,7 @@ public sealed unsafe class MemStore : IDisposable
         var hash = XxHash3.HashToUInt64(nameBytes);
         lock (processLock)
         {
-            var view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var view = BeginWrite(out _);
             try
             {
                 var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
@@ -917,13 +897,18 @@ public sealed unsafe class MemStore : IDisposable
     }
 
     /// <summary>Step 1 of every write: the lock word, recovery of a dead predecessor, writer state = Writing.
-    /// Returns a referenced view of the current arena. Caller holds the process lock.</summary>
-    private ArenaView BeginWrite(long now)
+    /// Returns a referenced view of the current arena. Caller holds the process lock.
+    /// On failure every reference taken here is dropped exactly once, and the lock word is released while a view
+    /// reference still keeps the anchor mapped (the view is what a disposed instance's anchor lives on).
+    /// <paramref name="verifying"/>: for Verify, which asks the kernel about removal at once, and recovers from a dead
+    /// writer but leaves counters that no crash can produce as they are, for it to report.
+    /// <paramref name="now"/> is the clock read once the lock is held: what a write decides from it (is the old record
+    /// expired, when does the new one expire, its modified time) still holds when it commits, however long it waited.</summary>
+    private ArenaView BeginWrite(out long now, bool verifying = false)
     {
         var view = Enter();
         try
         {
-            CheckNotRemoved(force: false, now);
             WriterLock.Acquire(anchor.Address);
         }
         catch
@@ -934,6 +919,8 @@ public sealed unsafe class MemStore : IDisposable
 
         try
         {
+            now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            CheckNotRemoved(view, force: verifying, now);
             var state = anchor.State;
             if (state == WriterState.Growing)
             {
@@ -941,13 +928,16 @@ public sealed unsafe class MemStore : IDisposable
             }
 
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
+            // The new view is entered before the old one is left: if entering throws (the store was destroyed or this
+            // instance disposed while we waited), the catch below leaves the old view once, after releasing the lock.
             if (view.Anchor.ArenaRef != view.ArenaRef)
             {
+                var next = Enter();
                 view.Exit();
-                view = Enter();
+                view = next;
             }
 
-            if (state != WriterState.Idle)
+            if (state != WriterState.Idle || (!verifying && !Compaction.CountersPlausible(view)))
             {
                 Compaction.Recount(view);
             }
@@ -979,7 +969,7 @@ public sealed unsafe class MemStore : IDisposable
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        ValueEncoding encoding, long? expectedVersion, long now, long expires, out long version)
+        ValueEncoding encoding, long? expectedVersion, long now, Expiry expiry, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
@@ -987,7 +977,17 @@ public sealed unsafe class MemStore : IDisposable
             && (expected == WriteOptions.MustNotExist ? live : !live || Heap.Version(view, oldOffset) != expected))
         {
             version = 0;
-            return false;
+            return false; // a lost race comes first: a stack that expired meanwhile is missing, not an invalid expiry
+        }
+
+        var expires = expiry.At(now); // may throw InvalidArgument: nothing has been changed yet
+
+        // The sequence comes from shared memory: the next version must not overflow, and never goes back. Checked
+        // before anything changes (growth carries the sequence over unchanged).
+        if (!Layout.IsValidSequence(view.Sequence) || (slot >= 0 && view.Sequence < Heap.Version(view, oldOffset)))
+        {
+            throw new MemStoreException(MemStoreErrorKind.Corrupt,
+                $"The store is corrupt: its write sequence {view.Sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
         }
 
         var created = live ? Heap.Created(view, oldOffset) : now;
@@ -1013,7 +1013,8 @@ public sealed unsafe class MemStore : IDisposable
             }
         }
 
-        version = ++view.Sequence;
+        version = view.Sequence + 1;
+        view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
         Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
@@ -1150,10 +1151,10 @@ public sealed unsafe class MemStore : IDisposable
 
     public StoreStatistics GetStatistics()
     {
-        CheckNotRemoved(force: true);
         var view = Enter();
         try
         {
+            CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             var (live, expired) = CountEntries(ref view);
             Libc.TryStat(anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
@@ -1236,14 +1237,13 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>Walks header, index, heap and every record's checksum; never throws for corruption, reports it.</summary>
     public VerifyReport Verify()
     {
-        CheckNotRemoved(force: true);
         lock (processLock)
         {
             ArenaView view;
             try
             {
                 // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
-                view = BeginWrite(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                view = BeginWrite(out _, verifying: true);
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
             {
@@ -1294,6 +1294,9 @@ public sealed unsafe class MemStore : IDisposable
             Volatile.Read(ref retired)?.Release();
             Volatile.Write(ref retired, null);
         }
+
+        // Last: a call still inside keeps its view, and through it the anchor, until it leaves.
+        anchor.Release();
     }
 
     // ---------------------------------------------------------------- test hooks

@@ -27,6 +27,8 @@ public enum MemStoreErrorKind
     PlatformNotSupported,
     /// <summary>Any other failed system call; see <see cref="MemStoreException.NativeFunction"/> and <see cref="MemStoreException.Errno"/>.</summary>
     NativeFailure,
+    /// <summary>Another live process is creating the store and has not finished (stopped or starved); retry later.</summary>
+    StoreBusy,
 }
 
 /// <summary>The one exception type the core throws for expected failures.</summary>

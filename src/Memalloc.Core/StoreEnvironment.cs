@@ -18,9 +18,9 @@ internal static class StoreEnvironment
     {
         if (options.MaxCapacity is { } configured)
         {
-            if (configured < Arena.MinCapacity)
+            if (!Layout.IsValidMaxCapacity(configured))
             {
-                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"MaxCapacity must be at least {Arena.MinCapacity} bytes; it was {configured}.");
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"MaxCapacity must be {Arena.MinCapacity} to {Layout.MaxCapacityLimit} bytes; it was {configured}.");
             }
 
             return configured;
@@ -29,10 +29,10 @@ internal static class StoreEnvironment
         var fromEnvironment = Environment.GetEnvironmentVariable("MEMALLOC_MAX_CAPACITY");
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
-            if (!TryParseSize(fromEnvironment, out var size) || size < Arena.MinCapacity)
+            if (!TryParseSize(fromEnvironment, out var size) || !Layout.IsValidMaxCapacity(size))
             {
                 throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                    $"MEMALLOC_MAX_CAPACITY='{fromEnvironment}' is not a size of at least {Arena.MinCapacity} bytes (a number of bytes, optionally with K, M or G).");
+                    $"MEMALLOC_MAX_CAPACITY='{fromEnvironment}' is not a size of {Arena.MinCapacity} to {Layout.MaxCapacityLimit} bytes (a number of bytes, optionally with K, M or G).");
             }
 
             return size;
@@ -52,7 +52,7 @@ internal static class StoreEnvironment
             }
         }
 
-        return Math.Max(maximum, Arena.MinCapacity);
+        return Math.Clamp(maximum, Arena.MinCapacity, Layout.MaxCapacityLimit);
     }
 
     internal static bool TryParseSize(string text, out long size)

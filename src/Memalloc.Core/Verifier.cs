@@ -41,6 +41,11 @@ internal static unsafe class Verifier
             Report(F($"anchor: unknown writer state {(uint)anchor.State}"));
         }
 
+        if (!Layout.IsValidMaxCapacity(anchor.MaxCapacity))
+        {
+            Report(F($"anchor: maximum capacity {anchor.MaxCapacity} outside {Arena.MinCapacity}..{Layout.MaxCapacityLimit}"));
+        }
+
         if (anchor.ArenaRef != view.ArenaRef)
         {
             Report(F($"anchor: arena reference {anchor.ArenaRef:X} is not the verified arena {view.ArenaRef:X}"));
@@ -86,6 +91,10 @@ internal static unsafe class Verifier
         var recordStarts = new HashSet<long>();
         long recordsChecked = 0;
         var sequence = view.Sequence;
+        if (!Layout.IsValidSequence(sequence))
+        {
+            Report(F($"arena: write sequence {sequence} cannot give another version"));
+        }
         for (var offset = view.HeapOffset; offset < bump;)
         {
             var size = Heap.CheckRecord(view, offset);

@@ -38,6 +38,7 @@ internal static unsafe class WriterLock
 
     private static void AcquireContended(ref ulong word)
     {
+        CrashPoints.Hit?.Invoke("lock.wait");
         var spinner = default(SpinWait);
         var lastCheck = Environment.TickCount64;
         while (true)

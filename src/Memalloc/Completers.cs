@@ -17,8 +17,8 @@ public sealed class MemStackNameCompleter : IArgumentCompleter
         var storeName = fakeBoundParameters?["Store"]?.ToString() ?? Commands.MemStackCommandBase.DefaultStore;
         try
         {
-            var store = StoreCache.GetExisting(storeName);
-            return store is null
+            using var lease = StoreCache.Acquire(storeName, create: false);
+            return lease.Store is not { } store
                 ? []
                 : CompletionHelper.Complete(store.ListNames(), wordToComplete, TakesPatterns(commandName, parameterName));
         }

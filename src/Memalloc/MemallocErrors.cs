@@ -95,6 +95,7 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreRemoved => "StoreRemoved",
         MemStoreErrorKind.PermissionDenied => "PermissionDenied",
         MemStoreErrorKind.PlatformNotSupported => "PlatformNotSupported",
+        MemStoreErrorKind.StoreBusy => "StoreBusy",
         _ => "NativeFailure",
     };
 
@@ -113,6 +114,7 @@ internal static class MemallocErrors
         MemStoreErrorKind.Corrupt => ErrorCategory.InvalidData,
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
+        MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,
         _ => errno switch
         {
             EACCES or EPERM => ErrorCategory.PermissionDenied,

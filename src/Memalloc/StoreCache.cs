@@ -9,74 +9,74 @@ namespace Memalloc;
 /// <summary>
 /// The open stores of this process, shared by every runspace that imported the module.
 /// A MemStore is thread-safe and one instance per store name is enough; names are never cached here,
-/// only the attachments. Instances dropped from the cache (their store was removed) are not disposed:
-/// another runspace may be inside a call on them at that moment, so they are detached at process exit.
+/// only the attachments. Every call on an instance holds a <see cref="StoreLease"/>; an instance dropped from the cache
+/// (its store was removed) is disposed, detaching its segments, when the last lease on it ends, so a long session that
+/// removes and re-creates stores keeps only the attachments of the stores that exist, and no runspace ever meets a
+/// disposed instance in the middle of a call.
 /// </summary>
 internal static class StoreCache
 {
-    private static readonly ConcurrentDictionary<string, MemStore> s_stores = new(StringComparer.Ordinal);
-    private static readonly ConcurrentBag<MemStore> s_dropped = new();
+    private static readonly ConcurrentDictionary<string, Entry> s_stores = new(StringComparer.Ordinal);
     private static int s_exitHooked;
 
-    /// <summary>The open store, or null when the user has no store of that name.</summary>
-    public static MemStore? GetExisting(string storeName)
+    /// <summary>A counted use of the cached instance of a store (its <see cref="Store"/> is null when the store does
+    /// not exist and was not to be created). Dispose it when the call is done.</summary>
+    public static StoreLease Acquire(string storeName, bool create)
     {
-        if (s_stores.TryGetValue(storeName, out var store))
+        while (true)
         {
-            return store;
-        }
+            if (!s_stores.TryGetValue(storeName, out var entry))
+            {
+                var opened = create ? MemStore.Open(storeName) : MemStore.OpenExisting(storeName);
+                if (opened is null)
+                {
+                    return default;
+                }
 
-        var opened = MemStore.OpenExisting(storeName);
-        return opened is null ? null : Publish(storeName, opened);
+                var fresh = new Entry(opened);
+                entry = s_stores.GetOrAdd(storeName, fresh);
+                if (!ReferenceEquals(entry, fresh))
+                {
+                    // Another runspace opened it first; nobody else has seen ours, so it can go now.
+                    opened.Dispose();
+                }
+            }
+
+            if (entry.TryEnter())
+            {
+                return new StoreLease(entry);
+            }
+
+            // Dropped and released by its last user between the lookup and here: it is out of the cache, look again.
+        }
     }
 
-    /// <summary>The open store, created when missing (writers only).</summary>
-    public static MemStore GetOrCreate(string storeName)
-    {
-        if (s_stores.TryGetValue(storeName, out var store))
-        {
-            return store;
-        }
-
-        return Publish(storeName, MemStore.Open(storeName));
-    }
-
-    /// <summary>Drops this instance (its store was removed underneath); a later call opens afresh.</summary>
+    /// <summary>Drops this instance (its store was removed underneath); a later call opens afresh. The instance is
+    /// disposed once no call is inside it (the caller's own lease included).</summary>
     public static void Forget(string storeName, MemStore store)
     {
-        if (((ICollection<KeyValuePair<string, MemStore>>)s_stores).Remove(new(storeName, store)))
+        if (s_stores.TryGetValue(storeName, out var entry) && ReferenceEquals(entry.Store, store)
+            && ((ICollection<KeyValuePair<string, Entry>>)s_stores).Remove(new(storeName, entry)))
         {
-            s_dropped.Add(store);
+            entry.Drop();
         }
     }
 
     /// <summary>Drops whatever instance is cached for the name (after Remove-MemStore).</summary>
     public static void Forget(string storeName)
     {
-        if (s_stores.TryRemove(storeName, out var store))
+        if (s_stores.TryRemove(storeName, out var entry))
         {
-            s_dropped.Add(store);
+            entry.Drop();
         }
     }
 
-    /// <summary>Detaches every store this process opened; called once, at process exit.</summary>
+    /// <summary>Drops every store this process opened; called once, at process exit.</summary>
     public static void DetachAll()
     {
         foreach (var name in s_stores.Keys)
         {
             Forget(name);
-        }
-
-        while (s_dropped.TryTake(out var store))
-        {
-            try
-            {
-                store.Dispose();
-            }
-            catch (MemStoreException)
-            {
-                // The process is exiting; the kernel detaches whatever is left.
-            }
         }
     }
 
@@ -88,15 +88,75 @@ internal static class StoreCache
         }
     }
 
-    private static MemStore Publish(string storeName, MemStore opened)
+    /// <summary>A cached instance and the count of its users: the cache's own reference (until it is dropped) plus one per
+    /// lease. A count that reached zero stays there: the instance is disposed and can no longer be entered.</summary>
+    internal sealed class Entry
     {
-        var winner = s_stores.GetOrAdd(storeName, opened);
-        if (!ReferenceEquals(winner, opened))
+        private int users = 1;
+        private int dropped;
+
+        internal Entry(MemStore store)
         {
-            // Another runspace opened it first; nobody else has seen ours, so it can go now.
-            opened.Dispose();
+            Store = store;
         }
 
-        return winner;
+        internal MemStore Store { get; }
+
+        internal bool TryEnter()
+        {
+            var current = Volatile.Read(ref users);
+            while (current > 0)
+            {
+                var seen = Interlocked.CompareExchange(ref users, current + 1, current);
+                if (seen == current)
+                {
+                    return true;
+                }
+
+                current = seen;
+            }
+
+            return false;
+        }
+
+        internal void Exit()
+        {
+            if (Interlocked.Decrement(ref users) == 0)
+            {
+                try
+                {
+                    Store.Dispose();
+                }
+                catch (MemStoreException)
+                {
+                    // Detaching cannot fail in a way the caller could act on; the kernel detaches at exit anyway.
+                }
+            }
+        }
+
+        /// <summary>Gives up the cache's own reference, once.</summary>
+        internal void Drop()
+        {
+            if (Interlocked.Exchange(ref dropped, 1) == 0)
+            {
+                Exit();
+            }
+        }
     }
+}
+
+/// <summary>One call's use of a cached store instance (see <see cref="StoreCache.Acquire"/>).</summary>
+internal readonly struct StoreLease : IDisposable
+{
+    private readonly StoreCache.Entry? entry;
+
+    internal StoreLease(StoreCache.Entry entry)
+    {
+        this.entry = entry;
+    }
+
+    /// <summary>The instance; null when the store does not exist (and was not to be created).</summary>
+    public MemStore? Store => entry?.Store;
+
+    public void Dispose() => entry?.Exit();
 }

@@ -19,6 +19,36 @@ public class CompareAndSetTests
         Assert.Equal(v1, t.Store.GetInfo("k")!.Version);
     }
 
+    /// <summary>Issue 9, defect 3: a store removed and made again under the same name must not hand out the
+    /// versions of the old one again, or a compare-and-set holding an old version succeeds against an unrelated
+    /// write (ABA). Versions are seeded from the creation time, far above any the old store reached.</summary>
+    [Fact]
+    public void RecreatedStore_NeverReusesVersions()
+    {
+        var storeName = "t-" + Guid.NewGuid().ToString("N");
+        long oldVersion;
+        using (var first = MemStore.Open(storeName))
+        {
+            first.Set("c", "0"u8);
+            oldVersion = first.Set("c", "1"u8);
+            first.Destroy();
+        }
+
+        try
+        {
+            using var again = MemStore.Open(storeName);
+            var newVersion = again.Set("c", "100"u8);
+            Assert.True(newVersion > oldVersion, $"the re-created store handed out version {newVersion} after the old one reached {oldVersion}");
+            Assert.False(again.TrySet("c", "2"u8, new WriteOptions { ExpectedVersion = oldVersion }, out _));
+            Assert.Equal("100"u8.ToArray(), again.Get("c"));
+            Assert.True(again.Verify().IsValid);
+        }
+        finally
+        {
+            MemStore.DestroyStore(storeName);
+        }
+    }
+
     [Fact]
     public void Version_mismatch_writes_nothing()
     {

@@ -26,6 +26,31 @@ public class ExpiryTests
         Assert.True(t.Store.Verify().IsValid);
     }
 
+    /// <summary>Issue 9, defect 6: a time to live is counted by the store from the write's own clock reading (taken
+    /// under the lock), so expires - modified is exactly the time to live; it cannot be combined with an expiry time,
+    /// and must be positive.</summary>
+    [Fact]
+    public void TimeToLive_counts_from_the_write()
+    {
+        using var t = new TestStore();
+        Assert.True(t.Store.TrySet("ttl", "v"u8, new WriteOptions { TimeToLive = TimeSpan.FromSeconds(30) }, out _));
+        var info = t.Store.GetInfo("ttl")!;
+        Assert.Equal(TimeSpan.FromSeconds(30), info.Expires - info.Modified);
+        Assert.True(t.Store.TrySet("tiny", "v"u8, new WriteOptions { TimeToLive = TimeSpan.FromTicks(1) }, out _));
+        var tiny = t.Store.GetInfo("tiny");
+        Assert.True(tiny is null || tiny.Expires > tiny.Modified, "a sub-millisecond time to live expired as it was written");
+
+        var both = Assert.Throws<MemStoreException>(() =>
+            t.Store.TrySet("x", "v"u8, new WriteOptions { TimeToLive = TimeSpan.FromSeconds(1), Expires = DateTime.UtcNow.AddHours(1) }, out _));
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, both.Kind);
+        var negative = Assert.Throws<MemStoreException>(() => t.Store.TrySet("x", "v"u8, new WriteOptions { TimeToLive = TimeSpan.FromSeconds(-1) }, out _));
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, negative.Kind);
+        var past = Assert.Throws<MemStoreException>(() => t.Store.TrySet("x", "v"u8, new WriteOptions { Expires = DateTime.UtcNow.AddSeconds(-1) }, out _));
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, past.Kind);
+        Assert.False(t.Store.Exists("x"));
+        Assert.True(t.Store.Verify().IsValid);
+    }
+
     [Fact]
     public void Expired_space_is_reclaimed_at_compaction()
     {

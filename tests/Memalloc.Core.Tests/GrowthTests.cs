@@ -258,12 +258,12 @@ public class GrowthTests
     public void A_time_to_live_counts_from_the_write_and_is_checked_the_same_on_every_call()
     {
         using var t = new TestStore();
+        // The clock is read by the write itself (under the writer lock): the shortest times to live are accepted every
+        // time, never refused because the clock moved between a caller's reading and the write's.
         for (var i = 0; i < 50; i++)
         {
             Assert.True(t.Store.TrySet("ttl", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromMilliseconds(1) }, out _));
-            var error = Assert.Throws<MemStoreException>(() =>
-                t.Store.TrySet("ttl", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromTicks(9999) }, out _));
-            Assert.Equal(MemStoreErrorKind.InvalidArgument, error.Kind);
+            Assert.True(t.Store.TrySet("ttl", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromTicks(1) }, out _));
         }
 
         t.Store.TrySet("hour", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromHours(1) }, out _);

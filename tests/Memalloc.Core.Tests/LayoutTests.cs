@@ -19,6 +19,22 @@ public class LayoutTests
         Assert.Equal(Layout.RecordMagic, BitConverter.ToUInt32("MREC"u8));
     }
 
+    /// <summary>Issue 9, defect 3: the sequence seed grows with the creation time (one step per microsecond, so a
+    /// store made again later starts higher), never goes negative, and always leaves 2^62 - 1 versions to hand out.</summary>
+    [Fact]
+    public void SequenceSeed_grows_with_creation_time_and_stays_far_from_overflow()
+    {
+        var now = DateTime.UtcNow;
+        Assert.True(Layout.InitialSequence(now.AddTicks(10)) > Layout.InitialSequence(now));
+        Assert.True(Layout.InitialSequence(now.AddHours(1)) > Layout.InitialSequence(now));
+        Assert.Equal(0, Layout.InitialSequence(DateTime.UnixEpoch.AddDays(-1)));
+        foreach (var time in new[] { now, new DateTime(2112, 1, 1, 0, 0, 0, DateTimeKind.Utc), DateTime.MaxValue })
+        {
+            var seed = Layout.InitialSequence(time);
+            Assert.True(seed >= 0 && long.MaxValue - seed >= (1L << 62) - 1, $"seed {seed} for {time:o}");
+        }
+    }
+
     [Fact]
     public void Record_layout_is_8_aligned()
     {

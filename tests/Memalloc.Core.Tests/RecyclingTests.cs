@@ -117,6 +117,50 @@ public class RecyclingTests
         Assert.True(ArenaSegments(t.Store.AnchorKey).Count <= 2);
     }
 
+    /// <summary>Issue 9, defect 5: an operator removes the spare arena with `ipcrm -m` (store-design.md tells them
+    /// they may). The next compaction must not recycle the removed segment as the current arena: that made every
+    /// process see the store as removed and lost its data. Each write is confirmed with the kernel, as the cmdlets do.</summary>
+    [Fact]
+    public void RemovedSpare_IsNotRecycled_AndTheDataSurvives()
+    {
+        using var t = new TestStore(new MemStoreOptions { InitialCapacity = 64 * 1024, MaxCapacity = 64 * 1024 });
+        var expected = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        void Write(int i)
+        {
+            var name = "k" + (i % 10).ToString(CultureInfo.InvariantCulture);
+            var value = new byte[200];
+            BitConverter.GetBytes(i).CopyTo(value, 0);
+            t.Store.Set(name, value);
+            t.Store.EnsureNotRemoved();
+            expected[name] = value;
+        }
+
+        for (var i = 0; t.Store.SpareShmId < 0; i++)
+        {
+            Assert.True(i < 10_000, "no spare arena after 10000 writes");
+            Write(i);
+        }
+
+        var spare = t.Store.SpareShmId;
+        Assert.Equal(0, Memalloc.TestHost.SysVTestNative.Remove(spare)); // ipcrm -m <spare>
+        var generation = t.Store.GetStatistics().Generation;
+        for (var i = 0; i < 600; i++)
+        {
+            Write(20_000 + i);
+        }
+
+        var statistics = t.Store.GetStatistics();
+        Assert.True(statistics.Generation > generation + 1, $"no compaction happened (generation {generation} -> {statistics.Generation})");
+        Assert.NotEqual(spare, statistics.SegmentIds[1]);
+        foreach (var (name, value) in expected)
+        {
+            Assert.Equal(value, t.Store.Get(name));
+        }
+
+        var report = t.Store.Verify();
+        Assert.True(report.IsValid, string.Join("\n", report.Problems));
+    }
+
     [Fact]
     public async Task Readers_of_another_instance_retry_across_recycling_and_never_see_a_wrong_value()
     {

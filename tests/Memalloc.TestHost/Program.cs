@@ -21,18 +21,25 @@ namespace Memalloc.TestHost;
 /// (<see cref="Payload"/>) and that a name's version never goes back; prints TORN / REGRESS on a violation,
 /// PROGRESS every half second, REMOVED when the store is destroyed underneath.</item>
 /// <item><c>incr STORE NAME COUNT</c>: compare-and-set increments of a decimal counter.</item>
-/// <item><c>inspect STORE [--names K --prefix P]</c>: Verify, read every name, try one write; reports instead of
-/// throwing, so a crash (signal, unexpected exception type) is visible as the exit code.</item>
+/// <item><c>inspect STORE [--names K --prefix P --big-write BYTES]</c>: Verify, read every name, list, statistics,
+/// try one write (and one that must grow the store, then Verify again); reports instead of throwing, so a crash
+/// (signal, unexpected exception type) is visible as the exit code.</item>
 /// <item><c>plant KEY SIZE MODE [--copy-from FILE]</c>: creates a segment at a chosen key (run as another user
 /// through setpriv to plant a foreign segment).</item>
 /// <item><c>try-attach SHMID</c>: shmat and report ATTACHED or DENIED errno.</item>
 /// <item><c>destroy STORE [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: MemStore.DestroyStore from another
 /// process, killed or paused at one of its steps.</item>
-/// <item><c>open STORE NAME [--at UNIXMS]</c>: waits until the given time (so that several processes race),
-/// opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>open STORE NAME [--at UNIXMS] [--creation-wait-ms MS]</c>: waits until the given time (so that several
+/// processes race), opens (creating) the store, writes NAME, prints the anchor's key and shmid.</item>
+/// <item><c>dispose-while-waiting STORE NAME [--hold-seconds S]</c>: one thread writes NAME and waits for the writer
+/// lock (another process must hold it) while the main thread disposes the store; prints how the write ended and
+/// how many System V mappings are left, then stays alive for S seconds, so that a lock word it failed to release
+/// keeps blocking other writers.</item>
 /// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
 /// has it, and holds it until killed.</item>
 /// </list>
+/// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
+/// step (printing PAUSE POINT UNIXMS, then RESUME).
 /// </summary>
 internal static class Program
 {
@@ -62,6 +69,7 @@ internal static class Program
                 "destroy" => Destroy(args),
                 "open" => OpenAndWrite(args),
                 "turn" => HoldTurn(args),
+                "dispose-while-waiting" => DisposeWhileWaiting(args),
                 _ => Usage(args[0]),
             };
         }
@@ -131,26 +139,40 @@ internal static class Program
         return false;
     }
 
-    /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the step for a while (printing PAUSE, then
-    /// RESUME), so that the test can act while this process is in the middle of an operation.</summary>
+    /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the first hit of the step for a while (printing
+    /// PAUSE with the Unix ms time it began, then RESUME), so that the test can act while this process is in the
+    /// middle of an operation.</summary>
     private static bool InstallPausePoint(string point, int milliseconds)
     {
-        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
-        if (field is null)
+        var paused = 0;
+        return InstallHook(name =>
         {
-            return false;
-        }
-
-        Action<string> hook = name =>
-        {
-            if (name == point)
+            if (name == point && Interlocked.Exchange(ref paused, 1) == 0)
             {
-                Say($"PAUSE {point}");
+                Say($"PAUSE {point} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
                 Thread.Sleep(milliseconds);
                 Say($"RESUME {point}");
             }
-        };
-        field.SetValue(null, hook);
+        });
+    }
+
+    private static bool InstallHook(Action<string> hook)
+    {
+        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
+        field?.SetValue(null, hook);
+        return field is not null;
+    }
+
+    /// <summary>--pause-at POINT [--pause-ms MS] of any subcommand; false (after an ERROR line) when the hook is missing.</summary>
+    private static bool PauseOption(string[] args)
+    {
+        var pauseAt = Option(args, "--pause-at", string.Empty);
+        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return false;
+        }
+
         return true;
     }
 
@@ -171,6 +193,11 @@ internal static class Program
         if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
         {
             Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
+        if (!PauseOption(args))
+        {
             return 2;
         }
 
@@ -378,6 +405,8 @@ internal static class Program
                 }
             }
 
+            Report("LIST", () => $"ok {store.List().Count}");
+            Report("STATS", () => $"ok {store.GetStatistics().Entries}");
             try
             {
                 store.Set(prefix + "inspect-write", Payload.Create(prefix + "inspect-write", 999, 1, 64));
@@ -387,9 +416,37 @@ internal static class Program
             {
                 Say($"WRITE threw {e.Kind}");
             }
+
+            var bigWrite = IntOption(args, "--big-write", 0);
+            if (bigWrite > 0)
+            {
+                Report("VERIFY-AFTER-WRITE", () => VerifyText(store));
+                // Larger than the free heap of a 1 MiB arena: the store must grow (or refuse clearly).
+                Report("BIGWRITE", () => "ok " + store.Set(prefix + "inspect-big", Payload.Create(prefix + "inspect-big", 999, 2, bigWrite)).ToString(Inv));
+                Report("VERIFY-AFTER-BIGWRITE", () => VerifyText(store));
+            }
         }
 
         return 0;
+
+        static string VerifyText(MemStore store)
+        {
+            var report = store.Verify();
+            return (report.IsValid ? "valid " : "invalid ") + OneLine(string.Join(" | ", report.Problems));
+        }
+
+        // One store call, reported as a line: "WHAT ok ..." or "WHAT threw KIND"; any other exception is a crash.
+        static void Report(string what, Func<string> call)
+        {
+            try
+            {
+                Say($"{what} {call()}");
+            }
+            catch (MemStoreException e)
+            {
+                Say($"{what} threw {e.Kind}");
+            }
+        }
     }
 
     private static int Plant(string[] args)
@@ -419,6 +476,19 @@ internal static class Program
         var storeName = args[1];
         var name = args[2];
         var at = long.Parse(Option(args, "--at", "0"), Inv);
+        if (!PauseOption(args))
+        {
+            return 2;
+        }
+
+        var creationWait = Option(args, "--creation-wait-ms", string.Empty);
+        if (creationWait.Length > 0)
+        {
+            // How long Open waits for another process's half-created anchor (reflection: older cores lack the knob).
+            typeof(MemStore).Assembly.GetType("Memalloc.Core.Anchor")?.GetField("CreationWait", BindingFlags.Static | BindingFlags.NonPublic)
+                ?.SetValue(null, TimeSpan.FromMilliseconds(double.Parse(creationWait, Inv)));
+        }
+
         while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < at)
         {
             Thread.SpinWait(100);
@@ -433,10 +503,8 @@ internal static class Program
 
     private static int Destroy(string[] args)
     {
-        var pauseAt = Option(args, "--pause-at", string.Empty);
-        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        if (!PauseOption(args))
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
             return 2;
         }
 
@@ -448,6 +516,65 @@ internal static class Program
         }
 
         Say($"DESTROYED {(MemStore.DestroyStore(args[1]) ? 1 : 0)}");
+        return 0;
+    }
+
+    private static int DisposeWhileWaiting(string[] args)
+    {
+        var storeName = args[1];
+        var name = args[2];
+        var holdSeconds = IntOption(args, "--hold-seconds", 30);
+        using var waiting = new ManualResetEventSlim();
+        if (!InstallHook(point =>
+            {
+                if (point == "lock.wait")
+                {
+                    waiting.Set();
+                }
+            }))
+        {
+            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
+            return 2;
+        }
+
+        var store = MemStore.Open(storeName);
+        Say($"READY {Environment.ProcessId}");
+        string outcome = "none";
+        var writer = new Thread(() =>
+        {
+            try
+            {
+                store.Set(name, Payload.Create(name, 7, 1, 64));
+                outcome = "ok";
+            }
+            catch (Exception e)
+            {
+                outcome = e.GetType().Name;
+            }
+        });
+        writer.Start();
+        if (!waiting.Wait(TimeSpan.FromSeconds(60)))
+        {
+            Say("ERROR the write never waited for the lock");
+            return 3;
+        }
+
+        store.Dispose();
+        Say("DISPOSED");
+        writer.Join();
+        Say($"SET {outcome}");
+        var mapped = 0;
+        foreach (var line in File.ReadLines("/proc/self/maps"))
+        {
+            if (line.Contains("/SYSV", StringComparison.Ordinal))
+            {
+                mapped++;
+            }
+        }
+
+        Say($"MAPPED {mapped}");
+        Thread.Sleep(TimeSpan.FromSeconds(holdSeconds));
+        Say("EXIT");
         return 0;
     }
 

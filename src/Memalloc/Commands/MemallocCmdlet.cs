@@ -75,8 +75,8 @@ public abstract class MemallocCmdlet : PSCmdlet
     {
         for (var attempt = 0; ; attempt++)
         {
-            var store = StoreCache.GetExisting(storeName);
-            if (store is null)
+            using var lease = StoreCache.Acquire(storeName, create: false);
+            if (lease.Store is not { } store)
             {
                 result = default!;
                 return false;
@@ -100,14 +100,16 @@ public abstract class MemallocCmdlet : PSCmdlet
     }
 
     /// <summary>Runs a write against the store, creating it when missing; a store removed underneath is
-    /// reopened (so made again) once. Each write is confirmed with the kernel afterwards: the core checks for a
+    /// reopened (so made again) once, and the write replayed there: only for writes whose condition (if any) does
+    /// not come from an earlier read (compare-and-set goes through <see cref="TryWriteIfUnchanged"/>). Each write is confirmed with the kernel afterwards: the core checks for a
     /// removal from outside (ipcrm, RemoveIPC) only every 250 ms, and a cmdlet must not report a write as done
     /// that went into removed segments; one IPC_STAT is nothing next to a cmdlet call.</summary>
     private protected static T Write<T>(string storeName, Func<MemStore, T> write)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var store = StoreCache.GetOrCreate(storeName);
+            using var lease = StoreCache.Acquire(storeName, create: true);
+            var store = lease.Store!;
             try
             {
                 var result = write(store);
@@ -118,6 +120,29 @@ public abstract class MemallocCmdlet : PSCmdlet
             {
                 StoreCache.Forget(storeName, store);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs a compare-and-set write (the version expected was read from this store) and confirms it with the kernel,
+    /// as <see cref="Write{T}"/> does, but never replays it into a store made again after a removal: the version belongs
+    /// to the removed store, and a new store's versions say nothing about it. A removal underneath is reported as a
+    /// lost race (false): the caller reads again, from the new store or none, and recomputes.
+    /// </summary>
+    private protected static bool TryWriteIfUnchanged(string storeName, Func<MemStore, bool> write)
+    {
+        using var lease = StoreCache.Acquire(storeName, create: true);
+        var store = lease.Store!;
+        try
+        {
+            var written = write(store);
+            store.EnsureNotRemoved();
+            return written;
+        }
+        catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+        {
+            StoreCache.Forget(storeName, store);
+            return false;
         }
     }
 

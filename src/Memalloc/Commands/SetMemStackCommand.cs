@@ -79,7 +79,7 @@ public sealed class SetMemStackCommand : MemStackCommandBase
         {
             Encoding = ValueEncoding.CliXml,
             TypeName = serialized.TypeName,
-            // Counted by the store from the write's own clock reading.
+            // Counted by the store from the moment the write commits, not from this call.
             TimeToLive = TimeToLive,
             ExpectedVersion = NoClobber ? WriteOptions.MustNotExist : null,
         };

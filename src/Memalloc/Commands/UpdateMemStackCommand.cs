@@ -157,12 +157,15 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
                 {
                     Encoding = ValueEncoding.CliXml,
                     TypeName = serialized.TypeName,
+                    // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
+                    // write commits, the version check fails and the update starts over with the stack missing.
                     TimeToLive = TimeToLive,
                     Expires = TimeToLive is null ? entry?.Info.Expires : null,
                     ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
                 };
 
-                if (Write(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
+                // Never replayed into a store made again after a removal: a lost race, read again (issue 9).
+                if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
                 {
                     if (PassThru)
                     {
@@ -197,11 +200,12 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
     {
         try
         {
-            return StoreCache.GetExisting(Store)?.IsUpdateTurnBusy(Name) == true;
+            using var lease = StoreCache.Acquire(Store, create: false);
+            return lease.Store?.IsUpdateTurnBusy(Name) == true;
         }
         catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
         {
-            return false; // the write that follows reopens the store
+            return false; // the write that follows finds out and reads again
         }
     }
 
@@ -210,7 +214,9 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         var wait = deadline == long.MaxValue
             ? System.Threading.Timeout.InfiniteTimeSpan
             : TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-        return StoreCache.GetOrCreate(Store).TakeUpdateTurn(Name, wait, stopping.Token);
+        // The turn keeps the anchor page mapped on its own: the lease only has to last while it is waited for.
+        using var lease = StoreCache.Acquire(Store, create: true);
+        return lease.Store!.TakeUpdateTurn(Name, wait, stopping.Token);
     }
 
     // Another writer won the race: try again at once, then yield (randomised so that the losers do not collide again

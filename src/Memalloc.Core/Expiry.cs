@@ -1,0 +1,71 @@
+using System;
+
+namespace Memalloc.Core;
+
+/// <summary>
+/// A write's expiry as the caller asked for it (an absolute time, or a time to live), turned into Unix ms only under
+/// the writer lock with the clock the write commits at. A clock read before waiting for the lock let a record that
+/// expired during the wait count as live, and a short time to live be written already expired and acknowledged.
+/// </summary>
+internal readonly struct Expiry
+{
+    private readonly DateTime? absolute;
+    private readonly long absoluteMs;
+    private readonly long timeToLiveMs;
+
+    private Expiry(DateTime? absolute, long absoluteMs, long timeToLiveMs)
+    {
+        this.absolute = absolute;
+        this.absoluteMs = absoluteMs;
+        this.timeToLiveMs = timeToLiveMs;
+    }
+
+    /// <summary>Checks what can be checked without the clock; throws InvalidArgument.</summary>
+    internal static Expiry From(in WriteOptions options)
+    {
+        if (options.TimeToLive is { } timeToLive)
+        {
+            if (options.Expires is not null)
+            {
+                throw Invalid("Give a write either an expiry time or a time to live, not both.");
+            }
+
+            if (timeToLive <= TimeSpan.Zero)
+            {
+                throw Invalid($"A time to live must be positive; it was {timeToLive}.");
+            }
+
+            // Rounded up: a time to live shorter than a millisecond must not expire at the instant it is written.
+            return new Expiry(null, 0, (long)Math.Ceiling(timeToLive.TotalMilliseconds));
+        }
+
+        if (options.Expires is { } expires)
+        {
+            var utc = expires.Kind == DateTimeKind.Local ? expires.ToUniversalTime() : DateTime.SpecifyKind(expires, DateTimeKind.Utc);
+            return new Expiry(utc, new DateTimeOffset(utc).ToUnixTimeMilliseconds(), 0);
+        }
+
+        return default;
+    }
+
+    /// <summary>The record's expires field (0 = never) for a write committing at <paramref name="nowMs"/>. An absolute
+    /// time that has passed by then is refused rather than written already expired.</summary>
+    internal long At(long nowMs)
+    {
+        if (timeToLiveMs > 0)
+        {
+            return timeToLiveMs <= Layout.MaxUnixMilliseconds - nowMs
+                ? nowMs + timeToLiveMs
+                : throw Invalid($"A time to live of {TimeSpan.FromMilliseconds(timeToLiveMs)} ends after the year 9999.");
+        }
+
+        if (absolute is { } time && absoluteMs <= nowMs)
+        {
+            throw Invalid($"The expiry time {time:o} is not in the future.");
+        }
+
+        return absoluteMs;
+    }
+
+    private static MemStoreException Invalid(string message) => new(MemStoreErrorKind.InvalidArgument, message);
+}
