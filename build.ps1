@@ -4,22 +4,24 @@
 Builds, tests, documents, packages and benchmarks Memalloc.
 
 .DESCRIPTION
-The one entry point. Run it as `dotnet pwsh ./build.ps1` after `dotnet tool restore`, so that everyone
-(and CI) uses the PowerShell pinned in .config/dotnet-tools.json. The modules it needs (Pester) are
-pinned in tools/BuildModules.csproj and restored from the NuGet registry into the NuGet cache.
+The one entry point. Run it as `dotnet pwsh ./build.ps1` after `dotnet tool restore`, so that everyone (and CI)
+uses the PowerShell pinned in .config/dotnet-tools.json. It restores the build and test modules pinned in
+tools/BuildModules.csproj (Invoke-Build, Pester) from the NuGet registry and hands the task to Invoke-Build and
+the task file tools/InvokeBuild.ps1, which says what each task does:
 
-Tasks:
-  Build    (default) out/Memalloc/<version>/: manifest, assemblies, format data, en-US help; then the demo.
+  Demo     (default) Build, then the seed's example in three separate pwsh processes.
+  Build    out/Memalloc/<version>/: assemblies, module/ (manifest, root module, format data), en-US help.
   Test     Build, then xunit and Pester; prints 'tests: N passed, N failed' last.
   Docs     Turns docs/en-US markdown into MAML and about_ help inside the built module.
   Package  A .nupkg in out/packages that Install-PSResource accepts from a local repository.
   Bench    Benchmarks side by side with the peers; writes docs/benchmarks.md.
   Stress   The long fault campaigns (kills, concurrency, soak).
+  Clean    Removes out/.
 #>
 [CmdletBinding()]
 param (
-    [ValidateSet('Build', 'Test', 'Docs', 'Package', 'Bench', 'Stress', 'Clean')]
-    [string] $Task = 'Build',
+    [ValidateSet('Demo', 'Build', 'Test', 'Docs', 'Package', 'Bench', 'Stress', 'Clean')]
+    [string] $Task = 'Demo',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -28,195 +30,14 @@ param (
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$RepoRoot = $PSScriptRoot
-$ModuleName = 'Memalloc'
-$Version = (Import-PowerShellDataFile -LiteralPath (Join-Path $RepoRoot 'Memalloc.psd1')).ModuleVersion
-$OutDir = Join-Path $RepoRoot 'out'
-$ModuleDir = Join-Path $OutDir $ModuleName $Version
-$TestResultsDir = Join-Path $OutDir 'TestResults'
-$Pwsh = Join-Path $PSHOME 'pwsh'
+$tools = & (Join-Path $PSScriptRoot 'tools' 'Get-BuildTool.ps1')
+Import-Module -Name $tools['Invoke-Build']
 
-function Write-Step([string] $Message) {
-    Write-Host "==> $Message" -ForegroundColor Cyan
-}
-
-# Native output goes to the host, never into a function's return value.
-function Invoke-Native([string] $FilePath, [string[]] $Arguments) {
-    & $FilePath @Arguments | Out-Host
-    if ($LASTEXITCODE -ne 0) {
-        throw "'$FilePath $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
-    }
-}
-
-function Get-NuGetPackageRoot {
-    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
-    $line = & dotnet nuget locals global-packages --list
-    return ($line -replace '^global-packages:\s*', '').Trim()
-}
-
-# Restores the pinned PowerShell modules (tools/BuildModules.csproj) and returns the Pester manifest path.
-function Restore-BuildModule {
-    Invoke-Native dotnet @('restore', (Join-Path $RepoRoot 'tools' 'BuildModules.csproj'), '--verbosity', 'quiet')
-    $pester = Join-Path (Get-NuGetPackageRoot) 'pester' '5.7.1' 'tools' 'Pester.psd1'
-    if (-not (Test-Path -LiteralPath $pester)) { throw "Pester was restored but $pester is missing." }
-    return $pester
-}
-
-function Invoke-Clean {
-    Write-Step 'Clean'
-    if (Test-Path -LiteralPath $OutDir) { Remove-Item -LiteralPath $OutDir -Recurse -Force }
-}
-
-function Invoke-Build {
-    Write-Step "Build $ModuleName $Version ($Configuration)"
-    if (Test-Path -LiteralPath $ModuleDir) { Remove-Item -LiteralPath $ModuleDir -Recurse -Force }
-    $project = Join-Path $RepoRoot 'src' $ModuleName "$ModuleName.csproj"
-    Invoke-Native dotnet @('publish', $project, '--configuration', $Configuration, '--output', $ModuleDir,
-        "-p:Version=$Version", '--nologo', '--verbosity', 'quiet')
-    # What pwsh itself provides (and the compile-time reference's leftovers) stays out of the module folder.
-    Get-ChildItem -LiteralPath $ModuleDir -File |
-        Where-Object { $_.Name -like '*.deps.json' -or $_.Name -like 'System.Management.Automation*' } |
-        Remove-Item -Force
-    Copy-Item -LiteralPath (Join-Path $RepoRoot "$ModuleName.psd1") -Destination $ModuleDir
-    Copy-Item -LiteralPath (Join-Path $RepoRoot 'src' $ModuleName "$ModuleName.psm1") -Destination $ModuleDir
-    Copy-Item -LiteralPath (Join-Path $RepoRoot 'src' $ModuleName "$ModuleName.Format.ps1xml") -Destination $ModuleDir
-    Invoke-Docs
-    $null = Test-ModuleManifest -Path (Join-Path $ModuleDir "$ModuleName.psd1")
-    Write-Host "Module: $ModuleDir"
-}
-
-function Invoke-Docs {
-    Write-Step 'Docs'
-    & (Join-Path $RepoRoot 'tools' 'Build-Help.ps1') -SourcePath (Join-Path $RepoRoot 'docs' 'en-US') `
-        -DestinationPath (Join-Path $ModuleDir 'en-US')
-}
-
-# The seed's example, split across three separate pwsh processes. It uses a store of its own, so building
-# never touches a user's data in the default store.
-function Invoke-Demo {
-    Write-Step 'Demo: three pwsh processes share one stack'
-    $store = "memalloc-demo-$PID"
-    $import = "Import-Module '$(Join-Path $ModuleDir "$ModuleName.psd1")';"
-    $steps = @(
-        "Set-MemStack -Name var1 -Value 'Foobar' -Store $store"
-        "`$data = Get-MemStack -Name var1 -Store $store; `$data += '123'; Set-MemStack -Name var1 -Value `$data -Store $store"
-        "Get-MemStack -Name var1 -Store $store; Remove-MemStack -Name var1 -Store $store"
-    )
-    try {
-        for ($i = 0; $i -lt $steps.Count; $i++) {
-            $step = $steps[$i]
-            Write-Host "[new pwsh process $($i + 1)/$($steps.Count)]> $step" -ForegroundColor DarkGray
-            Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', "$import $step")
-        }
-    }
-    finally {
-        & $Pwsh -NoProfile -NonInteractive -Command "$import Remove-MemStore -Name $store -Force -Confirm:`$false -ErrorAction SilentlyContinue"
-    }
-}
-
-function Get-TrxCount([string] $Path) {
-    [xml] $trx = Get-Content -LiteralPath $Path -Raw
-    $counters = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{
-        Passed  = [int] $counters.passed
-        Failed  = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted
-        Skipped = [int] $counters.notExecuted
-    }
-}
-
-function Invoke-Xunit([string] $Filter) {
-    Write-Step 'xunit: tests/Memalloc.Core.Tests'
-    $trx = Join-Path $TestResultsDir 'core.trx'
-    Remove-Item -LiteralPath $trx -ErrorAction Ignore
-    $arguments = @('test', (Join-Path $RepoRoot 'tests' 'Memalloc.Core.Tests'), '--configuration', $Configuration,
-        '--logger', 'trx;LogFileName=core.trx', '--logger', 'console;verbosity=normal',
-        '--results-directory', $TestResultsDir, '--nologo')
-    if ($Filter) { $arguments += @('--filter', $Filter) }
-    & dotnet @arguments | Out-Host
-    $exitCode = $LASTEXITCODE
-    if (-not (Test-Path -LiteralPath $trx)) {
-        Write-Warning "xunit produced no results (exit code $exitCode)."
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
-    }
-    return Get-TrxCount $trx
-}
-
-# Pester runs in a separate pwsh with a clean PSModulePath: a binary module cannot be unloaded, and the
-# tests must load the built module, not the source tree.
-function Invoke-PesterSuite([string[]] $Tag, [string[]] $ExcludeTag) {
-    Write-Step 'Pester: tests/*.Tests.ps1'
-    $pester = Restore-BuildModule
-    $resultPath = Join-Path $TestResultsDir 'pester.json'
-    Remove-Item -LiteralPath $resultPath -ErrorAction Ignore
-    $savedModulePath = $env:PSModulePath
-    try {
-        $env:PSModulePath = @($OutDir, (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
-        $arguments = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $RepoRoot 'tools' 'PesterTest.ps1'),
-            '-PesterPath', $pester, '-TestPath', (Join-Path $RepoRoot 'tests'), '-ResultPath', $resultPath)
-        if ($Tag) { $arguments += @('-Tag', ($Tag -join ',')) }
-        if ($ExcludeTag) { $arguments += @('-ExcludeTag', ($ExcludeTag -join ',')) }
-        & $Pwsh @arguments | Out-Host
-    }
-    finally {
-        $env:PSModulePath = $savedModulePath
-    }
-    if (-not (Test-Path -LiteralPath $resultPath)) {
-        Write-Warning 'Pester produced no results.'
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
-    }
-    return Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
-}
-
-function Write-TestSummary([object[]] $Counts) {
-    $passed = ($Counts | Measure-Object -Property Passed -Sum).Sum
-    $failed = ($Counts | Measure-Object -Property Failed -Sum).Sum
-    $skipped = ($Counts | Measure-Object -Property Skipped -Sum).Sum
-    $line = "tests: $passed passed, $failed failed"
-    if ($skipped -gt 0) { $line += ", $skipped skipped" }
-    Write-Host $line
-    if ($failed -gt 0) { exit 1 }
-}
-
-function Invoke-Test {
-    Invoke-Build
-    $null = New-Item -ItemType Directory -Path $TestResultsDir -Force
-    $xunit = Invoke-Xunit -Filter 'Category!=Stress'
-    $pester = Invoke-PesterSuite -ExcludeTag 'Stress'
-    Write-TestSummary @($xunit, $pester)
-}
-
-function Invoke-Stress {
-    Invoke-Build
-    $null = New-Item -ItemType Directory -Path $TestResultsDir -Force
-    & (Join-Path $RepoRoot 'tools' 'Invoke-Stress.ps1') -RepoRoot $RepoRoot -ModuleDir $ModuleDir -Configuration $Configuration
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
-}
-
-function Invoke-Bench {
-    Invoke-Build
-    & (Join-Path $RepoRoot 'tools' 'Invoke-Benchmarks.ps1') -RepoRoot $RepoRoot -ModuleDir $ModuleDir
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
-}
-
-function Invoke-Package {
-    Invoke-Build
-    Write-Step 'Package'
-    & (Join-Path $RepoRoot 'tools' 'New-ModulePackage.ps1') -ModuleDir $ModuleDir -OutputDir (Join-Path $OutDir 'packages') |
-        ForEach-Object { Write-Host "Package: $($_.FullName)" }
-}
-
-Push-Location $RepoRoot
-try {
-    switch ($Task) {
-        'Clean' { Invoke-Clean }
-        'Build' { Invoke-Build; Invoke-Demo }
-        'Docs' { Invoke-Docs }
-        'Test' { Invoke-Test }
-        'Package' { Invoke-Package }
-        'Bench' { Invoke-Bench }
-        'Stress' { Invoke-Stress }
-    }
-}
-finally {
-    Pop-Location
-}
+# Invoke-Build ends with its own 'Build succeeded/FAILED' line; a task's summary (the Test task's counts) is
+# printed after it, so that it stays the last line.
+$summaryPath = Join-Path $PSScriptRoot 'out' 'TestResults' 'summary.txt'
+Remove-Item -LiteralPath $summaryPath -ErrorAction Ignore
+Invoke-Build -Task $Task -File (Join-Path $PSScriptRoot 'tools' 'InvokeBuild.ps1') -Configuration $Configuration `
+    -PesterPath $tools['Pester'] -SummaryPath $summaryPath -Result build -Safe
+if (Test-Path -LiteralPath $summaryPath) { Get-Content -LiteralPath $summaryPath | Write-Host }
+exit $(if ($build.Error) { 1 } else { 0 })

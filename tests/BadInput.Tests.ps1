@@ -129,8 +129,8 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'faults' 'FaultHelpers.ps1')
-    $script:Store = New-FaultStoreName 'bad'
-    $script:SmallStore = New-FaultStoreName 'badsmall'
+    $script:Store = New-TestStoreName 'bad'
+    $script:SmallStore = New-TestStoreName 'badsmall'
     Set-MemStack -Name 'alpha' -Value 'one' -Store $script:Store
     Set-MemStack -Name 'counter' -Value 41 -Store $script:Store
     Set-MemStack -Name 'list' -Value @(1, 2, 3) -Store $script:Store
@@ -157,7 +157,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-FaultStore $script:Store, $script:SmallStore
+    Remove-TestStore $script:Store, $script:SmallStore
     if ($env:MEMALLOC_FAULTS_REPORT) {
         Write-FaultFigure 'bad-input' ([ordered]@{ InputsTried = $script:Tried; InputsPassed = $script:Passed })
     }

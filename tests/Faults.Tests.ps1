@@ -25,7 +25,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'faults' 'FaultHelpers.ps1')
     $script:Stores = [System.Collections.Generic.List[string]]::new()
     function New-CampaignStore([string] $Tag) {
-        $name = New-FaultStoreName $Tag
+        $name = New-TestStoreName $Tag
         $script:Stores.Add($name)
         $name
     }
@@ -85,7 +85,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-FaultStore $script:Stores
+    Remove-TestStore $script:Stores
 }
 
 Describe 'Kill campaign (short)' -Tag 'Faults' {

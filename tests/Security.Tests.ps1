@@ -36,7 +36,7 @@ BeforeAll {
     }
 
     function New-SecurityStore([string] $Tag) {
-        $name = New-FaultStoreName "sec$Tag"
+        $name = New-TestStoreName "sec$Tag"
         $script:Stores.Add($name)
         $name
     }
@@ -85,7 +85,7 @@ BeforeAll {
 }
 
 AfterAll {
-    foreach ($s in $script:Stores) { Remove-FaultStore $s }
+    foreach ($s in $script:Stores) { Remove-TestStore $s }
     foreach ($seg in $script:OwnSegments) {
         $stat = & $script:FaultPython $script:Shm stat $seg.ShmId | ConvertFrom-Json
         if ($stat.ok -and $stat.key -eq $seg.Key -and $seg.Key -ne 0) { $null = & $script:FaultPython $script:Shm remove $seg.ShmId }

@@ -11,7 +11,7 @@ BeforeAll {
 
     function Invoke-Soak {
         param ([double] $Seconds, [double] $SampleSeconds)
-        $store = New-FaultStoreName 'soak'
+        $store = New-TestStoreName 'soak'
         $script:Stores.Add($store)
         $dir = New-FaultTempDirectory
         $sharedNames = 64
@@ -80,7 +80,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Remove-FaultStore $script:Stores
+    Remove-TestStore $script:Stores
 }
 
 Describe 'Soak' {

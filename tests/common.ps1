@@ -1,18 +1,25 @@
-# Dot-sourced in every Pester file's BeforeAll. build.ps1 runs Pester in its own pwsh whose PSModulePath
+# Dot-sourced in every Pester file's BeforeAll. tools/PesterTest.ps1 runs Pester in its own pwsh whose PSModulePath
 # starts with out/, so 'Memalloc' is the built module, never the source tree.
 Import-Module Memalloc -ErrorAction Stop
 
 $script:Pwsh = Join-Path $PSHOME 'pwsh'
 
 # Every test file works in its own store so that files (and other engineers on this machine) never collide.
+# -Tag says which suite made it ('pester-bad-...'), for whoever finds one left behind.
 function New-TestStoreName {
-    "pester-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    param ([string] $Tag)
+    $prefix = if ($Tag) { "pester-$Tag" } else { 'pester' }
+    "$prefix-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
 }
 
+# Removes stores whatever state a test left them in: through the cmdlet, then through the core for a store
+# too damaged for it (the fault suites corrupt stores on purpose).
 function Remove-TestStore {
     param ([string[]] $Name)
     foreach ($storeName in $Name) {
-        if ($storeName) { Remove-MemStore -Name $storeName -Force -ErrorAction SilentlyContinue }
+        if (-not $storeName) { continue }
+        Remove-MemStore -Name $storeName -Force -Confirm:$false -ErrorAction SilentlyContinue
+        try { $null = [Memalloc.Core.MemStore]::DestroyStore($storeName) } catch { Write-Verbose "DestroyStore($storeName): $_" }
     }
 }
 

@@ -4,12 +4,11 @@
 Turns the platyPS markdown in docs/en-US into the module's external help (MAML and about_ topics).
 
 .DESCRIPTION
-Where platyPS is installed, this hands the folder to its New-ExternalHelp. platyPS cannot be installed on
-the build machines (no gallery), so otherwise it converts the same markdown itself with
-tools/HelpConverter.psm1: every <Verb-Noun>.md becomes a command:command in <Module>.dll-Help.xml, laid
-out as platyPS 0.14 lays it out, and every about_*.md becomes about_*.help.txt.
-
-Either way the markdown is the one source; the converter reads only what platyPS's schema defines.
+Every document is first checked against platyPS's schema (tools/HelpMarkdown.psm1), so that docs that drift
+from it break the build whichever converter runs. Where platyPS is installed, this then hands the folder to
+its New-ExternalHelp. platyPS cannot be installed on the build machines (it is not in the NuGet registry), so
+otherwise tools/HelpConverter.psm1 converts the same markdown: every <Verb-Noun>.md becomes a command:command
+in <Module>.dll-Help.xml, laid out as platyPS 0.14 lays it out, and every about_*.md becomes about_*.help.txt.
 #>
 [CmdletBinding()]
 param (
@@ -23,6 +22,9 @@ Set-StrictMode -Version Latest
 if (-not (Test-Path -LiteralPath $SourcePath -PathType Container)) {
     throw "Help source folder '$SourcePath' does not exist."
 }
+Import-Module (Join-Path $PSScriptRoot 'HelpMarkdown.psm1') -Force
+$problems = @(Get-ChildItem -LiteralPath $SourcePath -Filter '*.md' -File | ForEach-Object { Get-HelpSchemaProblem -Path $_.FullName })
+if ($problems) { throw "docs do not follow platyPS's schema:$([Environment]::NewLine)$($problems -join [Environment]::NewLine)" }
 $null = New-Item -ItemType Directory -Path $DestinationPath -Force
 
 $platyPS = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1

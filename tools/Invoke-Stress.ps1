@@ -17,6 +17,8 @@ param (
     [Parameter(Mandatory)] [string] $RepoRoot,
     [Parameter(Mandatory)] [string] $ModuleDir,
     [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release',
+    # Pester's manifest (the Stress task passes the pinned one); restored when missing.
+    [string] $PesterPath = $((& (Join-Path $PSScriptRoot 'Get-BuildTool.ps1'))['Pester']),
     [int] $Kills = $(if ($env:MEMALLOC_STRESS_KILLS) { [int] $env:MEMALLOC_STRESS_KILLS } else { 200 }),
     [int] $SoakSeconds = $(if ($env:MEMALLOC_SOAK_SECONDS) { [int] $env:MEMALLOC_SOAK_SECONDS } else { 300 }),
     [int] $ConcurrencySeconds = $(if ($env:MEMALLOC_CONCURRENCY_SECONDS) { [int] $env:MEMALLOC_CONCURRENCY_SECONDS } else { 90 }),
@@ -56,10 +58,9 @@ if (-not $FiguresOnly) { try {
             --filter 'Category=Stress' --logger 'trx;LogFileName=core-stress.trx' --logger 'console;verbosity=normal' `
             --results-directory $reportDir --nologo
         if (Test-Path -LiteralPath $trx) {
-            [xml] $trxXml = Get-Content -LiteralPath $trx -Raw
-            $c = $trxXml.TestRun.ResultSummary.Counters
-            $core = [pscustomobject]@{ Suite = 'core'; Passed = [int] $c.passed
-                Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
+            Import-Module (Join-Path $PSScriptRoot 'TestSummary.psm1') -Force
+            $c = Get-TrxCount -Path $trx
+            $core = [pscustomobject]@{ Suite = 'core'; Passed = $c.Passed; Failed = $c.Failed }
         }
         else {
             Write-Warning "xunit wrote no results (exit code $LASTEXITCODE)."
@@ -81,12 +82,8 @@ if (-not $FiguresOnly) { try {
 
     # ---- 2. cmdlet-level campaigns (Pester: Stress, BadInput, Security) ----
     Write-Host "==> Stress: cmdlet campaigns (Pester tags Stress, BadInput, Security; $Kills kills, $SoakSeconds s soak)" -ForegroundColor Cyan
-    & dotnet restore (Join-Path $RepoRoot 'tools' 'BuildModules.csproj') --verbosity quiet
-    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { ((& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim() }
-    $pester = Join-Path $packages 'pester' '5.7.1' 'tools' 'Pester.psd1'
     $pesterResult = Join-Path $reportDir 'pester.json'
-    $env:PSModulePath = @((Split-Path (Split-Path $ModuleDir)), (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
-    & $pwsh -NoProfile -NonInteractive -File (Join-Path $RepoRoot 'tools' 'PesterTest.ps1') -PesterPath $pester `
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $RepoRoot 'tools' 'PesterTest.ps1') -PesterPath $PesterPath `
         -TestPath (Join-Path $RepoRoot 'tests') -ResultPath $pesterResult -Tag 'Stress,BadInput,Security'
     if (Test-Path -LiteralPath $pesterResult) {
         $p = Get-Content -LiteralPath $pesterResult -Raw | ConvertFrom-Json

@@ -1,28 +1,46 @@
 #Requires -Version 7.4
-# Runs the Pester suites in this (separate, clean) pwsh and writes the counts as JSON for build.ps1.
+<#
+.SYNOPSIS
+Runs Pester suites against the built module, in this pwsh; the Test and Stress tasks start it in a separate one.
+
+.DESCRIPTION
+A binary module cannot be unloaded, so the tests run in a pwsh of their own whose PSModulePath is out/ and
+pwsh's own modules only: 'Import-Module Memalloc' loads the built module, never the source tree or an
+installed copy. Run one file while working on it (after a build):
+
+    dotnet pwsh ./tools/PesterTest.ps1 -TestPath tests/Get-MemStack.Tests.ps1
+
+With -ResultPath it also writes the counts as JSON for the tasks (and NUnit XML beside it).
+#>
 [CmdletBinding()]
 param (
-    [Parameter(Mandatory)] [string] $PesterPath,
-    [Parameter(Mandatory)] [string] $TestPath,
-    [Parameter(Mandatory)] [string] $ResultPath,
+    [Parameter(Mandatory)] [string[]] $TestPath,
+    # Pester's manifest; by default the pinned one (tools/BuildModules.csproj), restored when missing.
+    [string] $PesterPath,
+    [string] $ResultPath,
     [string] $Tag,
     [string] $ExcludeTag
 )
 
 $ErrorActionPreference = 'Stop'
-Import-Module -Name $PesterPath -MinimumVersion 5.7.1
+if (-not $PesterPath) { $PesterPath = (& (Join-Path $PSScriptRoot 'Get-BuildTool.ps1'))['Pester'] }
+Import-Module -Name $PesterPath
+$env:PSModulePath = @((Join-Path (Split-Path -Parent $PSScriptRoot) 'out'), (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $TestPath
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
-$configuration.TestResult.Enabled = $true
-$configuration.TestResult.OutputFormat = 'NUnitXml'
-$configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
+if ($ResultPath) {
+    $configuration.TestResult.Enabled = $true
+    $configuration.TestResult.OutputFormat = 'NUnitXml'
+    $configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
+}
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
 $result = Invoke-Pester -Configuration $configuration
+if (-not $ResultPath) { return }
 # A container that fails before any of its tests could fail (a syntax error, say) counts as one failure,
 # not as nothing; a throwing BeforeAll already marks its tests failed.
 $brokenContainers = @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 }).Count
@@ -30,7 +48,8 @@ $failed = $result.FailedCount + $brokenContainers
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $failed
-    # NotRun are the tests a tag filter left out (Stress in the Test task): not run by design, as xunit's
-    # filtered tests are not counted either. Skipped are tests that skipped themselves.
+    # Skipped: tests that skipped themselves (-Skip, Set-ItResult -Skipped). NotRun: tests the tag filter left
+    # out (Stress in the Test task), reported apart: they were not run by design.
     Skipped = $result.SkippedCount
+    NotRun  = $result.NotRunCount
 } | ConvertTo-Json | Set-Content -LiteralPath $ResultPath

@@ -1,31 +1,14 @@
-# Shared by the fault, security, soak and bad-input suites: module import, unique store names, child processes,
-# store checks and the kill campaign. Dot-source it from a BeforeAll.
+# The fault, security, soak and bad-input suites' own helpers (the kill campaign, children whose stdout and stderr go
+# to files, store checks) on top of tests/common.ps1, which imports the module and gives store names, cleanup and
+# child pwsh processes to every suite. Dot-source it from a BeforeAll.
 
-if (Test-Path -LiteralPath (Join-Path $PSScriptRoot '..' 'common.ps1')) {
-    . (Join-Path $PSScriptRoot '..' 'common.ps1')
-}
-if (-not (Get-Module -Name Memalloc)) {
-    Import-Module -Name Memalloc -ErrorAction Stop
-}
+. (Join-Path $PSScriptRoot '..' 'common.ps1')
 . (Join-Path $PSScriptRoot 'FaultValue.ps1')
 
 $script:FaultModulePath = Join-Path (Get-Module -Name Memalloc).ModuleBase 'Memalloc.psd1'
-$script:FaultPwsh = Join-Path $PSHOME 'pwsh'
 $script:FaultDir = $PSScriptRoot
-# The unprivileged user of the hostile-segment tests, and a python that user can run (root's pyenv shims are not).
+# A python that the unprivileged user of the hostile-segment tests can run (root's pyenv shims are not).
 $script:FaultPython = if (Test-Path -LiteralPath '/usr/bin/python3') { '/usr/bin/python3' } else { 'python3' }
-
-# "fault-<tag>-<8 hex>": unique per test file and run, so that parallel engineers and reruns never share a store.
-function New-FaultStoreName([string] $Tag) {
-    "fault-$Tag-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-}
-
-function Remove-FaultStore([string[]] $Name) {
-    foreach ($n in $Name) {
-        Remove-MemStore -Name $n -Force -Confirm:$false -ErrorAction SilentlyContinue
-        try { $null = [Memalloc.Core.MemStore]::DestroyStore($n) } catch { Write-Verbose "DestroyStore($n): $_" }
-    }
-}
 
 function New-FaultTempDirectory {
     $path = Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-faults-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
@@ -45,7 +28,7 @@ function Start-FaultChild {
     $info = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
     $info.UseShellExecute = $false
     foreach ($a in @('-c', 'o=$1; e=$2; shift 2; exec "$@" <NUL >"$o" 2>"$e"'.Replace('NUL', '/dev/null'), 'sh',
-            "$LogPrefix.out", "$LogPrefix.err", $script:FaultPwsh, '-NoProfile', '-NonInteractive', '-File', $Script)) {
+            "$LogPrefix.out", "$LogPrefix.err", $script:Pwsh, '-NoProfile', '-NonInteractive', '-File', $Script)) {
         $info.ArgumentList.Add($a)
     }
     foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""System V shared-memory access for the hostile-segment tests, through libc (ctypes), nothing else.
+"""Raw System V shared-memory access for the hostile-segment tests (tests/Security.Tests.ps1), through libc (ctypes).
 
-Run as root to inspect or corrupt our own stores' segments, or under
-`setpriv --reuid=nobody --regid=nogroup --clear-groups` to act as another user (plant a segment at our key, try to
-attach ours). Every command prints one JSON object; errors are reported as {"ok": false, "errno": n}.
+Why it exists: those tests must act as ANOTHER USER. Under `setpriv --reuid=nobody --regid=nogroup --clear-groups`
+it plants segments at our store's keys and tries to attach ours, as user nobody; a pwsh process cannot change its
+uid, and the module by design never creates, attaches or writes a segment that is not a sound store of its own
+user. For the same reason the tests use it, as root, for the other thing the module refuses to do: read and
+corrupt single bytes of our own segments. Keep it to that: anything the cmdlets or the core can do belongs in the
+tests' pwsh, not here.
+
+Every command prints one JSON object; errors are reported as {"ok": false, "errno": n}.
 
   create KEY SIZE MODE [HEXFILE]   shmget(KEY, SIZE, IPC_CREAT|IPC_EXCL|MODE); optionally fill from a hex file
   find KEY                         shmget(KEY, 0, 0)
