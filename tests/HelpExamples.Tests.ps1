@@ -81,7 +81,7 @@ BeforeAll {
         'Remove-MemStore Example 3'  = 'Set-MemStack -Name a -Value 1 -Store run-1; Set-MemStack -Name a -Value 1 -Store run-2; Remove-MemStack -Name a -Store run-2'
     }
 
-    # Each example gets a private IPC namespace: as root 'unshare --ipc', otherwise inside a user namespace.
+    # Each runner gets a private IPC namespace: as root 'unshare --ipc', otherwise inside a user namespace.
     $script:Unshare = foreach ($candidate in @(, @('--ipc')) + @(, @('--user', '--map-root-user', '--ipc'))) {
         & unshare @candidate -- true 2>$null
         if ($LASTEXITCODE -eq 0) { , $candidate; break }

@@ -70,24 +70,7 @@ public sealed class GetMemStackInfoCommand : StackSelectionCommandBase
             return [selection.Store];
         }
 
-        var pattern = new WildcardPattern(selection.Store, WildcardOptions.None);
-        var matches = new List<string>();
-        try
-        {
-            foreach (var storeName in MemStore.ListStoreNames())
-            {
-                if (pattern.IsMatch(storeName))
-                {
-                    matches.Add(storeName);
-                }
-            }
-        }
-        catch (MemStoreException e)
-        {
-            WriteStoreError(e, selection.Store);
-        }
-
-        return matches;
+        return Matching(selection.Store, ListStores());
     }
 
     private void Collect(string storeName, StackSelection selection, SortedDictionary<(string, string), StackInfo> found)

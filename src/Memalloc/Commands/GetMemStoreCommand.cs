@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using Memalloc.Core;
 
@@ -42,18 +43,14 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
             {
                 all ??= ListStores();
                 orphaned ??= ListOrphans();
-                var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                foreach (var storeName in all)
+                foreach (var storeName in Matching(name, all))
                 {
-                    if (wildcard.IsMatch(storeName))
-                    {
-                        WriteStatistics(storeName, reportMissing: false);
-                    }
+                    WriteStatistics(storeName, reportMissing: false);
                 }
 
                 foreach (var orphans in orphaned)
                 {
-                    if (wildcard.IsMatch(MemStoreInfo.OrphanName(orphans.AnchorKey)))
+                    if (Matching(name, [MemStoreInfo.OrphanName(orphans.AnchorKey)]).Any())
                     {
                         WriteObject(MemStoreInfo.FromOrphans(orphans));
                     }
@@ -82,19 +79,6 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
                 ValidateStoreName(name);
                 WriteStatistics(name, reportMissing: true);
             }
-        }
-    }
-
-    private IReadOnlyList<string> ListStores()
-    {
-        try
-        {
-            return MemStore.ListStoreNames();
-        }
-        catch (MemStoreException e)
-        {
-            WriteStoreError(e, null);
-            return [];
         }
     }
 

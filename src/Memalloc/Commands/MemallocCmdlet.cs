@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using Memalloc.Core;
 
@@ -18,6 +19,33 @@ public abstract class MemallocCmdlet : PSCmdlet
         }
 
         WriteError(record);
+    }
+
+    /// <summary>The current user's store names, sorted; none after a non-terminating error.</summary>
+    private protected IReadOnlyList<string> ListStores()
+    {
+        try
+        {
+            return MemStore.ListStoreNames();
+        }
+        catch (MemStoreException e)
+        {
+            WriteStoreError(e, null);
+            return [];
+        }
+    }
+
+    /// <summary>The names a wildcard pattern matches among <paramref name="names"/>, in their order.</summary>
+    private protected static IEnumerable<string> Matching(string pattern, IEnumerable<string> names)
+    {
+        var wildcard = new WildcardPattern(pattern, WildcardOptions.None);
+        foreach (var name in names)
+        {
+            if (wildcard.IsMatch(name))
+            {
+                yield return name;
+            }
+        }
     }
 
     /// <summary>A stack name the store would refuse is a terminating InvalidArgument error (id InvalidName).</summary>

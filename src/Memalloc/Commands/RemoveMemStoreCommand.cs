@@ -31,15 +31,16 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
             {
                 if (WildcardPattern.ContainsWildcardCharacters(name))
                 {
-                    var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                    foreach (var storeName in MemStore.ListStoreNames().Where(wildcard.IsMatch).ToList())
+                    foreach (var storeName in Matching(name, MemStore.ListStoreNames()).ToList())
                     {
                         Destroy(storeName, reportMissing: false);
                     }
 
-                    foreach (var orphans in MemStore.ListOrphanedSegments().Where(o => wildcard.IsMatch(MemStoreInfo.OrphanName(o.AnchorKey))).ToList())
+                    var orphanNames = MemStore.ListOrphanedSegments().Select(orphans => MemStoreInfo.OrphanName(orphans.AnchorKey));
+                    foreach (var orphanName in Matching(name, orphanNames).ToList())
                     {
-                        RemoveOrphans(orphans.AnchorKey, reportMissing: false);
+                        _ = MemStoreInfo.TryParseOrphanName(orphanName, out var anchorKey);
+                        RemoveOrphans(anchorKey, reportMissing: false);
                     }
                 }
                 else if (MemStoreInfo.TryParseOrphanName(name, out var anchorKey))

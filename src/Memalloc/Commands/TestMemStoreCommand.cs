@@ -43,32 +43,15 @@ public sealed class TestMemStoreCommand : MemallocCmdlet
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 all ??= ListStores();
-                var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                foreach (var storeName in all)
+                foreach (var storeName in Matching(name, all))
                 {
-                    if (wildcard.IsMatch(storeName))
-                    {
-                        Test(storeName, reportMissing: false);
-                    }
+                    Test(storeName, reportMissing: false);
                 }
             }
             else if (CheckStoreName(name))
             {
                 Test(name, reportMissing: true);
             }
-        }
-    }
-
-    private IReadOnlyList<string> ListStores()
-    {
-        try
-        {
-            return MemStore.ListStoreNames();
-        }
-        catch (MemStoreException e)
-        {
-            WriteStoreError(e, null);
-            return [];
         }
     }
 
