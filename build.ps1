@@ -14,7 +14,8 @@ the task file tools/InvokeBuild.ps1, which says what each task does:
   Test     Build, then xunit and Pester; prints 'tests: N passed, N failed' last.
   Docs     Turns docs/en-US markdown into MAML and about_ help inside the built module.
   Package  A .nupkg in out/packages that Install-PSResource accepts from a local repository.
-  Bench    Benchmarks side by side with the peers; writes docs/benchmarks.md.
+  Bench    Benchmarks side by side with the peers; writes docs/benchmarks.md and its charts
+           (MEMALLOC_BENCH_QUICK=1: a quick run, not for judging).
   Stress   The long fault campaigns (kills, concurrency, soak).
   Clean    Removes out/.
 #>

@@ -147,7 +147,8 @@ task Stress Build, {
             -Configuration $Configuration -PesterPath (Get-PesterPath) }
 }
 
-# Synopsis: Build, then the benchmarks beside their peers (tools/Invoke-Benchmarks.ps1); writes docs/benchmarks.md.
+# Synopsis: Build, then the benchmarks beside their peers (tools/Invoke-Benchmarks.ps1); writes docs/benchmarks.md and
+# docs/benchmarks-*.svg. MEMALLOC_BENCH_QUICK=1 makes it a quick run (fewer iterations), marked as not for judging.
 task Bench Build, {
     exec { & (Join-Path $PSScriptRoot 'Invoke-Benchmarks.ps1') -RepoRoot $BuildRoot -ModuleDir $ModuleDir }
 }

@@ -19,17 +19,18 @@ using Perfolizer.Horology;
 
 namespace Memalloc.Benchmarks;
 
-/// <summary>One benchmark case's result, as tools/Invoke-Benchmarks.ps1 reads it.</summary>
+/// <summary>One benchmark case's result, as tests/Benchmarks/BenchSuite.psm1 (Invoke-BenchDotNet) reads it.</summary>
 internal sealed record CaseResult(string Group, string Method, string Parameter, long Value, string Clock,
     double? MedianNs, double? MeanNs, double? StdDevNs, long? AllocatedBytes, string? Error);
 
+/// <summary>Facts holds what a benchmark observed besides its time (huge pages mapped by the scale stores).</summary>
 internal sealed record RunResult(string Clock, bool CoreAvailable, string? CoreError, IReadOnlyList<CaseResult> Benchmarks,
-    ReaderResult? Readers, IReadOnlyList<string> Errors);
+    ReaderResult? Readers, IReadOnlyDictionary<string, long> Facts, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Usage:
 ///   Memalloc.Benchmarks run --out results.json [--redis 127.0.0.1:port] [--groups core,scale,baseline,redis,readers]
-///                           [--iterations n] [--clock cpu|wall]
+///                           [--iterations n] [--warmups n] [--reader-rounds n] [--clock cpu|wall]
 ///   Memalloc.Benchmarks reader &lt;store&gt;   (a reader process, started by the readers group)
 ///   Memalloc.Benchmarks profile &lt;case&gt; &lt;seconds&gt;   (one case in a loop, for perf; see ProfileLoop)
 /// </summary>
@@ -52,7 +53,7 @@ internal static class Program
         var options = ParseOptions(args);
         if (!options.TryGetValue("out", out var outPath))
         {
-            Console.Error.WriteLine("usage: Memalloc.Benchmarks run --out <results.json> [--redis host:port] [--groups a,b] [--iterations n]");
+            Console.Error.WriteLine("usage: Memalloc.Benchmarks run --out <results.json> [--redis host:port] [--groups a,b] [--iterations n] [--warmups n] [--reader-rounds n]");
             return 2;
         }
 
@@ -60,6 +61,8 @@ internal static class Program
             ? g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase)
             : new HashSet<string>(["core", "scale", "baseline", "redis", "readers"], StringComparer.OrdinalIgnoreCase);
         var iterations = options.TryGetValue("iterations", out var it) ? int.Parse(it, CultureInfo.InvariantCulture) : 7;
+        var warmups = options.TryGetValue("warmups", out var w) ? int.Parse(w, CultureInfo.InvariantCulture) : 2;
+        var readerRounds = options.TryGetValue("reader-rounds", out var rr) ? int.Parse(rr, CultureInfo.InvariantCulture) : 7;
         var clock = options.TryGetValue("clock", out var c) ? c.ToLowerInvariant() : "cpu";
         if (clock is not ("cpu" or "wall"))
         {
@@ -102,7 +105,7 @@ internal static class Program
                 continue;
             }
 
-            var summaries = BenchmarkRunner.Run([.. run], CreateConfig(iterations, artifacts, cpu));
+            var summaries = BenchmarkRunner.Run([.. run], CreateConfig(iterations, warmups, artifacts, cpu));
             var reports = summaries.SelectMany(s => s.Reports).ToList();
             errors.AddRange(summaries.SelectMany(s => s.ValidationErrors).Select(e => "validation: " + e.Message));
 
@@ -112,7 +115,7 @@ internal static class Program
             if (failed.Count > 0)
             {
                 errors.AddRange(failed.Select(f => $"failed, then retried once: {f}"));
-                var retryConfig = CreateConfig(iterations, artifacts, cpu).AddFilter(new SimpleFilter(b => failed.Contains(b.DisplayInfo)));
+                var retryConfig = CreateConfig(iterations, warmups, artifacts, cpu).AddFilter(new SimpleFilter(b => failed.Contains(b.DisplayInfo)));
                 var retried = BenchmarkRunner.Run([.. run], retryConfig).SelectMany(s => s.Reports)
                     .Where(r => r.ResultStatistics is not null).ToDictionary(r => r.BenchmarkCase.DisplayInfo, StringComparer.Ordinal);
                 reports = reports.Select(r => r.ResultStatistics is null && retried.TryGetValue(r.BenchmarkCase.DisplayInfo, out var again) ? again : r).ToList();
@@ -126,7 +129,7 @@ internal static class Program
         {
             try
             {
-                readers = ReaderThroughput.Run(rounds: 7, windowSeconds: 1.0);
+                readers = ReaderThroughput.Run(readerRounds, windowSeconds: 1.0);
             }
             catch (Exception e) when (e is InvalidOperationException or MemStoreException or IOException)
             {
@@ -134,7 +137,8 @@ internal static class Program
             }
         }
 
-        var result = new RunResult(clock, coreError is null, coreError, cases, readers, errors);
+        var facts = ScaleBenchmarks.HugePagesMappedKb.ToDictionary(p => string.Create(CultureInfo.InvariantCulture, $"HugePagesMappedKb.{p.Key}"), p => p.Value);
+        var result = new RunResult(clock, coreError is null, coreError, cases, readers, facts, errors);
         File.WriteAllText(outPath, JsonSerializer.Serialize(result, JsonOptions));
         Console.WriteLine($"Results: {outPath}");
         return 0;
@@ -175,14 +179,14 @@ internal static class Program
 
     /// <summary>
     /// In-process (no generated project to build per benchmark: the whole task must fit in ten minutes on two cores),
-    /// two warm-up and a few measured iterations of about 100 ms each; medians are what the report uses.
+    /// a few warm-up and measured iterations of about 100 ms each; medians are what the report uses.
     /// </summary>
-    private static ManualConfig CreateConfig(int iterations, string artifacts, bool cpuClock)
+    private static ManualConfig CreateConfig(int iterations, int warmups, string artifacts, bool cpuClock)
     {
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
-            .WithWarmupCount(2)
+            .WithWarmupCount(warmups)
             .WithIterationCount(iterations)
             .WithIterationTime(TimeInterval.FromMilliseconds(100))
             .WithId(cpuClock ? "BenchCpu" : "BenchWall");

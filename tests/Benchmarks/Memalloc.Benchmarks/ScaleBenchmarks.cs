@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO;
 using BenchmarkDotNet.Attributes;
 using Memalloc.Core;
 
@@ -9,6 +12,8 @@ namespace Memalloc.Benchmarks;
 /// store (a fixed sequence of 16,384 picks), so at a million stacks the index and records are mostly out of cache,
 /// as they would be for a real workload; at 100 stacks everything is cache-resident. GetHot reads only 100 of the
 /// store's names (the working set of the small store): it separates the index's cost from the memory hierarchy's.
+/// The suite runs this class once with huge pages for shared memory off and once with them allowed
+/// (/sys/kernel/mm/transparent_hugepage/shmem_enabled), and reports what the filled store actually got.
 /// </summary>
 public class ScaleBenchmarks
 {
@@ -19,6 +24,10 @@ public class ScaleBenchmarks
     private string[] picks = [];
     private string[] hotPicks = [];
     private int next;
+
+    /// <summary>Shared memory this process had mapped with huge pages after filling each store (kB, by Stacks),
+    /// from /proc/self/smaps_rollup: 0 when the kernel gave none.</summary>
+    public static ConcurrentDictionary<int, long> HugePagesMappedKb { get; } = new();
 
     [Params(100, 1_000_000)]
     public int Stacks { get; set; }
@@ -59,6 +68,8 @@ public class ScaleBenchmarks
         {
             throw new InvalidOperationException("The filled store does not return the value it was given.");
         }
+
+        HugePagesMappedKb[Stacks] = HugePagesMappedKbNow();
     }
 
     [GlobalCleanup]
@@ -74,5 +85,22 @@ public class ScaleBenchmarks
     [Benchmark]
     public byte[]? GetHot() => store!.Get(hotPicks[next++ & (PickCount - 1)]);
 
-    private static string Name(int i) => "stack-" + i.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
+    private static string Name(int i) => "stack-" + i.ToString("D7", CultureInfo.InvariantCulture);
+
+    /// <summary>Shared memory mapped with huge pages: transparent ones (ShmemPmdMapped) and hugetlbfs ones
+    /// (SHM_HUGETLB segments: Shared_Hugetlb, Private_Hugetlb), in kB.</summary>
+    private static long HugePagesMappedKbNow()
+    {
+        long total = 0;
+        foreach (var line in File.ReadLines("/proc/self/smaps_rollup"))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line[..colon] is "ShmemPmdMapped" or "Shared_Hugetlb" or "Private_Hugetlb")
+            {
+                total += long.Parse(line.AsSpan(colon + 1).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
 }

@@ -1,22 +1,28 @@
 <?php
-// Peer benchmarks for tools/Invoke-Benchmarks.ps1: PHP APCu (apcu_store + apcu_fetch) and PHP sysvshm
-// (shm_put_var + shm_get_var) with the same value sizes as the core's benchmarks.
+// Peer benchmarks for tests/Benchmarks/Peers.Bench.ps1 and Scale.Bench.ps1: PHP APCu (apcu_store, apcu_fetch) and
+// PHP sysvshm (shm_put_var, shm_get_var) with the same value sizes, and the same random-read workload, as the
+// core's benchmarks.
 //
-//   php -d apc.enable_cli=1 php-peers.php apcu [cpu|wall]
-//   php php-peers.php sysvshm [cpu|wall]
+//   php -d apc.enable_cli=1 php-peers.php apcu [cpu|wall] [blocks]
+//   php php-peers.php sysvshm [cpu|wall] [blocks]
+//   php -d apc.enable_cli=1 -d apc.shm_size=768M -d apc.entries_hint=1048576 php-peers.php apcu-scale [cpu|wall] [blocks]
 //
 // Each case is timed (wall: hrtime(); cpu, the default: this process's user + system time from getrusage(), the
-// same clock the .NET benchmarks use, so time spent waiting for a core on a busy machine is not counted) in blocks of N iterations (N calibrated to ~100 ms), after a warm-up block;
+// same clock the .NET benchmarks use) in blocks of N iterations (N calibrated to ~100 ms), after a warm-up block;
 // the median block is reported in ns per operation, minus the cost of the same loop with an empty body
 // (BenchmarkDotNet subtracts its own loop overhead the same way). Prints one JSON document on stdout.
 
 declare(strict_types=1);
 
 const SIZES = [16, 1024, 65536, 1048576];
-const BLOCKS = 9;
 const BLOCK_NS = 100_000_000;
+// Random reads: 100-byte values, names picked at random from the whole store (a fixed sequence), as ScaleBenchmarks.
+const SCALE_STACKS = [100, 1_000_000];
+const SCALE_VALUE = 100;
+const PICKS = 16384;
 
 $GLOBALS['cpuClock'] = ($argv[2] ?? 'cpu') !== 'wall';
+$GLOBALS['blocks'] = max(1, (int)($argv[3] ?? 9));
 
 /** Nanoseconds on the chosen clock. */
 function now(): int
@@ -36,7 +42,7 @@ function median(array $values): float
     return $n % 2 ? (float)$values[intdiv($n, 2)] : ($values[$n / 2 - 1] + $values[$n / 2]) / 2.0;
 }
 
-/** Median ns per iteration of $body($n) over BLOCKS blocks, $n calibrated so a block takes about BLOCK_NS. */
+/** Median ns per iteration of $body($n) over the blocks, $n calibrated so a block takes about BLOCK_NS. */
 function measure(callable $body): float
 {
     $n = 16;
@@ -52,7 +58,7 @@ function measure(callable $body): float
     $n = max(1, (int)($n * BLOCK_NS / max($elapsed, 1)));
     $body($n); // warm-up block
     $perOp = [];
-    for ($b = 0; $b < BLOCKS; $b++) {
+    for ($b = 0; $b < $GLOBALS['blocks']; $b++) {
         $start = now();
         $body($n);
         $perOp[] = (now() - $start) / $n;
@@ -60,52 +66,81 @@ function measure(callable $body): float
     return median($perOp);
 }
 
+/** Shared memory this process maps with huge pages (kB), as ScaleBenchmarks reads it for the core. */
+function hugePagesMappedKb(): int
+{
+    $total = 0;
+    foreach (@file('/proc/self/smaps_rollup') ?: [] as $line) {
+        if (preg_match('/^(ShmemPmdMapped|Shared_Hugetlb|Private_Hugetlb):\s+(\d+) kB/', $line, $m)) {
+            $total += (int)$m[2];
+        }
+    }
+    return $total;
+}
+
+/**
+ * Set, Get and Set+Get of one value per size. $cases($value) returns the three loops, each calling the peer's
+ * functions directly (a closure call per operation would be counted against the peer); $get() reads the value back
+ * once to check it.
+ */
+function sizeCases(callable $cases, callable $get, float $loopNs): array
+{
+    $results = [];
+    foreach (SIZES as $size) {
+        $value = random_bytes($size);
+        $bodies = $cases($value);
+        $bodies['Set'](1);
+        if ($get() !== $value) {
+            throw new RuntimeException("The peer did not return the $size-byte value it was given.");
+        }
+        foreach ($bodies as $method => $body) {
+            $results[] = ['method' => $method, 'size' => $size, 'medianNs' => max(0.0, measure($body) - $loopNs)];
+        }
+    }
+    return $results;
+}
+
+function requireApcu(): void
+{
+    if (!function_exists('apcu_store') || !apcu_enabled()) {
+        fwrite(STDERR, "APCu is not loaded or not enabled (php -d apc.enable_cli=1).\n");
+        exit(2);
+    }
+}
+
 $peer = $argv[1] ?? '';
 $key = 'bench-value';
 $results = [];
+$facts = [];
 $cleanup = null;
 
-$empty = function (int $n): void {
+$loopNs = measure(function (int $n): void {
     for ($i = 0; $i < $n; $i++) {
     }
-};
-$loopNs = measure($empty);
+});
 
 try {
     if ($peer === 'apcu') {
-        if (!function_exists('apcu_store') || !apcu_enabled()) {
-            fwrite(STDERR, "APCu is not loaded or not enabled (php -d apc.enable_cli=1).\n");
-            exit(2);
-        }
+        requireApcu();
         $cleanup = function () use ($key): void { apcu_delete($key); };
-        foreach (SIZES as $size) {
-            $value = random_bytes($size);
-            apcu_store($key, $value);
-            $cases = [
-                'Set' => function (int $n) use ($key, $value): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        apcu_store($key, $value);
-                    }
-                },
-                'Get' => function (int $n) use ($key): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        $v = apcu_fetch($key);
-                    }
-                },
-                'SetGet' => function (int $n) use ($key, $value): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        apcu_store($key, $value);
-                        $v = apcu_fetch($key);
-                    }
-                },
-            ];
-            if (apcu_fetch($key) !== $value) {
-                throw new RuntimeException("APCu did not return the $size-byte value it was given.");
-            }
-            foreach ($cases as $method => $body) {
-                $results[] = ['method' => $method, 'size' => $size, 'medianNs' => max(0.0, measure($body) - $loopNs)];
-            }
-        }
+        $results = sizeCases(fn(string $value) => [
+            'Set' => function (int $n) use ($key, $value): void {
+                for ($i = 0; $i < $n; $i++) {
+                    apcu_store($key, $value);
+                }
+            },
+            'Get' => function (int $n) use ($key): void {
+                for ($i = 0; $i < $n; $i++) {
+                    $v = apcu_fetch($key);
+                }
+            },
+            'SetGet' => function (int $n) use ($key, $value): void {
+                for ($i = 0; $i < $n; $i++) {
+                    apcu_store($key, $value);
+                    $v = apcu_fetch($key);
+                }
+            },
+        ], fn() => apcu_fetch($key), $loopNs);
     } elseif ($peer === 'sysvshm') {
         if (!function_exists('shm_attach')) {
             fwrite(STDERR, "sysvshm is not compiled into this php-cli.\n");
@@ -118,36 +153,54 @@ try {
             throw new RuntimeException('shm_attach failed.');
         }
         $cleanup = function () use ($shm): void { shm_remove($shm); };
-        foreach (SIZES as $size) {
-            $value = random_bytes($size);
-            shm_put_var($shm, 1, $value);
-            $cases = [
-                'Set' => function (int $n) use ($shm, $value): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        shm_put_var($shm, 1, $value);
-                    }
-                },
-                'Get' => function (int $n) use ($shm): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        $v = shm_get_var($shm, 1);
-                    }
-                },
-                'SetGet' => function (int $n) use ($shm, $value): void {
-                    for ($i = 0; $i < $n; $i++) {
-                        shm_put_var($shm, 1, $value);
-                        $v = shm_get_var($shm, 1);
-                    }
-                },
-            ];
-            if (shm_get_var($shm, 1) !== $value) {
-                throw new RuntimeException("sysvshm did not return the $size-byte value it was given.");
+        $results = sizeCases(fn(string $value) => [
+            'Set' => function (int $n) use ($shm, $value): void {
+                for ($i = 0; $i < $n; $i++) {
+                    shm_put_var($shm, 1, $value);
+                }
+            },
+            'Get' => function (int $n) use ($shm): void {
+                for ($i = 0; $i < $n; $i++) {
+                    $v = shm_get_var($shm, 1);
+                }
+            },
+            'SetGet' => function (int $n) use ($shm, $value): void {
+                for ($i = 0; $i < $n; $i++) {
+                    shm_put_var($shm, 1, $value);
+                    $v = shm_get_var($shm, 1);
+                }
+            },
+        ], fn() => shm_get_var($shm, 1), $loopNs);
+    } elseif ($peer === 'apcu-scale') {
+        requireApcu();
+        $cleanup = function (): void { apcu_clear_cache(); };
+        $value = random_bytes(SCALE_VALUE);
+        foreach (SCALE_STACKS as $stacks) {
+            apcu_clear_cache();
+            for ($i = 0; $i < $stacks; $i++) {
+                if (!apcu_store(sprintf('stack-%07d', $i), $value)) {
+                    throw new RuntimeException("apcu_store failed at entry $i of $stacks (raise apc.shm_size).");
+                }
             }
-            foreach ($cases as $method => $body) {
-                $results[] = ['method' => $method, 'size' => $size, 'medianNs' => max(0.0, measure($body) - $loopNs)];
+            mt_srand(42);
+            $picks = [];
+            for ($i = 0; $i < PICKS; $i++) {
+                $picks[] = sprintf('stack-%07d', mt_rand(0, $stacks - 1));
             }
+            if (apcu_fetch($picks[0]) !== $value) {
+                throw new RuntimeException("APCu did not return the value of $picks[0].");
+            }
+            $body = function (int $n) use ($picks): void {
+                for ($i = 0; $i < $n; $i++) {
+                    $v = apcu_fetch($picks[$i & (PICKS - 1)]);
+                }
+            };
+            $results[] = ['method' => 'GetRandom', 'size' => SCALE_VALUE, 'stacks' => $stacks,
+                'medianNs' => max(0.0, measure($body) - $loopNs)];
+            $facts["HugePagesMappedKb.$stacks"] = hugePagesMappedKb();
         }
     } else {
-        fwrite(STDERR, "usage: php php-peers.php apcu|sysvshm\n");
+        fwrite(STDERR, "usage: php php-peers.php apcu|sysvshm|apcu-scale [cpu|wall] [blocks]\n");
         exit(2);
     }
 } finally {
@@ -156,5 +209,5 @@ try {
     }
 }
 
-echo json_encode(['peer' => $peer, 'clock' => $GLOBALS['cpuClock'] ? 'cpu' : 'wall', 'php' => PHP_VERSION, 'loopOverheadNs' => $loopNs, 'results' => $results],
-    JSON_PRETTY_PRINT), "\n";
+echo json_encode(['peer' => $peer, 'clock' => $GLOBALS['cpuClock'] ? 'cpu' : 'wall', 'php' => PHP_VERSION,
+    'loopOverheadNs' => $loopNs, 'results' => $results, 'facts' => (object)$facts], JSON_PRETTY_PRINT), "\n";
