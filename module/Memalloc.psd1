@@ -18,6 +18,7 @@
         'Update-MemStack'
         'Get-MemStore'
         'Remove-MemStore'
+        'Test-MemStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

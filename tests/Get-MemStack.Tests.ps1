@@ -172,6 +172,56 @@ Describe 'Get-MemStack' {
         }
     }
 
+    Context '-AsHashtable and -Default (issue 10 conventions)' {
+        BeforeAll {
+            'hash-b', 'hash-a', 'Hash-a' | ForEach-Object { Set-MemStack -Name $_ -Value "value of $_" -Store $Store }
+            Set-MemStack -Name 'hash-list' -Value @(1, 2) -Store $Store
+        }
+
+        It '-AsHashtable returns one ordered dictionary of name to value, keys case-sensitive, in name order' {
+            $table = Get-MemStack -Name 'hash-*' -AsHashtable -Store $Store
+            @($table).Count | Should -Be 1
+            $table | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+            @($table.Keys) | Should -Be @('hash-a', 'hash-b', 'hash-list')
+            $table['hash-a'] | Should -BeExactly 'value of hash-a'
+            $table['Hash-a'] | Should -BeNullOrEmpty
+            $table['hash-list'].Count | Should -Be 2
+        }
+
+        It '-AsHashtable collects names from the pipeline and several patterns into the one dictionary' {
+            $table = 'hash-a', 'Hash-*' | Get-MemStack -AsHashtable -Store $Store
+            @($table.Keys) | Should -Be @('hash-a', 'Hash-a')
+        }
+
+        It '-AsHashtable returns an empty dictionary when nothing matches' {
+            $table = Get-MemStack -Name 'nothing-*' -AsHashtable -Store $Store
+            $table | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+            $table.Count | Should -Be 0
+        }
+
+        It '-Default is returned for a missing literal name, without an error' {
+            Get-MemStack -Name 'not-there' -Default 42 -Store $Store -ErrorVariable err | Should -Be 42
+            $err | Should -BeNullOrEmpty
+            Get-MemStack -Name 'hash-a' -Default 42 -Store $Store | Should -BeExactly 'value of hash-a'
+        }
+
+        It '-Default $null returns $null for a missing name, and an array default comes back whole' {
+            $value = Get-MemStack -Name 'not-there' -Default $null -Store $Store -ErrorVariable err
+            $null -eq $value | Should -BeTrue
+            $err | Should -BeNullOrEmpty
+            (Get-MemStack -Name 'not-there' -Default @(1, 2, 3) -Store $Store).Count | Should -Be 3
+        }
+
+        It '-Default does not apply to a pattern that matches nothing' {
+            Get-MemStack -Name 'nothing-*' -Default 42 -Store $Store | Should -BeNullOrEmpty
+        }
+
+        It '-Default fills a missing name in -AsHashtable' {
+            $table = Get-MemStack -Name 'hash-a', 'absent' -AsHashtable -Default 0 -Store $Store
+            $table['absent'] | Should -Be 0
+        }
+    }
+
     Context 'Tab completion' {
         It 'completes -Name with the stacks of the -Store given' {
             Get-CompletionText "Get-MemStack -Store $Store -Name job-" | Should -Be @('job-a', 'job-b', 'job-c')

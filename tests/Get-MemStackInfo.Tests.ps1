@@ -75,4 +75,34 @@ Describe 'Get-MemStackInfo' {
         { Get-MemStackInfo -Store '' } | Should -Throw -ErrorId "ParameterArgumentValidationError,$CommandId"
         { Get-MemStackInfo -Store 'a:b' } | Should -Throw -ErrorId "InvalidStoreName,$CommandId"
     }
+
+    Context '-Store takes wildcards (issue 10 convention)' {
+        BeforeAll {
+            $Prefix = "pester-wild$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+            Set-MemStack -Name 'z' -Value 1 -Store "$Prefix-b"
+            Set-MemStack -Name 'a' -Value 1 -Store "$Prefix-b"
+            Set-MemStack -Name 'm' -Value 1 -Store "$Prefix-a"
+        }
+        AfterAll { Remove-TestStore "$Prefix-a", "$Prefix-b" }
+
+        It 'lists the stacks of every matching store, by store and then by name' {
+            $infos = Get-MemStackInfo -Store "$Prefix-*"
+            ($infos | ForEach-Object { "$($_.Store)/$($_.Name)" }) | Should -Be @("$Prefix-a/m", "$Prefix-b/a", "$Prefix-b/z")
+        }
+
+        It '-Store * lists every stack of the user, ours among them' {
+            $all = Get-MemStackInfo -Store *
+            ($all | Where-Object Store -Like "$Prefix-*").Count | Should -Be 3
+        }
+
+        It 'filters by -Name across the matching stores, without errors for stores that lack the name' {
+            (Get-MemStackInfo -Store "$Prefix-*" -Name 'a' -ErrorVariable err).Store | Should -BeExactly "$Prefix-b"
+            $err | Should -BeNullOrEmpty
+        }
+
+        It 'is silent for a pattern that matches no store' {
+            Get-MemStackInfo -Store 'no-such-store-*' -ErrorVariable err | Should -BeNullOrEmpty
+            $err | Should -BeNullOrEmpty
+        }
+    }
 }

@@ -99,3 +99,69 @@ Describe 'Get-MemStore' {
         $text | Should -Match '0x[0-9a-f]{8}'
     }
 }
+
+Describe 'Issue 10 defect 8: Entries counts live stacks only' {
+    BeforeAll { $ExpiryStore = New-TestStoreName }
+    AfterAll { Remove-TestStore $ExpiryStore }
+
+    It 'does not count a stack that expired and was not reclaimed yet, and shows it separately' {
+        Set-MemStack -Name 'stays' -Value 1 -Store $ExpiryStore
+        Set-MemStack -Name 'expires' -Value 2 -TimeToLive ([TimeSpan]::FromMilliseconds(200)) -Store $ExpiryStore
+        Wait-Until { -not (Test-MemStack -Name 'expires' -Store $ExpiryStore) } | Should -BeTrue
+        $info = Get-MemStore -Name $ExpiryStore
+        $info.Entries | Should -Be @(Get-MemStackInfo -Store $ExpiryStore).Count
+        $info.Entries | Should -Be 1
+        $info.ExpiredEntries | Should -Be 1
+    }
+}
+
+Describe 'Issue 10 defect 9: a store shrinks when most of its data is removed' {
+    BeforeAll {
+        $ShrinkStore = New-TestStoreName
+        function Get-SegmentBytes([int[]] $ShmId) {
+            $sizes = @{}
+            Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
+                $fields = -split $_
+                $sizes[[int] $fields[1]] = [long] $fields[3]
+            }
+            [pscustomobject]@{
+                Total   = ($ShmId | ForEach-Object { $sizes[$_] } | Measure-Object -Sum).Sum
+                Present = @($ShmId | Where-Object { $sizes.ContainsKey($_) })
+            }
+        }
+    }
+    AfterAll { Remove-TestStore $ShrinkStore }
+
+    It 'gives the memory back after large values are removed, down to the starting size and no further' {
+        Set-MemStack -Name 'small' -Value 'kept' -Store $ShrinkStore
+        $start = Get-MemStore -Name $ShrinkStore
+        $big = 'x' * 1MB
+        1..24 | ForEach-Object { Set-MemStack -Name "big-$_" -Value $big -Store $ShrinkStore }
+        $grown = Get-MemStore -Name $ShrinkStore
+        $grown.Capacity | Should -BeGreaterThan (16 * $start.Capacity)
+
+        Remove-MemStack -Name 'big-*' -Store $ShrinkStore
+        $shrunk = Get-MemStore -Name $ShrinkStore
+        $shrunk.Capacity | Should -Be $start.Capacity -Because 'live data uses far under a quarter, and the floor is the starting size'
+        Get-MemStack -Name 'small' -Store $ShrinkStore | Should -BeExactly 'kept'
+        $segments = Get-SegmentBytes $shrunk.SegmentIds
+        $segments.Total | Should -BeLessOrEqual (3 * $start.Capacity + 4096)
+        $old = $grown.SegmentIds | Select-Object -Skip 1
+        (Get-SegmentBytes $old).Present | Should -BeNullOrEmpty -Because 'the large arena went back to the system'
+        (Test-MemStore -Name $ShrinkStore) | Should -BeTrue
+    }
+
+    It 'does not shrink while live data uses a quarter or more' {
+        $value = 'y' * 1MB
+        $i = 0
+        do { Set-MemStack -Name "half-$((++$i))" -Value $value -Store $ShrinkStore } while ((Get-MemStore -Name $ShrinkStore).Capacity -lt 16MB)
+        $before = Get-MemStore -Name $ShrinkStore
+        while ((Get-MemStore -Name $ShrinkStore).BytesUsed -lt 0.45 * $before.Capacity) {
+            Set-MemStack -Name "half-$((++$i))" -Value $value -Store $ShrinkStore
+        }
+        Remove-MemStack -Name 'half-1' -Store $ShrinkStore
+        $after = Get-MemStore -Name $ShrinkStore
+        $after.BytesUsed * 4 | Should -BeGreaterThan $after.Capacity
+        $after.Capacity | Should -Be $before.Capacity
+    }
+}

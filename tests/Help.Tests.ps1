@@ -12,6 +12,7 @@ BeforeDiscovery {
         'Update-MemStack'
         'Get-MemStore'
         'Remove-MemStore'
+        'Test-MemStore'
     )
 }
 

@@ -5,7 +5,7 @@ BeforeAll {
     $script:pwsh = Join-Path $PSHOME 'pwsh'
     $script:expectedCmdlets = @(
         'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Remove-MemStack',
-        'Remove-MemStore', 'Set-MemStack', 'Test-MemStack', 'Update-MemStack')
+        'Remove-MemStore', 'Set-MemStack', 'Test-MemStack', 'Test-MemStore', 'Update-MemStack')
 }
 
 Describe 'The module manifest' {
@@ -31,7 +31,7 @@ Describe 'The module manifest' {
         else { $data[$Setting] | Should -Be $Expected }
     }
 
-    It 'lists exactly the eight cmdlets' {
+    It 'lists exactly the nine cmdlets' {
         $data = Import-PowerShellDataFile -LiteralPath $manifestPath
         $data.CmdletsToExport | Sort-Object | Should -Be $expectedCmdlets
     }
@@ -52,7 +52,7 @@ Describe 'The module manifest' {
 }
 
 Describe 'Importing the built module in a new pwsh' {
-    It 'exports the eight cmdlets and nothing else' {
+    It 'exports the nine cmdlets and nothing else' {
         $exported = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifestPath' -ErrorAction Stop; (Get-Command -Module Memalloc).Name | Sort-Object"
         $LASTEXITCODE | Should -Be 0
         $exported | Should -Be $expectedCmdlets

@@ -101,3 +101,70 @@ Describe 'Remove-MemStore' {
         { Remove-MemStore -Name 'bad/name' -Force } | Should -Throw -ErrorId "InvalidStoreName,$CommandId"
     }
 }
+
+Describe 'Orphaned segments: shown by Get-MemStore, freed by Remove-MemStore (issue 10 convention)' {
+    BeforeAll {
+        function Get-ShmTable {
+            $table = @{}
+            Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
+                $fields = -split $_
+                $table[[int] $fields[1]] = [int] $fields[0]
+            }
+            $table
+        }
+
+        # A store made (and left) by another process, whose anchor segment is then removed by hand, as 'ipcrm -m' does:
+        # its arena (and spare, when it has one) stay behind. This process never attaches them.
+        function New-OrphanedStore {
+            $name = New-TestStoreName
+            $ids = Invoke-ChildPwsh @"
+Set-MemStack -Name a -Value 1 -Store '$name'
+1..300 | ForEach-Object { Set-MemStack -Name b -Value ('x' * 3000) -Store '$name' }
+(Get-MemStore -Name '$name').SegmentIds -join ','
+"@
+            $segments = @(($ids | Select-Object -Last 1) -split ',' | ForEach-Object { [int] $_ })
+            & ipcrm -m $segments[0]
+            $LASTEXITCODE | Should -Be 0
+            [pscustomobject]@{ Name = $name; Anchor = $segments[0]; Arenas = @($segments | Select-Object -Skip 1) }
+        }
+    }
+
+    It 'lists the arena and spare of a store whose anchor was removed as one orphaned entry' {
+        $orphan = New-OrphanedStore
+        $orphan.Arenas.Count | Should -BeGreaterOrEqual 1
+        $listed = @(Get-MemStore | Where-Object Orphaned | Where-Object { @($_.SegmentIds | Where-Object { $_ -in $orphan.Arenas }).Count })
+        $listed.Count | Should -Be 1
+        $listed[0].Name | Should -Match '^orphaned:[0-9a-f]{8}$'
+        @($listed[0].SegmentIds | Sort-Object) | Should -Be @($orphan.Arenas | Sort-Object)
+        $listed[0].Entries | Should -Be 2
+        $listed[0].Warnings | Should -Match 'Remove-MemStore'
+        (Get-MemStore -Name $listed[0].Name).SegmentIds.Count | Should -Be $orphan.Arenas.Count
+        (Get-MemStore -Name 'orphaned:*').Name | Should -Contain $listed[0].Name
+        (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $orphan.Name
+
+        Remove-MemStore -Name $listed[0].Name -Force
+        $table = Get-ShmTable
+        foreach ($id in $orphan.Arenas) { $table.ContainsKey($id) | Should -BeFalse -Because "segment $id was freed" }
+        Get-MemStore -Name $listed[0].Name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'frees orphans piped from Get-MemStore, and -WhatIf keeps them' {
+        $orphan = New-OrphanedStore
+        $entry = Get-MemStore | Where-Object Orphaned | Where-Object { $_.SegmentIds -contains $orphan.Arenas[0] }
+        $entry | Remove-MemStore -WhatIf
+        (Get-ShmTable).ContainsKey($orphan.Arenas[0]) | Should -BeTrue
+        $entry | Remove-MemStore -Force
+        (Get-ShmTable).ContainsKey($orphan.Arenas[0]) | Should -BeFalse
+    }
+
+    It 'reports a missing orphan name as MemStoreNotFound' {
+        { Remove-MemStore -Name 'orphaned:00000001' -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MemStoreNotFound,Memalloc.Commands.RemoveMemStoreCommand'
+    }
+
+    It 'never takes a live store''s arena for an orphan' {
+        $store = New-FilledStore
+        $ids = (Get-MemStore -Name $store).SegmentIds
+        (Get-MemStore | Where-Object Orphaned).SegmentIds | Where-Object { $_ -in $ids } | Should -BeNullOrEmpty
+    }
+}

@@ -15,7 +15,9 @@ Describe 'Sharing between runspaces' {
             (Get-Command -Module Memalloc).Count
         }
         $results | Should -HaveCount 16
-        $results | ForEach-Object { $_ | Should -Be 8 }
+        $expected = (Get-Command -Module Memalloc).Count
+        $expected | Should -BeGreaterThan 0
+        $results | ForEach-Object { $_ | Should -Be $expected }
     }
 
     It 'reads and writes the parent''s values from ForEach-Object -Parallel' {

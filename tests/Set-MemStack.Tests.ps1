@@ -200,6 +200,57 @@ Describe 'Set-MemStack' {
         }
     }
 
+    Context 'Issue 10 defect 5: a bare number is seconds, and the limits are the same on every run' {
+        It 'takes -TimeToLive <Given> as <Seconds> seconds' -TestCases @(
+            @{ Given = 5; Seconds = 5 }
+            @{ Given = 1.5; Seconds = 1.5 }
+            @{ Given = [long] 3600; Seconds = 3600 }
+            @{ Given = [decimal] 0.25; Seconds = 0.25 }
+            @{ Given = '90'; Seconds = 90 }
+            @{ Given = '00:05:00'; Seconds = 300 }
+            @{ Given = [TimeSpan]::FromMinutes(2); Seconds = 120 }
+        ) {
+            param ($Given, $Seconds)
+            $info = Set-MemStack -Name 'ttl-seconds' -Value 1 -TimeToLive $Given -Store $Store -PassThru
+            # Expiry and modification time come from the same write, so their difference is the time to live exactly.
+            ($info.Expires - $info.Modified).TotalSeconds | Should -Be $Seconds
+        }
+
+        It 'Update-MemStack takes -TimeToLive 5 as five seconds too' {
+            Update-MemStack -Name 'ttl-update-seconds' -Increment 1 -TimeToLive 5 -Store $Store
+            $info = Get-MemStackInfo -Name 'ttl-update-seconds' -Store $Store
+            ($info.Expires - $info.Modified).TotalSeconds | Should -Be 5
+        }
+
+        It 'says what was wrong in the user''s terms for -TimeToLive <Given>' -TestCases @(
+            @{ Given = -1; Expected = '-1 second' }
+            @{ Given = 0; Expected = '0 seconds' }
+            @{ Given = '-00:00:01'; Expected = '-1 second' }
+        ) {
+            param ($Given, $Expected)
+            $err = { Set-MemStack -Name 'ttl-message' -Value 1 -TimeToLive $Given -Store $Store } |
+                Should -Throw -ErrorId "InvalidTimeToLive,$CommandId" -PassThru
+            "$($err.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match ([regex]::Escape($Expected))
+            $err.Exception.Message | Should -Match '1 millisecond'
+            $err.Exception.Message | Should -Not -Match 'Actual value'
+        }
+
+        It 'refuses a time to live under the 1 ms minimum on every run, and accepts the minimum on every run' {
+            $refused = 1..25 | ForEach-Object {
+                try { Set-MemStack -Name 'ttl-tiny' -Value 1 -TimeToLive ([TimeSpan]::FromTicks(9999)) -Store $Store; 'accepted' }
+                catch { $_.FullyQualifiedErrorId }
+            }
+            $refused | Sort-Object -Unique | Should -BeExactly "InvalidTimeToLive,$CommandId"
+            Test-MemStack -Name 'ttl-tiny' -Store $Store | Should -BeFalse
+            $accepted = 1..25 | ForEach-Object {
+                Set-MemStack -Name 'ttl-minimum' -Value 1 -TimeToLive ([TimeSpan]::FromMilliseconds(1)) -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
+                $err.Count
+            }
+            $accepted | Sort-Object -Unique | Should -Be 0
+        }
+    }
+
     Context '-Depth' {
         BeforeAll {
             # A .NET object three adapted levels down: FileInfo -> DirectoryInfo -> DirectoryInfo.

@@ -20,6 +20,11 @@ Describe 'Test-MemStack' {
         Test-MemStack -Name 'holds-null' -Store $Store | Should -BeTrue
     }
 
+    It 'takes several names and answers one bool per name, in order (issue 10 convention)' {
+        Test-MemStack -Name 'present', 'absent', 'holds-null' -Store $Store | Should -Be @($true, $false, $true)
+        'absent', 'present' | Test-MemStack -Store $Store | Should -Be @($false, $true)
+    }
+
     It 'is false, never an error, for a missing stack' {
         Test-MemStack -Name 'absent' -Store $Store -ErrorVariable err | Should -BeFalse
         $err | Should -BeNullOrEmpty

@@ -53,12 +53,6 @@ Describe 'Update-MemStack' {
             @($value) -join ',' | Should -BeExactly 'a,b,c'
         }
 
-        It 'stores $null when the script block outputs nothing' {
-            Set-MemStack -Name 'emptied' -Value 1 -Store $Store
-            Update-MemStack -Name 'emptied' -ScriptBlock { } -Store $Store
-            Test-MemStack -Name 'emptied' -Store $Store | Should -BeTrue
-            $null -eq (Get-MemStack -Name 'emptied' -Store $Store) | Should -BeTrue
-        }
 
         It 'gives the deserialised value to the script block' {
             Set-MemStack -Name 'hash' -Value @{ count = 1 } -Store $Store
@@ -118,13 +112,6 @@ Describe 'Update-MemStack' {
             $result.GetType() | Should -Be $Expected.GetType()
         }
 
-        It 'widens an int that would overflow to a long' {
-            Set-MemStack -Name 'wide' -Value ([int]::MaxValue) -Store $Store
-            $result = Update-MemStack -Name 'wide' -Increment 1 -PassThru -Store $Store
-            $result | Should -BeOfType [long]
-            $result | Should -Be (([long][int]::MaxValue) + 1)
-        }
-
         It 'refuses a value that is not a number with NotANumber' {
             Set-MemStack -Name 'text-counter' -Value 'abc' -Store $Store
             Update-MemStack -Name 'text-counter' -Increment 1 -Store $Store -ErrorVariable err -ErrorAction SilentlyContinue
@@ -141,16 +128,107 @@ Describe 'Update-MemStack' {
                 Should -Throw -ErrorId "NotANumber,$CommandId"
         }
 
-        It 'reports a long overflow as IncrementOverflow' {
-            Set-MemStack -Name 'overflow' -Value ([long]::MaxValue) -Store $Store
+        It 'reports an overflow PowerShell does not widen (decimal) as IncrementOverflow' {
+            Set-MemStack -Name 'overflow' -Value ([decimal]::MaxValue) -Store $Store
             { Update-MemStack -Name 'overflow' -Increment 1 -Store $Store -ErrorAction Stop } |
                 Should -Throw -ErrorId "IncrementOverflow,$CommandId"
-            Get-MemStack -Name 'overflow' -Store $Store | Should -Be ([long]::MaxValue)
+            Get-MemStack -Name 'overflow' -Store $Store | Should -Be ([decimal]::MaxValue)
         }
 
         It 'cannot be combined with -ScriptBlock' {
             { Update-MemStack -Name 'counter' -ScriptBlock { 1 } -Increment 1 -Store $Store } |
                 Should -Throw -ErrorId "AmbiguousParameterSet,$CommandId"
+        }
+    }
+
+    Context 'Issue 10 defect 2: -Increment adds with PowerShell''s own arithmetic' {
+        It 'adds <Increment> to <Current> as $a + $b does (value and type)' -TestCases @(
+            @{ Current = 1; Increment = 0.5 }
+            @{ Current = 0; Increment = 2.5 }
+            @{ Current = 10; Increment = -0.5 }
+            @{ Current = [int]::MaxValue; Increment = 1 }
+            @{ Current = [long]::MaxValue; Increment = 1 }
+            @{ Current = [byte] 200; Increment = [byte] 100 }
+            @{ Current = [int16] 5; Increment = [int16] 5 }
+            @{ Current = 1.5; Increment = 1 }
+            @{ Current = [float] 1.5; Increment = 1 }
+            @{ Current = [decimal] 1.25; Increment = 0.5 }
+            @{ Current = 5; Increment = [decimal] 0.25 }
+            @{ Current = [uint64]::MaxValue; Increment = 1 }
+        ) {
+            param ($Current, $Increment)
+            $expected = $Current + $Increment
+            Set-MemStack -Name 'arith' -Value $Current -Store $Store
+            $result = Update-MemStack -Name 'arith' -Increment $Increment -PassThru -Store $Store
+            $result | Should -Be $expected
+            $result.GetType() | Should -Be $expected.GetType()
+            $stored = Get-MemStack -Name 'arith' -Store $Store
+            $stored | Should -Be $expected
+            $stored.GetType() | Should -Be $expected.GetType()
+        }
+
+        It 'takes a negative or suffixed literal as the number it is (-Increment -0.5, -Increment 2d)' {
+            Set-MemStack -Name 'arith-literal' -Value 1 -Store $Store
+            Update-MemStack -Name 'arith-literal' -Increment -0.5 -PassThru -Store $Store | Should -BeExactly 0.5
+            $result = Update-MemStack -Name 'arith-literal' -Increment 2d -PassThru -Store $Store
+            $result | Should -Be 2.5
+            $result | Should -BeOfType [decimal]
+        }
+
+        It 'counts a missing stack as 0 for a fractional increment' {
+            Update-MemStack -Name 'arith-fresh' -Increment 0.5 -PassThru -Store $Store | Should -Be 0.5
+        }
+
+        It 'refuses an increment that is not a number before touching the stack' {
+            Set-MemStack -Name 'arith-text' -Value 1 -Store $Store
+            { Update-MemStack -Name 'arith-text' -Increment 'abc' -Store $Store } |
+                Should -Throw -ErrorId "ParameterArgumentValidationError,$CommandId"
+            Get-MemStack -Name 'arith-text' -Store $Store | Should -Be 1
+        }
+    }
+
+    Context 'Issue 10 defect 3: a script block that outputs nothing keeps $_' {
+        It 'keeps a hashtable the block changed in place ({ $_.hits++ })' {
+            Set-MemStack -Name 'cfg' -Value @{ hits = 1; name = 'x' } -Store $Store
+            Update-MemStack -Name 'cfg' -ScriptBlock { $_.hits++ } -Store $Store
+            $value = Get-MemStack -Name 'cfg' -Store $Store
+            $value | Should -BeOfType [hashtable]
+            $value.hits | Should -Be 2
+            $value.name | Should -BeExactly 'x'
+        }
+
+        It 'keeps the value when a condition outputs nothing ({ if ($_ -lt 5) { $_ + 1 } })' {
+            Set-MemStack -Name 'capped' -Value 7 -Store $Store
+            Update-MemStack -Name 'capped' -ScriptBlock { if ($_ -lt 5) { $_ + 1 } } -Store $Store -PassThru | Should -Be 7
+            Get-MemStack -Name 'capped' -Store $Store | Should -Be 7
+        }
+
+        It 'creates a missing stack from the -InitialValue the block changed in place' {
+            Update-MemStack -Name 'cfg-new' -ScriptBlock { $_.hits++ } -InitialValue @{ hits = 0 } -Store $Store
+            (Get-MemStack -Name 'cfg-new' -Store $Store).hits | Should -Be 1
+        }
+
+        It 'leaves a missing stack missing when there is nothing to keep' {
+            Update-MemStack -Name 'still-missing' -ScriptBlock { } -Store $Store
+            Test-MemStack -Name 'still-missing' -Store $Store | Should -BeFalse
+        }
+
+        It 'stores $null when the block outputs $null explicitly' {
+            Set-MemStack -Name 'nulled' -Value 1 -Store $Store
+            Update-MemStack -Name 'nulled' -ScriptBlock { $null } -Store $Store
+            Test-MemStack -Name 'nulled' -Store $Store | Should -BeTrue
+            $null -eq (Get-MemStack -Name 'nulled' -Store $Store) | Should -BeTrue
+        }
+
+        It 'passes the current value as the first argument too ({ param($old) $old + 10 })' {
+            Set-MemStack -Name 'param-old' -Value 5 -Store $Store
+            Update-MemStack -Name 'param-old' -ScriptBlock { param ($old) $old + 10 } -Store $Store -PassThru | Should -Be 15
+        }
+
+        It 'passes an array value as one argument, not spread over the parameters' {
+            Set-MemStack -Name 'param-list' -Value @(1, 2, 3) -Store $Store
+            Update-MemStack -Name 'param-list' -ScriptBlock { param ($old, $extra) "$($old.Count) $($null -eq $extra)" } -Store $Store -PassThru |
+                Should -BeExactly '3 True'
         }
     }
 

@@ -57,6 +57,10 @@ internal sealed unsafe class Anchor
 
     internal long MaxCapacity => *(long*)(Address + Layout.AnchorMaxCapacityOffset);
 
+    /// <summary>Capacity of the store's first arena, the floor compaction never shrinks below; 0 for a store created before
+    /// it was recorded.</summary>
+    internal long InitialCapacity => *(long*)(Address + Layout.AnchorInitialCapacityOffset);
+
     /// <summary>The maximum capacity, for computing with: Corrupt when outside what any store can have.</summary>
     internal long CheckedMaxCapacity()
     {
@@ -371,6 +375,7 @@ internal sealed unsafe class Anchor
             var slots = Arena.SlotCountFor(capacity, 0);
             var first = Arena.Create(anchor, uid, 1, capacity, slots, Layout.InitialSequence(DateTime.UtcNow), growing: false);
             anchor.ArenaRef = MakeArenaRef(first.Generation, first.ShmId);
+            *(long*)(address + Layout.AnchorInitialCapacityOffset) = first.Capacity;
             first.Release();
 
             CrashPoints.Hit?.Invoke("create.before-magic");

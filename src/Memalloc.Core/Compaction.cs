@@ -1,5 +1,6 @@
 using System;
 using System.IO.Hashing;
+using System.Threading;
 using Memalloc.Core.Native;
 
 namespace Memalloc.Core;
@@ -34,7 +35,7 @@ internal static unsafe class Compaction
 
         var need = liveBytes + recordSize;
         var maximum = Math.Max(anchor.CheckedMaxCapacity(), old.Capacity);
-        var capacity = old.Capacity;
+        var capacity = ShrunkCapacity(anchor, old.Capacity, need, liveEntries + 1);
         long slots;
         while (true)
         {
@@ -144,6 +145,35 @@ internal static unsafe class Compaction
         anchor.State = WriterState.Writing;
         return successor;
     }
+
+    /// <summary>Capacity of a store created before its initial capacity was recorded in the anchor: the default.</summary>
+    private static readonly long DefaultInitialCapacity = new MemStoreOptions().InitialCapacity;
+
+    /// <summary>
+    /// The smallest halving of <paramref name="capacity"/>, never below the store's initial capacity, at which
+    /// <paramref name="need"/> bytes of records (and <paramref name="entries"/> index entries) still use at most half the
+    /// heap: the growth rule run downwards. So an arena shrinks once its live data uses under about a quarter of it, and
+    /// a store that shrank has to double its live data before it grows again (docs/store-design.md, "Shrinking").
+    /// </summary>
+    internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
+    {
+        // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
+        var floor = Math.Min(capacity, Math.Max(Arena.MinCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : DefaultInitialCapacity));
+        while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
+        {
+            capacity /= 2;
+        }
+
+        return capacity;
+    }
+
+    /// <summary>True when the arena's live data (by its counters, an upper bound: expired records count) would fit a
+    /// smaller arena by <see cref="ShrunkCapacity"/>. Arithmetic only: the write path asks after every overwrite.</summary>
+    internal static bool ShouldShrink(Anchor anchor, ArenaView view) =>
+        view.Capacity / 2 >= anchor.InitialCapacity
+        && ShrunkCapacity(anchor, view.Capacity, Volatile.Read(ref view.LiveBytes), Volatile.Read(ref view.Entries) + 1) < view.Capacity;
+
+    private static long HeapBytes(long capacity, long entries) => capacity - Layout.HeapOffsetFor(Arena.SlotCountFor(capacity, entries));
 
     /// <summary>Offset of the valid, unexpired record in slot <paramref name="slot"/>, or -1.</summary>
     private static long LiveRecord(ArenaView view, long slot, long nowMs, out long size)

@@ -25,6 +25,7 @@ internal static class Layout
     internal const int AnchorKeyOffset = 88;            // i32 the anchor's own SysV key
     internal const int AnchorMaxCapacityOffset = 96;    // i64 maximum arena size, fixed at creation
     internal const int AnchorCreatedOffset = 104;       // i64 Unix ms of creation
+    internal const int AnchorInitialCapacityOffset = 112; // i64 capacity of the first arena: compaction never shrinks below it (0: written before it was kept)
     internal const int LockWordOffset = 128;            // u64 startTimeToken << 32 | pid; 0 = free. Own cache line.
     internal const int WriterStateOffset = 192;         // u32 WriterState
     internal const int PendingGenerationOffset = 196;   // u32 generation a growth is building
@@ -34,6 +35,14 @@ internal static class Layout
     internal const int PendingCapacityOffset = 216;     // i64 size of the segment a growth creates at PendingKey; 0 = unknown
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
     internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
+
+    // ---- Update turns: a table of TurnCount entries in the anchor (see UpdateTurns). ----
+    internal const int TurnTableOffset = 1024;
+    internal const int TurnCount = 128;
+    internal const int TurnSize = 16;
+    internal const int TurnOwnerOffset = 0;             // u64 startTimeToken << 32 | pid of the updater holding the turn; 0 = free
+    internal const int TurnNextTicketOffset = 8;        // u32 next ticket to hand out
+    internal const int TurnServingOffset = 12;          // u32 ticket whose turn it is
 
     /// <summary>Arenas up to this size are kept as the spare when compaction replaces them (see docs/store-design.md,
     /// "Recycling"): reusing already-faulted pages makes the bump allocator's steady state free of page faults. Larger

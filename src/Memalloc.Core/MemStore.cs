@@ -194,11 +194,27 @@ public sealed unsafe class MemStore : IDisposable
         return [.. names];
     }
 
-    /// <summary>Segments that may be anchors of this user: Linux lists every segment in /proc/sysvipc/shm. macOS has no
-    /// such list without sysctl plumbing, so there only stores this process can name are found (none): documented.</summary>
+    /// <summary>Segments that may be anchors of this user (owned and created by them, anchor-sized, not IPC_PRIVATE).</summary>
     private static List<(int Key, int ShmId)> CandidateAnchors(uint uid)
     {
         var result = new List<(int, int)>();
+        foreach (var segment in OwnSegments(uid))
+        {
+            if (segment.Size == Layout.AnchorSize && segment.Key != 0)
+            {
+                result.Add((segment.Key, segment.ShmId));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Every segment whose owner and creator are <paramref name="uid"/>, as the kernel lists them: Linux lists
+    /// every segment in /proc/sysvipc/shm. macOS has no such list without sysctl plumbing, so there only stores this process
+    /// can name are found (none): documented.</summary>
+    internal static List<(int Key, int ShmId, long Size)> OwnSegments(uint uid)
+    {
+        var result = new List<(int, int, long)>();
         if (!OperatingSystem.IsLinux() || !File.Exists("/proc/sysvipc/shm"))
         {
             return result;
@@ -225,13 +241,29 @@ public sealed unsafe class MemStore : IDisposable
                 continue;
             }
 
-            if (size == Layout.AnchorSize && owner == uid && creator == uid && key != 0)
+            if (owner == uid && creator == uid)
             {
-                result.Add((key, shmId));
+                result.Add((key, shmId, size));
             }
         }
 
         return result;
+    }
+
+    /// <summary>Arenas and spares of the current user whose store's anchor segment is gone (removed by hand: ipcrm,
+    /// systemd-logind's RemoveIPC), grouped by the anchor key their headers name. Nothing can reach their stacks.</summary>
+    public static IReadOnlyList<OrphanedSegments> ListOrphanedSegments()
+    {
+        EnsureSupportedPlatform();
+        return Orphans.List(Libc.GetUid());
+    }
+
+    /// <summary>Removes the orphaned segments that name <paramref name="anchorKey"/> (each checked again first: ours, an
+    /// arena, its anchor still gone); returns how many were removed.</summary>
+    public static int RemoveOrphanedSegments(int anchorKey)
+    {
+        EnsureSupportedPlatform();
+        return Orphans.Remove(Libc.GetUid(), anchorKey);
     }
 
     /// <summary>Removes a store's segments; false when it did not exist. Processes that still have it open get
@@ -841,6 +873,48 @@ public sealed unsafe class MemStore : IDisposable
         }
     }
 
+    // ---------------------------------------------------------------- update turns
+
+    /// <summary>True when another updater holds the update turn of this stack or waits for it (docs/store-design.md,
+    /// "Update turns"): an updater then queues for the turn instead of racing. One or two loads, no system call.</summary>
+    public bool IsUpdateTurnBusy(string name)
+    {
+        var view = Enter();
+        try
+        {
+            return UpdateTurns.IsBusy(anchor, UpdateTurns.TurnIndex(HashName(name)));
+        }
+        finally
+        {
+            view.Exit();
+        }
+    }
+
+    /// <summary>Waits for the update turn of this stack, first come first served, however many processes wait; null when
+    /// <paramref name="timeout"/> (or <see cref="Timeout.InfiniteTimeSpan"/>) passed first. Disposing the result gives
+    /// the turn back; a holder that dies gives it back by dying. Readers and plain writers never wait for a turn.</summary>
+    public UpdateTurn? TakeUpdateTurn(string name, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        var index = UpdateTurns.TurnIndex(HashName(name));
+        var view = Enter();
+        try
+        {
+            anchor.AddReference(); // handed to the turn: the anchor page stays mapped while it is waited for and held
+        }
+        finally
+        {
+            view.Exit();
+        }
+
+        return UpdateTurns.Take(anchor, index, timeout, cancellation);
+    }
+
+    private static ulong HashName(string name)
+    {
+        Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
+        return XxHash3.HashToUInt64(nameBytes[..EncodeName(name, nameBytes)]);
+    }
+
     /// <summary>Removes a stack; false when it did not exist (or the version did not match, when one is given).</summary>
     public bool Remove(string name, long? expectedVersion = null)
     {
@@ -853,6 +927,7 @@ public sealed unsafe class MemStore : IDisposable
             try
             {
                 var removed = RemoveLocked(view, nameBytes, hash, expectedVersion);
+                TryShrink(ref view);
                 EndWrite(view);
                 return removed;
             }
@@ -965,13 +1040,7 @@ public sealed unsafe class MemStore : IDisposable
             || (needsFreshSlot && (view.Entries + view.Tombstones + 1) * 100 > view.SlotCount * Layout.MaxLoadPercent));
         if (view.Bump + size > view.Capacity || indexFull)
         {
-            var grown = Compaction.Grow(anchor, uid, view, size, value.Length, Volatile.Read(ref retired));
-            view.Exit();
-            AdoptGrown(grown);
-            // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
-            grown.TryEnter();
-            grown.Release();
-            view = grown;
+            Compact(ref view, size, value.Length);
             slot = Index.Find(view, name, hash, out oldOffset, out insertAt);
         }
 
@@ -1015,7 +1084,48 @@ public sealed unsafe class MemStore : IDisposable
 
         view.LiveBytes += size;
         CrashPoints.Hit?.Invoke("write.after-counters");
+        if (slot >= 0)
+        {
+            TryShrink(ref view); // an overwrite by a smaller value may leave a large arena mostly empty
+        }
+
         return true;
+    }
+
+    /// <summary>Builds the next arena (growing, compacting or shrinking it: <see cref="Compaction.Grow"/>) and makes
+    /// <paramref name="view"/> an operation reference on it. Caller holds the writer lock.</summary>
+    private void Compact(ref ArenaView view, long recordSize, long valueLength)
+    {
+        var grown = Compaction.Grow(anchor, uid, view, recordSize, valueLength, Volatile.Read(ref retired));
+        view.Exit();
+        AdoptGrown(grown);
+        // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
+        grown.TryEnter();
+        grown.Release();
+        view = grown;
+    }
+
+    /// <summary>After a committed removal or overwrite: compacts into a smaller arena when the live data would use under
+    /// about a quarter of this one, so that the memory goes back to the system (docs/store-design.md, "Shrinking").
+    /// Opportunistic: a failure (the kernel refusing a segment) leaves the store as it is, and the write stands.</summary>
+    private void TryShrink(ref ArenaView view)
+    {
+        if (!Compaction.ShouldShrink(anchor, view))
+        {
+            return;
+        }
+
+        try
+        {
+            Compact(ref view, 0, 0);
+        }
+        catch (MemStoreException)
+        {
+            // Nothing was published (the reference flips last): clean up whatever the attempt left, as recovery would,
+            // and carry on. A committed write or removal is never reported as failed because a shrink could not be made.
+            Compaction.RecoverGrowth(anchor, uid);
+            anchor.State = WriterState.Writing;
+        }
     }
 
     /// <summary>Makes a view this process just built by growing current (the store keeps its own reference).</summary>
@@ -1088,6 +1198,7 @@ public sealed unsafe class MemStore : IDisposable
         try
         {
             CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var (live, expired) = CountEntries(ref view);
             Libc.TryStat(anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
             // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
@@ -1103,7 +1214,8 @@ public sealed unsafe class MemStore : IDisposable
                 MaxCapacity = anchor.MaxCapacity,
                 BytesUsed = used,
                 BytesFree = view.Capacity - used,
-                Entries = Volatile.Read(ref view.Entries),
+                Entries = live,
+                ExpiredEntries = expired,
                 Generation = view.Generation,
                 Permissions = PermissionString(status.Mode),
                 OwnerUid = (int)status.Uid,
@@ -1114,6 +1226,42 @@ public sealed unsafe class MemStore : IDisposable
         finally
         {
             view.Exit();
+        }
+    }
+
+    /// <summary>Live and expired (not yet reclaimed) records, by a lock-free walk of the index: the arena's entries
+    /// counter includes expired records until compaction drops them. Walked again when the arena is recycled meanwhile;
+    /// <paramref name="view"/> is then the view the counts come from.</summary>
+    private (long Live, long Expired) CountEntries(ref ArenaView view)
+    {
+        while (true)
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long live = 0;
+            long expired = 0;
+            for (long i = 0; i < view.SlotCount; i++)
+            {
+                var word = Volatile.Read(ref view.Slots[i]);
+                if (Index.HoldsRecord(word) && Heap.CheckRecord(view, Index.OffsetOf(word)) > 0)
+                {
+                    if (Heap.IsExpired(view, Index.OffsetOf(word), now))
+                    {
+                        expired++;
+                    }
+                    else
+                    {
+                        live++;
+                    }
+                }
+            }
+
+            if (view.StillValid())
+            {
+                return (live, expired);
+            }
+
+            view.Exit();
+            view = Enter();
         }
     }
 
@@ -1203,6 +1351,10 @@ public sealed unsafe class MemStore : IDisposable
     internal static int AnchorKeyFor(string storeName, int probe) => KeyDerivation.AnchorKey(Libc.GetUid(), storeName, probe);
 
     internal int AnchorShmId => anchor.ShmId;
+
+    /// <summary>The update turn a stack name uses, as its words read now (tests watch the queue through it).</summary>
+    internal (ulong Owner, int NextTicket, int Serving) UpdateTurnState(string name) =>
+        UpdateTurns.State(anchor, UpdateTurns.TurnIndex(HashName(name)));
 
     /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
     internal int SpareShmId

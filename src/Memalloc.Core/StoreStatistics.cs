@@ -14,7 +14,10 @@ public sealed class StoreStatistics
     public long MaxCapacity { get; init; }
     public long BytesUsed { get; init; }
     public long BytesFree { get; init; }
+    /// <summary>Stacks readers see: expired ones are not counted.</summary>
     public long Entries { get; init; }
+    /// <summary>Expired stacks whose records still take space until the next compaction.</summary>
+    public long ExpiredEntries { get; init; }
     /// <summary>Arena generation: increases each time the store grows or compacts into a new segment.</summary>
     public long Generation { get; init; }
     /// <summary>Permission bits of the segments, as "rw-------".</summary>

@@ -20,7 +20,7 @@ public sealed class MemStackNameCompleter : IArgumentCompleter
             using var lease = StoreCache.Acquire(storeName, create: false);
             return lease.Store is not { } store
                 ? []
-                : CompletionHelper.Complete(store.ListNames(), wordToComplete, TakesPatterns(commandName));
+                : CompletionHelper.Complete(store.ListNames(), wordToComplete, TakesPatterns(commandName, parameterName));
         }
         catch (MemStoreException)
         {
@@ -29,9 +29,10 @@ public sealed class MemStackNameCompleter : IArgumentCompleter
         }
     }
 
-    // These read -Name as a pattern: a literal name with [ ] * ? must be offered escaped to mean itself.
-    private static bool TakesPatterns(string commandName) =>
-        commandName is "Get-MemStack" or "Remove-MemStack" or "Get-MemStackInfo";
+    // These read -Name as a pattern: a literal name with [ ] * ? must be offered escaped to mean itself. -LiteralName,
+    // and -Name of the other cmdlets, take the name as it is.
+    private static bool TakesPatterns(string commandName, string parameterName) =>
+        parameterName == "Name" && commandName is "Get-MemStack" or "Remove-MemStack" or "Get-MemStackInfo";
 }
 
 /// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores.</summary>

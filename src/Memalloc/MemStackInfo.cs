@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using Memalloc.Core;
 
 namespace Memalloc;
@@ -7,8 +8,16 @@ namespace Memalloc;
 /// What Get-MemStackInfo (and Set-MemStack -PassThru) emit about one stack. Times are local DateTime values
 /// (Kind Local, as Get-Date gives), converted from the UTC times the store keeps.
 /// </summary>
+[TypeConverter(typeof(DeserializedInfoConverter))]
 public sealed class MemStackInfo
 {
+    /// <summary>Only the module makes these: without a public constructor PowerShell cannot turn any object with a
+    /// Name property into one, so only real ones (or deserialised ones, through <see cref="DeserializedInfoConverter"/>)
+    /// bind to the stack cmdlets' -InputObject and -InputStore.</summary>
+    internal MemStackInfo()
+    {
+    }
+
     public required string Name { get; init; }
     public required string Store { get; init; }
 

@@ -31,10 +31,24 @@ internal static class MemallocErrors
             $"A stack with the name '{name}' already exists in store '{store}'; -NoClobber leaves it unchanged."),
         "MemStackExists", ErrorCategory.ResourceExists, name);
 
-    public static ErrorRecord InvalidTimeToLive(TimeSpan timeToLive) => new(
-        new ArgumentOutOfRangeException(nameof(timeToLive), timeToLive,
-            "The time to live must be positive and end before the year 10000."),
+    public static ErrorRecord InvalidTimeToLive(TimeSpan timeToLive, TimeSpan minimum, TimeSpan maximum) => new(
+        new ArgumentException(
+            $"-TimeToLive must be at least {Describe(minimum)} and at most {maximum.TotalDays / 365.25:0} years; it was {Describe(timeToLive)}. "
+            + "A bare number is a number of seconds."),
         "InvalidTimeToLive", ErrorCategory.InvalidArgument, timeToLive);
+
+    public static ErrorRecord InvalidTimeout(TimeSpan timeout) => new(
+        new ArgumentException($"-Timeout must not be negative; it was {Describe(timeout)}. A bare number is a number of seconds."),
+        "InvalidTimeout", ErrorCategory.InvalidArgument, timeout);
+
+    public static ErrorRecord StackNameRequired(string cmdlet, string store) => new(
+        new ArgumentException(
+            $"A store ('{store}', from Get-MemStore) was piped to {cmdlet}, which needs the names of the stacks to work on in it: "
+            + "give -Name or -LiteralName. A store's name is never taken for a stack's."),
+        "StackNameRequired", ErrorCategory.InvalidArgument, store);
+
+    public static ErrorRecord PipelineStoreConflict(string what) => new(
+        new ArgumentException(what), "PipelineStoreConflict", ErrorCategory.InvalidArgument, null);
 
     public static ErrorRecord NotANumber(string name, object? current) => new(
         new InvalidOperationException(
@@ -45,9 +59,11 @@ internal static class MemallocErrors
         new OverflowException($"Incrementing stack '{name}' overflows its number type.", inner),
         "IncrementOverflow", ErrorCategory.InvalidOperation, name);
 
-    public static ErrorRecord UpdateConflict(string name, int attempts) => new(
-        new InvalidOperationException(
-            $"Stack '{name}' changed under every one of {attempts} update attempts; try again."),
+    /// <summary>An update that gave up: how often it lost the race to another writer, and what stopped it.</summary>
+    public static ErrorRecord UpdateConflict(string name, int racesLost, string reason) => new(
+        new TimeoutException(
+            $"Update-MemStack gave up on stack '{name}' {reason}: it lost the race {racesLost} time{(racesLost == 1 ? string.Empty : "s")} "
+            + "to another writer. The stack holds what the other writers wrote; try again."),
         "UpdateConflict", ErrorCategory.ResourceBusy, name);
 
     public static ErrorRecord SerializationFailed(string name, Exception inner) => new(
@@ -108,6 +124,20 @@ internal static class MemallocErrors
             _ => ErrorCategory.NotSpecified,
         },
     };
+
+    /// <summary>A time span in the user's terms: seconds, as a bare number means, and the span as PowerShell shows it.</summary>
+    private static string Describe(TimeSpan span)
+    {
+        var seconds = span.TotalSeconds;
+        if (span.Ticks % TimeSpan.TicksPerSecond == 0 || Math.Abs(seconds) >= 1)
+        {
+            var text = seconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            return $"{text} second{(Math.Abs(seconds) == 1 ? string.Empty : "s")} ({span})";
+        }
+
+        var milliseconds = span.TotalMilliseconds.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+        return $"{milliseconds} millisecond{(Math.Abs(span.TotalMilliseconds) == 1 ? string.Empty : "s")} ({span})";
+    }
 
     private static string DescribeType(object? value) => value switch
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using Memalloc.Core;
 using Memalloc.Core.Native;
 using Xunit;
@@ -176,5 +177,97 @@ public class GrowthTests
         Assert.Equal(1L << 20, size);
         Assert.False(Memalloc.Core.StoreEnvironment.TryParseSize("lots", out _));
         Assert.True(Memalloc.Core.StoreEnvironment.MaxCapacityFor(new MemStoreOptions()) >= 64 * 1024);
+    }
+
+    [Fact]
+    public void Removing_most_of_the_data_shrinks_the_arena_to_its_initial_size_and_frees_the_old_segment()
+    {
+        using var t = new TestStore(new MemStoreOptions { InitialCapacity = 64 * 1024 });
+        t.Store.Set("keep", ValueFor(7, 500));
+        for (var i = 0; i < 64; i++)
+        {
+            t.Store.Set("big" + i, ValueFor(i, 16 * 1024));
+        }
+
+        var grown = t.Store.GetStatistics();
+        Assert.True(grown.Capacity >= 16 * 64 * 1024, $"grew to {grown.Capacity}");
+        for (var i = 0; i < 64; i++)
+        {
+            t.Store.Remove("big" + i);
+        }
+
+        var shrunk = t.Store.GetStatistics();
+        Assert.Equal(64 * 1024, shrunk.Capacity);
+        Assert.Equal(1, shrunk.Entries);
+        Assert.Equal(ValueFor(7, 500), t.Store.Get("keep"));
+        Assert.False(Libc.TryStat(grown.SegmentIds[1], out _, out _), "the large arena went back to the system");
+        Assert.True(t.Store.Verify().IsValid);
+    }
+
+    [Fact]
+    public void An_overwrite_by_a_small_value_shrinks_too_and_never_below_the_initial_capacity()
+    {
+        using var t = new TestStore(new MemStoreOptions { InitialCapacity = 128 * 1024 });
+        t.Store.Set("v", ValueFor(1, 2 * 1024 * 1024));
+        Assert.True(t.Store.GetStatistics().Capacity > 4 * 1024 * 1024);
+        t.Store.Set("v", ValueFor(2, 10));
+        Assert.Equal(128 * 1024, t.Store.GetStatistics().Capacity);
+        Assert.Equal(ValueFor(2, 10), t.Store.Get("v"));
+    }
+
+    [Fact]
+    public void Live_data_of_a_quarter_or_more_keeps_the_arena()
+    {
+        using var t = new TestStore(new MemStoreOptions { InitialCapacity = 64 * 1024 });
+        for (var i = 0; i < 40; i++)
+        {
+            t.Store.Set("k" + i, ValueFor(i, 16 * 1024));
+        }
+
+        var before = t.Store.GetStatistics();
+        var removable = 0;
+        while (true)
+        {
+            // Stop while the data left after the next removal would still use well over a quarter (30%).
+            var stats = t.Store.GetStatistics();
+            if ((stats.BytesUsed - (17 * 1024)) * 10 < stats.Capacity * 3)
+            {
+                break;
+            }
+
+            t.Store.Remove("k" + removable++);
+        }
+
+        Assert.True(removable > 0, "at least one removal kept live data at a quarter or more");
+        Assert.Equal(before.Capacity, t.Store.GetStatistics().Capacity);
+    }
+
+    [Fact]
+    public void Statistics_count_live_entries_and_expired_ones_apart()
+    {
+        using var t = new TestStore();
+        t.Store.Set("live", "1"u8);
+        t.Store.TrySet("soon", "2"u8, new WriteOptions { TimeToLive = TimeSpan.FromMilliseconds(1) }, out _);
+        Assert.True(SpinWait.SpinUntil(() => !t.Store.Exists("soon"), TimeSpan.FromSeconds(30)));
+        var stats = t.Store.GetStatistics();
+        Assert.Equal(1, stats.Entries);
+        Assert.Equal(1, stats.ExpiredEntries);
+    }
+
+    [Fact]
+    public void A_time_to_live_counts_from_the_write_and_is_checked_the_same_on_every_call()
+    {
+        using var t = new TestStore();
+        // The clock is read by the write itself (under the writer lock): the shortest times to live are accepted every
+        // time, never refused because the clock moved between a caller's reading and the write's.
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.True(t.Store.TrySet("ttl", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromMilliseconds(1) }, out _));
+            Assert.True(t.Store.TrySet("ttl", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromTicks(1) }, out _));
+        }
+
+        t.Store.TrySet("hour", "x"u8, new WriteOptions { TimeToLive = TimeSpan.FromHours(1) }, out _);
+        var info = t.Store.GetInfo("hour")!;
+        Assert.Equal(TimeSpan.FromHours(1), info.Expires!.Value - info.Modified);
     }
 }

@@ -35,6 +35,8 @@ namespace Memalloc.TestHost;
 /// lock (another process must hold it) while the main thread disposes the store; prints how the write ended and
 /// how many System V mappings are left, then stays alive for S seconds, so that a lock word it failed to release
 /// keeps blocking other writers.</item>
+/// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
+/// has it, and holds it until killed.</item>
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
@@ -67,6 +69,7 @@ internal static class Program
                 "try-attach" => TryAttach(args),
                 "destroy" => Destroy(args),
                 "open" => OpenAndWrite(args),
+                "turn" => HoldTurn(args),
                 "dispose-while-waiting" => DisposeWhileWaiting(args),
                 "history" => History.Run(args),
                 _ => Usage(args[0]),
@@ -298,6 +301,16 @@ internal static class Program
         }
 
         Say($"READS {reads} {found} {violations}");
+        return 0;
+    }
+
+    private static int HoldTurn(string[] args)
+    {
+        using var store = MemStore.Open(args[1]);
+        Say($"READY {Environment.ProcessId}");
+        using var turn = store.TakeUpdateTurn(args[2], Timeout.InfiniteTimeSpan);
+        Say("HELD");
+        Thread.Sleep(Timeout.Infinite);
         return 0;
     }
 

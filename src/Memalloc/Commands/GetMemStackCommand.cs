@@ -1,47 +1,94 @@
+using System;
+using System.Collections.Specialized;
 using System.Management.Automation;
 using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Returns stored values. A name with wildcard characters is a pattern (matches in name order, silent when
-/// none match); a missing literal name is a non-terminating MemStackNotFound error, as Get-Variable does.
+/// Returns stored values. A -Name with wildcard characters is a pattern (matches in name order, silent when none
+/// match); -LiteralName is never one. A missing literal name is a non-terminating MemStackNotFound error, as
+/// Get-Variable does, unless -Default gives the value to return instead. -AsHashtable returns one dictionary of
+/// name to value, for wildcard reads whose bare values would lose their names.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MemStack")]
+[Cmdlet(VerbsCommon.Get, "MemStack", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(object))]
-public sealed class GetMemStackCommand : MemStackCommandBase
+[OutputType(typeof(OrderedDictionary))]
+public sealed class GetMemStackCommand : StackSelectionCommandBase
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    private OrderedDictionary? table;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [ArgumentCompleter(typeof(MemStackNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[] Name { get; set; } = [];
+
+    /// <summary>Names taken exactly as written: [ ] * ? are part of the name.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralNameSet)]
+    [ArgumentCompleter(typeof(MemStackNameCompleter))]
+    [AllowEmptyString]
+    public string[] LiteralName { get; set; } = [];
+
+    /// <summary>One ordered dictionary of name to value (case-sensitive keys, in the order found) instead of bare values.</summary>
+    [Parameter]
+    public SwitchParameter AsHashtable { get; set; }
+
+    /// <summary>The value a missing literal name stands for, without an error.</summary>
+    [Parameter]
+    [AllowNull]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public object? Default { get; set; }
+
+    private protected override string[]? NamesGiven => ParameterSetName == LiteralNameSet ? LiteralName : Name;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (AsHashtable)
+        {
+            table = new OrderedDictionary(StringComparer.Ordinal);
+        }
+    }
 
     protected override void ProcessRecord()
     {
-        ValidateStore();
-        foreach (var name in Name)
+        if (SelectRecord() is not { } selection)
         {
-            ValidateStackName(name);
+            return;
+        }
+
+        var hasDefault = MyInvocation.BoundParameters.ContainsKey(nameof(Default));
+        foreach (var name in selection.Names ?? [])
+        {
             try
             {
-                if (IsPattern(name))
+                if (IsPattern(selection, name))
                 {
-                    foreach (var match in ResolvePattern(Store, name))
+                    foreach (var match in ResolvePattern(selection.Store, name))
                     {
                         // A stack that expired or went away since the listing is simply not a match.
-                        if (ReadEntry(match) is { } entry)
+                        if (ReadEntry(selection.Store, match) is { } entry && TryDeserialize(entry, out var value))
                         {
-                            WriteValue(entry);
+                            Emit(match, value);
                         }
                     }
                 }
-                else if (ReadEntry(name) is { } entry)
+                else if (ReadEntry(selection.Store, name) is { } entry)
                 {
-                    WriteValue(entry);
+                    if (TryDeserialize(entry, out var value))
+                    {
+                        Emit(name, value);
+                    }
+                }
+                else if (hasDefault)
+                {
+                    Emit(name, Default);
                 }
                 else
                 {
-                    WriteError(MemallocErrors.StackNotFound(name, Store));
+                    WriteError(MemallocErrors.StackNotFound(name, selection.Store));
                 }
             }
             catch (MemStoreException e)
@@ -51,10 +98,22 @@ public sealed class GetMemStackCommand : MemStackCommandBase
         }
     }
 
-    // A stored collection comes back as one object, as Import-Clixml and Get-Variable -ValueOnly give it.
-    private void WriteValue(StackEntry entry)
+    protected override void EndProcessing()
     {
-        if (TryDeserialize(entry, out var value))
+        if (table is not null)
+        {
+            WriteObject(table);
+        }
+    }
+
+    // A stored collection comes back as one object, as Import-Clixml and Get-Variable -ValueOnly give it.
+    private void Emit(string name, object? value)
+    {
+        if (table is not null)
+        {
+            table[name] = value;
+        }
+        else
         {
             WriteObject(value, enumerateCollection: false);
         }

@@ -5,40 +5,55 @@ using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
-/// <summary>Metadata of stacks, sorted by name; every stack of the store without -Name.</summary>
-[Cmdlet(VerbsCommon.Get, "MemStackInfo")]
+/// <summary>Metadata of stacks, sorted by store and name; every stack of the store without -Name. -Store takes
+/// wildcards (-Store * lists every stack of the user), and a store object piped in lists that store's stacks.</summary>
+[Cmdlet(VerbsCommon.Get, "MemStackInfo", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(MemStackInfo))]
-public sealed class GetMemStackInfoCommand : MemStackCommandBase
+public sealed class GetMemStackInfoCommand : StackSelectionCommandBase
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [ArgumentCompleter(typeof(MemStackNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[]? Name { get; set; }
+
+    /// <summary>Names taken exactly as written: [ ] * ? are part of the name.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralNameSet)]
+    [ArgumentCompleter(typeof(MemStackNameCompleter))]
+    [AllowEmptyString]
+    public string[] LiteralName { get; set; } = [];
+
+    /// <summary>The store, or a pattern of stores: wildcards allowed here.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(MemStoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public override string Store { get; set; } = DefaultStore;
+
+    private protected override string[]? NamesGiven => ParameterSetName == LiteralNameSet ? LiteralName : Name;
+
+    private protected override bool RequiresNames => false;
+
+    private protected override bool StoreIsPattern => WildcardPattern.ContainsWildcardCharacters(Store);
 
     protected override void ProcessRecord()
     {
-        ValidateStore();
-        var found = new SortedDictionary<string, StackInfo>(StringComparer.Ordinal);
-        try
+        if (SelectRecord() is not { } selection)
         {
-            if (Name is null)
-            {
-                if (TryRead(Store, store => store.List(), out var all))
-                {
-                    foreach (var info in all)
-                    {
-                        found[info.Name] = info;
-                    }
-                }
-            }
-            else
-            {
-                Collect(found);
-            }
+            return;
         }
-        catch (MemStoreException e)
+
+        var found = new SortedDictionary<(string Store, string Name), StackInfo>(StoreThenName.Instance);
+        foreach (var storeName in StoresOf(selection))
         {
-            WriteStoreError(e, Store);
+            try
+            {
+                Collect(storeName, selection, found);
+            }
+            catch (MemStoreException e)
+            {
+                WriteStoreError(e, storeName);
+            }
         }
 
         foreach (var info in found.Values)
@@ -47,34 +62,86 @@ public sealed class GetMemStackInfoCommand : MemStackCommandBase
         }
     }
 
-    private void Collect(SortedDictionary<string, StackInfo> found)
+    /// <summary>The stores a selection names: the matches of a -Store pattern, or the one store (missing or not).</summary>
+    private IEnumerable<string> StoresOf(StackSelection selection)
     {
-        IReadOnlyList<StackInfo>? all = null;
-        foreach (var name in Name!)
+        if (!WildcardPattern.ContainsWildcardCharacters(selection.Store))
         {
-            ValidateStackName(name);
-            if (IsPattern(name))
+            return [selection.Store];
+        }
+
+        return Matching(selection.Store, ListStores());
+    }
+
+    private void Collect(string storeName, StackSelection selection, SortedDictionary<(string, string), StackInfo> found)
+    {
+        if (selection.Names is null)
+        {
+            if (TryRead(storeName, store => store.List(), out var all))
+            {
+                foreach (var info in all)
+                {
+                    found[(storeName, info.Name)] = info;
+                }
+            }
+
+            return;
+        }
+
+        IReadOnlyList<StackInfo>? listed = null;
+        foreach (var name in selection.Names)
+        {
+            if (IsPattern(selection, name))
             {
                 // One listing serves every pattern of this record.
-                all ??= TryRead(Store, store => store.List(), out var listed) ? listed : [];
-
+                listed ??= TryRead(storeName, store => store.List(), out var all) ? all : [];
                 var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                foreach (var info in all)
+                foreach (var info in listed)
                 {
                     if (wildcard.IsMatch(info.Name))
                     {
-                        found[info.Name] = info;
+                        found[(storeName, info.Name)] = info;
                     }
                 }
             }
-            else if (TryRead(Store, store => store.GetInfo(name), out var info) && info is not null)
+            else if (TryRead(storeName, store => store.GetInfo(name), out var info) && info is not null)
             {
-                found[info.Name] = info;
+                found[(storeName, info.Name)] = info;
             }
-            else
+            else if (!WildcardPattern.ContainsWildcardCharacters(selection.Store))
             {
-                WriteError(MemallocErrors.StackNotFound(name, Store));
+                // Across a pattern of stores, a name missing from some of them is no error.
+                WriteError(MemallocErrors.StackNotFound(name, storeName));
             }
         }
+    }
+
+    /// <summary>Stores, then stack names as the store sorts them (by UTF-8 bytes, which is code point order: in UTF-16 a
+    /// surrogate pair sorts above U+E000..U+FFFF, so those two ranges are swapped before comparing).</summary>
+    private sealed class StoreThenName : IComparer<(string Store, string Name)>
+    {
+        public static readonly StoreThenName Instance = new();
+
+        public int Compare((string Store, string Name) x, (string Store, string Name) y)
+        {
+            var byStore = string.CompareOrdinal(x.Store, y.Store);
+            return byStore != 0 ? byStore : CompareCodePoints(x.Name, y.Name);
+        }
+
+        private static int CompareCodePoints(string x, string y)
+        {
+            var length = Math.Min(x.Length, y.Length);
+            for (var i = 0; i < length; i++)
+            {
+                if (x[i] != y[i])
+                {
+                    return CodePointOrder(x[i]) - CodePointOrder(y[i]);
+                }
+            }
+
+            return x.Length - y.Length;
+        }
+
+        private static int CodePointOrder(char c) => c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000;
     }
 }

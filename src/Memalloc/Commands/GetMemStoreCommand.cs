@@ -1,10 +1,12 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
-/// <summary>Statistics of the current user's stores; all of them without -Name. A missing literal store
+/// <summary>Statistics of the current user's stores; all of them without -Name, and orphaned segments (an arena whose
+/// store's anchor segment was removed by hand) as entries named 'orphaned:' and the anchor key. A missing literal store
 /// name is a non-terminating MemStoreNotFound error; a pattern that matches nothing is silent.</summary>
 [Cmdlet(VerbsCommon.Get, "MemStore")]
 [OutputType(typeof(MemStoreInfo))]
@@ -13,6 +15,7 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(MemStoreNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()
@@ -24,22 +27,51 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
                 WriteStatistics(storeName, reportMissing: false);
             }
 
+            foreach (var orphans in ListOrphans())
+            {
+                WriteObject(MemStoreInfo.FromOrphans(orphans));
+            }
+
             return;
         }
 
         IReadOnlyList<string>? all = null;
+        IReadOnlyList<OrphanedSegments>? orphaned = null;
         foreach (var name in Name)
         {
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 all ??= ListStores();
-                var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                foreach (var storeName in all)
+                orphaned ??= ListOrphans();
+                foreach (var storeName in Matching(name, all))
                 {
-                    if (wildcard.IsMatch(storeName))
+                    WriteStatistics(storeName, reportMissing: false);
+                }
+
+                foreach (var orphans in orphaned)
+                {
+                    if (Matching(name, [MemStoreInfo.OrphanName(orphans.AnchorKey)]).Any())
                     {
-                        WriteStatistics(storeName, reportMissing: false);
+                        WriteObject(MemStoreInfo.FromOrphans(orphans));
                     }
+                }
+            }
+            else if (MemStoreInfo.TryParseOrphanName(name, out var anchorKey))
+            {
+                orphaned ??= ListOrphans();
+                var found = false;
+                foreach (var orphans in orphaned)
+                {
+                    if (orphans.AnchorKey == anchorKey)
+                    {
+                        WriteObject(MemStoreInfo.FromOrphans(orphans));
+                        found = true;
+                    }
+                }
+
+                if (!found)
+                {
+                    WriteError(MemallocErrors.StoreNotFound(name));
                 }
             }
             else
@@ -50,11 +82,11 @@ public sealed class GetMemStoreCommand : MemallocCmdlet
         }
     }
 
-    private IReadOnlyList<string> ListStores()
+    private IReadOnlyList<OrphanedSegments> ListOrphans()
     {
         try
         {
-            return MemStore.ListStoreNames();
+            return MemStore.ListOrphanedSegments();
         }
         catch (MemStoreException e)
         {

@@ -17,16 +17,19 @@ public abstract class MemStackCommandBase : MemallocCmdlet
     [ValidateNotNullOrEmpty]
     public virtual string Store { get; set; } = DefaultStore;
 
-    /// <summary>The store name is checked per record: it can come from the pipeline.</summary>
-    private protected void ValidateStore() => ValidateStoreName(Store);
+    /// <summary>The shortest time to live: the store keeps times in milliseconds, and the expiry is counted from the
+    /// write's own clock reading, so any time to live this long is accepted on every run (and anything shorter on none).</summary>
+    private protected static readonly TimeSpan MinTimeToLive = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>A time to live that is zero, negative or ends past year 9999 is a terminating InvalidTimeToLive. The store
-    /// counts it from the moment the write commits.</summary>
-    private protected void ValidateTimeToLive(TimeSpan timeToLive)
+    /// <summary>The longest time to live: a fixed bound (not "before the year 10000", which would depend on today).</summary>
+    private protected static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(1000 * 365.25);
+
+    /// <summary>A -TimeToLive outside [1 ms, 1000 years] is a terminating InvalidTimeToLive, whatever the clock says.</summary>
+    private protected void ValidateTimeToLive(TimeSpan? timeToLive)
     {
-        if (timeToLive <= TimeSpan.Zero || timeToLive > DateTime.MaxValue - DateTime.UtcNow)
+        if (timeToLive is { } value && (value < MinTimeToLive || value > MaxTimeToLive))
         {
-            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(timeToLive));
+            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(value, MinTimeToLive, MaxTimeToLive));
         }
     }
 
@@ -67,16 +70,10 @@ public abstract class MemStackCommandBase : MemallocCmdlet
         }
     }
 
-    /// <summary>A name with wildcard characters, or with escaped ones (lit`[1`]: the way to reach a stack
-    /// whose literal name holds [ ] * ?), is matched as a pattern; any other name is exact.</summary>
-    private protected static bool IsPattern(string name) =>
-        WildcardPattern.ContainsWildcardCharacters(name)
-        || (name.Contains('`', StringComparison.Ordinal) && WildcardPattern.Unescape(name) != name);
-
     /// <summary>A stack's entry, or null when the stack (or its store) does not exist.</summary>
-    private protected StackEntry? ReadEntry(string name)
+    private protected static StackEntry? ReadEntry(string storeName, string name)
     {
-        return TryRead(Store, store => store.TryGet(name, out var entry) ? entry : null, out var found) ? found : null;
+        return TryRead(storeName, store => store.TryGet(name, out var entry) ? entry : null, out var found) ? found : null;
     }
 
     /// <summary>Turns an entry into the value it holds; a value that cannot be read is a non-terminating error.</summary>
@@ -112,5 +109,5 @@ public abstract class MemStackCommandBase : MemallocCmdlet
         }
     }
 
-    private protected string Describe(string name) => $"Stack '{name}' in store '{Store}'";
+    private protected static string Describe(string storeName, string name) => $"Stack '{name}' in store '{storeName}'";
 }

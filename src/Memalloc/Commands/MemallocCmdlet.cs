@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using Memalloc.Core;
 
@@ -20,29 +21,77 @@ public abstract class MemallocCmdlet : PSCmdlet
         WriteError(record);
     }
 
-    /// <summary>A stack name the store would refuse is a terminating InvalidArgument error (id InvalidName).</summary>
-    private protected void ValidateStackName(string name)
+    /// <summary>The current user's store names, sorted; none after a non-terminating error.</summary>
+    private protected IReadOnlyList<string> ListStores()
     {
         try
         {
-            MemStore.ValidateName(name);
+            return MemStore.ListStoreNames();
         }
         catch (MemStoreException e)
         {
-            ThrowTerminatingError(MemallocErrors.FromStoreException(e, name));
+            WriteStoreError(e, null);
+            return [];
+        }
+    }
+
+    /// <summary>The names a wildcard pattern matches among <paramref name="names"/>, in their order.</summary>
+    private protected static IEnumerable<string> Matching(string pattern, IEnumerable<string> names)
+    {
+        var wildcard = new WildcardPattern(pattern, WildcardOptions.None);
+        foreach (var name in names)
+        {
+            if (wildcard.IsMatch(name))
+            {
+                yield return name;
+            }
+        }
+    }
+
+    /// <summary>A stack name the store would refuse is a terminating InvalidArgument error (id InvalidName).</summary>
+    private protected void ValidateStackName(string name)
+    {
+        if (Refusal(() => MemStore.ValidateName(name)) is { } refusal)
+        {
+            ThrowTerminatingError(MemallocErrors.FromStoreException(refusal, name));
         }
     }
 
     /// <summary>A store name the store would refuse is a terminating InvalidArgument error (id InvalidStoreName).</summary>
     private protected void ValidateStoreName(string storeName)
     {
+        if (Refusal(() => MemStore.ValidateStoreName(storeName)) is { } refusal)
+        {
+            ThrowTerminatingError(MemallocErrors.FromStoreException(refusal, storeName));
+        }
+    }
+
+    /// <summary>A stack name from the pipeline: a bad one is a non-terminating InvalidName error for its record only.</summary>
+    private protected bool CheckStackName(string name) => Check(Refusal(() => MemStore.ValidateName(name)), name);
+
+    /// <summary>A store name from the pipeline: a bad one is a non-terminating InvalidStoreName error for its record only.</summary>
+    private protected bool CheckStoreName(string storeName) => Check(Refusal(() => MemStore.ValidateStoreName(storeName)), storeName);
+
+    private bool Check(MemStoreException? refusal, string target)
+    {
+        if (refusal is not null)
+        {
+            WriteError(MemallocErrors.FromStoreException(refusal, target));
+        }
+
+        return refusal is null;
+    }
+
+    private static MemStoreException? Refusal(Action validate)
+    {
         try
         {
-            MemStore.ValidateStoreName(storeName);
+            validate();
+            return null;
         }
         catch (MemStoreException e)
         {
-            ThrowTerminatingError(MemallocErrors.FromStoreException(e, storeName));
+            return e;
         }
     }
 

@@ -4,45 +4,59 @@ using Memalloc.Core;
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Deletes stacks. Names come by value or by property name (Get-MemStackInfo 'job*' | Remove-MemStack);
-/// a pattern that matches nothing is silent, a missing literal name a non-terminating MemStackNotFound error.
+/// Deletes stacks. Names come by value or by property name; stack objects from Get-MemStackInfo name their stack
+/// literally. A -Name pattern that matches nothing is silent; a missing literal name is a non-terminating
+/// MemStackNotFound error.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "MemStack", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "MemStack", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(void))]
-public sealed class RemoveMemStackCommand : MemStackCommandBase
+public sealed class RemoveMemStackCommand : StackSelectionCommandBase
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [ArgumentCompleter(typeof(MemStackNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[] Name { get; set; } = [];
+
+    /// <summary>Names taken exactly as written: [ ] * ? are part of the name.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralNameSet)]
+    [ArgumentCompleter(typeof(MemStackNameCompleter))]
+    [AllowEmptyString]
+    public string[] LiteralName { get; set; } = [];
+
+    private protected override string[]? NamesGiven => ParameterSetName == LiteralNameSet ? LiteralName : Name;
 
     protected override void ProcessRecord()
     {
-        ValidateStore();
-        foreach (var name in Name)
+        if (SelectRecord() is not { } selection)
         {
-            ValidateStackName(name);
+            return;
+        }
+
+        var storeName = selection.Store;
+        foreach (var name in selection.Names ?? [])
+        {
             try
             {
-                if (IsPattern(name))
+                if (IsPattern(selection, name))
                 {
-                    foreach (var match in ResolvePattern(Store, name))
+                    foreach (var match in ResolvePattern(storeName, name))
                     {
-                        if (ShouldProcess(Describe(match), "Remove"))
+                        if (ShouldProcess(Describe(storeName, match), "Remove"))
                         {
                             // Gone meanwhile (another remover, expiry) is what was asked for.
-                            _ = TryRead(Store, store => store.Remove(match), out _);
+                            _ = TryRead(storeName, store => store.Remove(match), out _);
                         }
                     }
                 }
-                else if (!TryRead(Store, store => store.Exists(name), out var exists) || !exists)
+                else if (!TryRead(storeName, store => store.Exists(name), out var exists) || !exists)
                 {
-                    WriteError(MemallocErrors.StackNotFound(name, Store));
+                    WriteError(MemallocErrors.StackNotFound(name, storeName));
                 }
-                else if (ShouldProcess(Describe(name), "Remove")
-                         && !(TryRead(Store, store => store.Remove(name), out var removed) && removed))
+                else if (ShouldProcess(Describe(storeName, name), "Remove")
+                         && !(TryRead(storeName, store => store.Remove(name), out var removed) && removed))
                 {
-                    WriteError(MemallocErrors.StackNotFound(name, Store));
+                    WriteError(MemallocErrors.StackNotFound(name, storeName));
                 }
             }
             catch (MemStoreException e)

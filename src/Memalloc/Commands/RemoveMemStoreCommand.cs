@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Memalloc.Core;
@@ -6,8 +5,9 @@ using Memalloc.Core;
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Destroys stores and their segments (every stack in them). High impact: confirms unless -Force or
-/// -Confirm:$false; -WhatIf always wins. A missing literal store name is a non-terminating MemStoreNotFound error.
+/// Destroys stores and their segments (every stack in them), and frees orphaned segments (names 'orphaned:' and the
+/// anchor key, as Get-MemStore lists them). High impact: confirms unless -Force or -Confirm:$false; -WhatIf always wins.
+/// A missing literal store name is a non-terminating MemStoreNotFound error.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "MemStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(void))]
@@ -16,6 +16,7 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(MemStoreNameCompleter))]
     [AllowEmptyString]
+    [SupportsWildcards]
     public string[] Name { get; set; } = [];
 
     /// <summary>Removes without asking for confirmation.</summary>
@@ -28,19 +29,28 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
         {
             try
             {
-                var stores = MemStore.ListStoreNames();
                 if (WildcardPattern.ContainsWildcardCharacters(name))
                 {
-                    var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                    foreach (var storeName in stores.Where(wildcard.IsMatch).ToList())
+                    foreach (var storeName in Matching(name, MemStore.ListStoreNames()).ToList())
                     {
                         Destroy(storeName, reportMissing: false);
                     }
+
+                    var orphanNames = MemStore.ListOrphanedSegments().Select(orphans => MemStoreInfo.OrphanName(orphans.AnchorKey));
+                    foreach (var orphanName in Matching(name, orphanNames).ToList())
+                    {
+                        _ = MemStoreInfo.TryParseOrphanName(orphanName, out var anchorKey);
+                        RemoveOrphans(anchorKey, reportMissing: false);
+                    }
+                }
+                else if (MemStoreInfo.TryParseOrphanName(name, out var anchorKey))
+                {
+                    RemoveOrphans(anchorKey, reportMissing: true);
                 }
                 else
                 {
                     ValidateStoreName(name);
-                    if (stores.Contains(name))
+                    if (MemStore.ListStoreNames().Contains(name))
                     {
                         Destroy(name, reportMissing: true);
                     }
@@ -69,6 +79,25 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
         if (!existed && reportMissing)
         {
             WriteError(MemallocErrors.StoreNotFound(storeName));
+        }
+    }
+
+    private void RemoveOrphans(int anchorKey, bool reportMissing)
+    {
+        var name = MemStoreInfo.OrphanName(anchorKey);
+        if (!MemStore.ListOrphanedSegments().Any(orphans => orphans.AnchorKey == anchorKey))
+        {
+            if (reportMissing)
+            {
+                WriteError(MemallocErrors.StoreNotFound(name));
+            }
+
+            return;
+        }
+
+        if (ShouldRemove($"Orphaned segments '{name}' (left by a store whose anchor segment is gone)"))
+        {
+            _ = MemStore.RemoveOrphanedSegments(anchorKey);
         }
     }
 

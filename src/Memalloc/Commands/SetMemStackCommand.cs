@@ -39,7 +39,9 @@ public sealed class SetMemStackCommand : MemStackCommandBase
     [ValidateRange(1, CliXmlCodec.MaxDepth)]
     public int Depth { get; set; } = CliXmlCodec.DefaultDepth;
 
+    /// <summary>How long the stack lives after this write; a bare number is seconds.</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? TimeToLive { get; set; }
 
     /// <summary>Refuse to overwrite an existing stack (a ResourceExists error, id MemStackExists).</summary>
@@ -52,11 +54,8 @@ public sealed class SetMemStackCommand : MemStackCommandBase
     protected override void BeginProcessing()
     {
         ValidateStackName(Name);
-        ValidateStore();
-        if (TimeToLive is { } timeToLive)
-        {
-            ValidateTimeToLive(timeToLive);
-        }
+        ValidateStoreName(Store);
+        ValidateTimeToLive(TimeToLive);
     }
 
     protected override void ProcessRecord() => _collected.Add(Value);
@@ -70,7 +69,7 @@ public sealed class SetMemStackCommand : MemStackCommandBase
             return;
         }
 
-        if (!ShouldProcess(Describe(Name), "Set"))
+        if (!ShouldProcess(Describe(Store, Name), "Set"))
         {
             return;
         }

@@ -1,27 +1,34 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
+using System.Diagnostics;
 using System.Management.Automation;
-using System.Numerics;
 using System.Threading;
 using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Atomic read-modify-write by optimistic compare-and-set: read the value and its version, compute the new
-/// value with no lock held (the script block may take as long as it likes), write it only if the version is
-/// unchanged, else start again from the fresher value. No update is ever lost.
+/// Atomic read-modify-write by optimistic compare-and-set: read the value and its version, compute the new value with
+/// no store lock held (the script block may take as long as it likes), write it only if the version is unchanged, else
+/// start again from the fresher value. No update is ever lost. An updater that lost the race three times queues for the
+/// stack's update turn, which updaters of that stack (in any process) take one after the other, so that a slow update is
+/// not starved by fast ones; readers and plain writers never wait for it (docs/store-design.md, "Update turns").
 /// </summary>
 [Cmdlet(VerbsData.Update, "MemStack", SupportsShouldProcess = true, DefaultParameterSetName = ScriptBlockSet)]
 [OutputType(typeof(object))]
-public sealed class UpdateMemStackCommand : MemStackCommandBase
+public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
 {
+    /// <summary>Races an updater may lose before it queues for the stack's update turn (documented in the help).</summary>
+    internal const int RacesBeforeTurn = 3;
+
     private const string ScriptBlockSet = "ScriptBlock";
     private const string IncrementSet = "Increment";
 
-    // Past this many lost races the stack is too hot to update this way; an error beats spinning forever.
+    // Past this many attempts (races lost to plain writers, which never wait for turns) an error beats spinning on.
     private const int MaxAttempts = 10_000;
+
+    private readonly CancellationTokenSource stopping = new();
 
     /// <summary>The stack's name, taken literally.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -29,13 +36,16 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
     [AllowEmptyString]
     public string Name { get; set; } = string.Empty;
 
-    /// <summary>Gets the current value as $_ and outputs the new one (one object as itself, several as an array).</summary>
+    /// <summary>Gets the current value as $_ and as its first argument, and outputs the new one (one object as itself,
+    /// several as an array; nothing keeps $_, changed in place or not).</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ScriptBlockSet)]
     public ScriptBlock ScriptBlock { get; set; } = null!;
 
-    /// <summary>Adds this to the stored number; a missing stack counts as 0 (or -InitialValue).</summary>
+    /// <summary>Adds this number to the stored one, as PowerShell's '+' does; a missing stack counts as 0 (or -InitialValue).</summary>
     [Parameter(Mandatory = true, ParameterSetName = IncrementSet)]
-    public long Increment { get; set; }
+    [NumberTransformation]
+    [ValidateNumber]
+    public object Increment { get; set; } = 0;
 
     /// <summary>The current value when the stack does not exist.</summary>
     [Parameter]
@@ -48,9 +58,15 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
     [ValidateRange(1, CliXmlCodec.MaxDepth)]
     public int Depth { get; set; } = CliXmlCodec.DefaultDepth;
 
-    /// <summary>A new time to live from this write; without it an existing expiry is kept.</summary>
+    /// <summary>A new time to live from this write (a bare number is seconds); without it an existing expiry is kept.</summary>
     [Parameter]
+    [SecondsTransformation]
     public TimeSpan? TimeToLive { get; set; }
+
+    /// <summary>How long to keep trying (a bare number is seconds) before giving up with UpdateConflict.</summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan? Timeout { get; set; }
 
     /// <summary>Emits the new value.</summary>
     [Parameter]
@@ -59,17 +75,18 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
     protected override void BeginProcessing()
     {
         ValidateStackName(Name);
-        ValidateStore();
-        if (TimeToLive is { } timeToLive)
+        ValidateStoreName(Store);
+        ValidateTimeToLive(TimeToLive);
+        if (Timeout < TimeSpan.Zero)
         {
-            ValidateTimeToLive(timeToLive);
+            ThrowTerminatingError(MemallocErrors.InvalidTimeout(Timeout.Value));
         }
     }
 
     protected override void ProcessRecord()
     {
         // Asked once, before any user code runs: -WhatIf must not run the script block.
-        if (!ShouldProcess(Describe(Name), "Update"))
+        if (!ShouldProcess(Describe(Store, Name), "Update"))
         {
             return;
         }
@@ -82,69 +99,131 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
         {
             WriteStoreError(e, Name);
         }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
     }
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    public void Dispose() => stopping.Dispose();
 
     private void Update()
     {
+        var deadline = Timeout is { } timeout ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var racesLost = 0;
         var warned = false;
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        UpdateTurn? turn = null;
+        try
         {
-            var entry = ReadEntry(Name);
-            object? current = InitialValue;
-            if (entry is not null && !TryDeserialize(entry, out current))
+            for (var attempt = 1; ; attempt++)
             {
-                return;
-            }
-
-            if (!TryCompute(current, entry is not null, out var next))
-            {
-                return;
-            }
-
-            var serialized = TrySerialize(Name, next, Depth);
-            if (serialized is null)
-            {
-                return;
-            }
-
-            if (!warned)
-            {
-                WarnAbout(serialized, Name, Depth);
-                warned = true;
-            }
-
-            var options = new WriteOptions
-            {
-                Encoding = ValueEncoding.CliXml,
-                TypeName = serialized.TypeName,
-                // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
-                // write commits, the version check fails and the update starts over with the stack missing.
-                TimeToLive = TimeToLive,
-                Expires = TimeToLive is null ? entry?.Info.Expires : null,
-                ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
-            };
-
-            if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
-            {
-                if (PassThru)
+                if (turn is null && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
                 {
-                    WriteObject(next, enumerateCollection: false);
+                    turn = TakeTurn(deadline);
+                    if (turn is null)
+                    {
+                        WriteError(MemallocErrors.UpdateConflict(Name, racesLost, $"after waiting {Timeout} (-Timeout) for its turn"));
+                        return;
+                    }
                 }
 
-                return;
+                var entry = ReadEntry(Store, Name);
+                object? current = InitialValue;
+                if ((entry is not null && !TryDeserialize(entry, out current)) || !TryCompute(current, entry is not null, out var next, out var write))
+                {
+                    return;
+                }
+
+                if (!write)
+                {
+                    return; // nothing to keep: the stack was missing and the block output nothing
+                }
+
+                var serialized = TrySerialize(Name, next, Depth);
+                if (serialized is null)
+                {
+                    return;
+                }
+
+                if (!warned)
+                {
+                    WarnAbout(serialized, Name, Depth);
+                    warned = true;
+                }
+
+                var options = new WriteOptions
+                {
+                    Encoding = ValueEncoding.CliXml,
+                    TypeName = serialized.TypeName,
+                    // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
+                    // write commits, the version check fails and the update starts over with the stack missing.
+                    TimeToLive = TimeToLive,
+                    Expires = TimeToLive is null ? entry?.Info.Expires : null,
+                    ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
+                };
+
+                // Never replayed into a store made again after a removal: a lost race, read again (issue 9).
+                if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
+                {
+                    if (PassThru)
+                    {
+                        WriteObject(next, enumerateCollection: false);
+                    }
+
+                    return;
+                }
+
+                racesLost++;
+                if (Stopwatch.GetTimestamp() >= deadline || attempt >= MaxAttempts)
+                {
+                    var reason = attempt >= MaxAttempts ? $"after {MaxAttempts} attempts" : $"after {Timeout} (-Timeout)";
+                    WriteError(MemallocErrors.UpdateConflict(Name, racesLost, reason));
+                    return;
+                }
+
+                if (turn is null)
+                {
+                    Backoff(attempt);
+                }
             }
-
-            Backoff(attempt);
         }
-
-        WriteError(MemallocErrors.UpdateConflict(Name, MaxAttempts));
+        finally
+        {
+            turn?.Dispose();
+        }
     }
 
-    // Another writer won the race: try again at once, then yield, then sleep a little (randomised so that
-    // the losers do not collide again in step).
+    /// <summary>Another updater of this stack holds its turn or queues for it: then this one queues too.</summary>
+    private bool IsTurnBusy()
+    {
+        try
+        {
+            using var lease = StoreCache.Acquire(Store, create: false);
+            return lease.Store?.IsUpdateTurnBusy(Name) == true;
+        }
+        catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
+        {
+            return false; // the write that follows finds out and reads again
+        }
+    }
+
+    private UpdateTurn? TakeTurn(long deadline)
+    {
+        var wait = deadline == long.MaxValue
+            ? System.Threading.Timeout.InfiniteTimeSpan
+            : TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        // The turn keeps the anchor page mapped on its own: the lease only has to last while it is waited for.
+        using var lease = StoreCache.Acquire(Store, create: true);
+        return lease.Store!.TakeUpdateTurn(Name, wait, stopping.Token);
+    }
+
+    // Another writer won the race: try again at once, then yield (randomised so that the losers do not collide again
+    // in step). After RacesBeforeTurn losses the updater queues for its turn instead.
     private static void Backoff(int attempt)
     {
-        if (attempt < 3)
+        if (attempt < 2)
         {
             return;
         }
@@ -152,23 +231,34 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
         Thread.Sleep(attempt < 10 ? 0 : Random.Shared.Next(0, Math.Min(attempt / 10 + 1, 20)));
     }
 
-    private bool TryCompute(object? current, bool exists, out object? next)
+    /// <summary>The new value, and whether there is one to write: a script block that outputs nothing keeps $_ (what it
+    /// changed in place included), which for a missing stack without -InitialValue means nothing to write.</summary>
+    private bool TryCompute(object? current, bool exists, out object? next, out bool write)
     {
+        var hasInitialValue = MyInvocation.BoundParameters.ContainsKey(nameof(InitialValue));
+        write = true;
         if (ParameterSetName == IncrementSet)
         {
-            return TryAdd(exists || InitialValue is not null ? current : 0L, out next);
+            return TryAdd(exists || hasInitialValue ? current : 0, out next);
         }
 
         Collection<PSObject> output;
         try
         {
-            output = ScriptBlock.InvokeWithContext(null, new List<PSVariable> { new("_", current) });
+            output = ScriptBlock.InvokeWithContext(null, new List<PSVariable> { new("_", current) }, current);
         }
         catch (RuntimeException e)
         {
             // The user's own error, as their script block raised it; the stack is left as it was.
             ThrowTerminatingError(new ErrorRecord(e.ErrorRecord, e));
             throw;
+        }
+
+        if (output.Count == 0)
+        {
+            next = current;
+            write = exists || hasInitialValue;
+            return true;
         }
 
         var items = new List<object?>(output.Count);
@@ -181,40 +271,25 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase
         return true;
     }
 
-    private static object Narrow(long sum) => sum is >= int.MinValue and <= int.MaxValue ? (object)(int)sum : sum;
-
     private bool TryAdd(object? current, out object? next)
     {
-        var number = current is PSObject psObject ? psObject.BaseObject : current;
-        try
-        {
-            next = number switch
-            {
-                // An int stays an int while it fits, as PowerShell's own arithmetic does.
-                int value => Narrow(checked(value + Increment)),
-                long value => (object)checked(value + Increment),
-                byte or sbyte or short or ushort or uint => checked(Convert.ToInt64(number, null) + Increment),
-                ulong value => Increment >= 0 ? checked(value + (ulong)Increment) : checked(value - (ulong)checked(-Increment)),
-                double value => value + Increment,
-                float value => value + Increment,
-                decimal value => value + Increment,
-                BigInteger value => value + Increment,
-                _ => null,
-            };
-        }
-        catch (OverflowException e)
-        {
-            WriteError(MemallocErrors.IncrementOverflow(Name, e));
-            next = null;
-            return false;
-        }
-
-        if (next is null)
+        next = null;
+        if (!PowerShellArithmetic.IsNumber(current))
         {
             WriteError(MemallocErrors.NotANumber(Name, current));
             return false;
         }
 
-        return true;
+        try
+        {
+            next = PowerShellArithmetic.Add(current!, Increment);
+            return true;
+        }
+        catch (RuntimeException e)
+        {
+            // The only overflow PowerShell's '+' does not widen away (decimal).
+            WriteError(MemallocErrors.IncrementOverflow(Name, e));
+            return false;
+        }
     }
 }

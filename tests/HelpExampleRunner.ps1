@@ -1,0 +1,51 @@
+# Runs help examples for HelpExamples.Tests.ps1, in a pwsh that the test starts in a private IPC namespace. Each example
+# gets a new runspace, and every store it made (orphaned segments too) is removed before the next one starts: so each
+# example meets no store at all, the 'default' store included, as if it had the machine to itself. Writes one JSON line
+# per example: Key, Output (what the example wrote, warnings included, as text), Error (why it failed, or null), Seconds.
+param (
+    [Parameter(Mandatory)] [string] $ExamplePath,
+    [int] $TimeoutSeconds = 120
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module Memalloc
+
+foreach ($example in Get-Content -LiteralPath $ExamplePath -Raw | ConvertFrom-Json) {
+    $runspace = [runspacefactory]::CreateRunspace()
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    $null = $shell.AddScript(@"
+`$ErrorActionPreference = 'Stop'
+Import-Module Memalloc
+$($example.Given)
+`$PSDefaultParameterValues['Out-String:Width'] = 120
+& {
+$($example.Body)
+} 3>&1 | Out-String
+"@)
+    $output = $null
+    $failure = $null
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        $pending = $shell.BeginInvoke()
+        if (-not $pending.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+            $shell.Stop()
+            $failure = "did not finish within $TimeoutSeconds s"
+        }
+        else {
+            $output = $shell.EndInvoke($pending) -join "`n"
+            if ($shell.Streams.Error.Count) { $failure = ($shell.Streams.Error | Out-String).Trim() }
+        }
+    }
+    catch {
+        $failure = ($_.Exception.InnerException ?? $_.Exception).Message
+    }
+    finally {
+        $shell.Dispose()
+        $runspace.Dispose()
+    }
+
+    Get-MemStore | Remove-MemStore -Force -ErrorAction SilentlyContinue
+    [pscustomobject]@{ Key = $example.Key; Output = $output; Error = $failure; Seconds = $clock.Elapsed.TotalSeconds } | ConvertTo-Json -Compress
+}
