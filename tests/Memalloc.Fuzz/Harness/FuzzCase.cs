@@ -26,15 +26,17 @@ namespace Memalloc.Fuzz;
 internal sealed class FuzzCase
 {
     /// <summary>One overlay region: which segment, from where, how many bytes.</summary>
-    private readonly record struct Region(FuzzSegment Segment, int Offset, int Length, bool FromHeap = false, bool UsedSlots = false, bool Raw = false);
+    private readonly record struct Region(FuzzSegment Segment, int Offset, int Length, bool FromHeap = false, bool UsedSlots = false,
+        bool Raw = false, bool FirstNameTurn = false);
 
     private static readonly Region[] Regions =
     [
-        new(FuzzSegment.Anchor, 0, 112),                          // identity, maximum capacity, creation time
+        new(FuzzSegment.Anchor, 0, 120),                          // identity, maximum capacity, creation time, first capacity
         new(FuzzSegment.Anchor, Layout.LockWordOffset, 8),        // symbol
         new(FuzzSegment.Anchor, Layout.WriterStateOffset, 32),    // state, pending generation, key, shmid, previous shmid, capacity
         new(FuzzSegment.Anchor, Layout.ArenaRefOffset, 8),        // generation, shmid symbol
         new(FuzzSegment.Anchor, Layout.SpareRefOffset, 8),        // generation, shmid symbol
+        new(FuzzSegment.Anchor, 0, Layout.TurnSize, FirstNameTurn: true), // the update turn of the first name: owner symbol, tickets
         new(FuzzSegment.Arena, 0, 24),                            // arena magic, version, generation, anchor key
         new(FuzzSegment.Arena, 24, 72, Raw: true),                // capacity, slot count, heap offset, sequence, bump, counters
         new(FuzzSegment.Arena, 0, 64, UsedSlots: true, Raw: true), // the first eight used index slots
@@ -115,6 +117,11 @@ internal sealed class FuzzCase
     /// <summary>The segment offset of byte <paramref name="i"/> of a region, for this shape (-1: no such byte).</summary>
     private static int Position(StoreShape shape, Region region, int i)
     {
+        if (region.FirstNameTurn)
+        {
+            return TurnOffset(shape) + i;
+        }
+
         if (region.UsedSlots)
         {
             var slot = i / Layout.SlotSize;
@@ -122,6 +129,27 @@ internal sealed class FuzzCase
         }
 
         return (region.FromHeap ? (int)BitConverter.ToInt64(shape.Arena, Layout.ArenaHeapOffsetOffset) : region.Offset) + i;
+    }
+
+    /// <summary>Where the update turn the harness takes (that of the shape's first stack name) lies in the anchor.</summary>
+    internal static int TurnOffset(StoreShape shape) => Layout.TurnTableOffset + (Layout.TurnSize *
+        UpdateTurns.TurnIndex(System.IO.Hashing.XxHash3.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(shape.FirstName))));
+
+    /// <summary>Where byte <paramref name="offset"/> of the anchor (a field of the regions at fixed offsets) sits in an input.</summary>
+    internal static int AnchorOverlayPosition(int offset)
+    {
+        var position = HeaderBytes;
+        foreach (var region in Regions)
+        {
+            if (region.Segment == FuzzSegment.Anchor && !region.FirstNameTurn && offset >= region.Offset && offset < region.Offset + region.Length)
+            {
+                return position + offset - region.Offset;
+            }
+
+            position += region.Length;
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(offset), offset, "not in an anchor region of the overlay");
     }
 
     /// <summary>The input that lays out <paramref name="shape"/> unchanged: zeros in the XOR regions, the base's bytes in

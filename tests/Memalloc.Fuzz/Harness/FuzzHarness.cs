@@ -7,7 +7,7 @@ namespace Memalloc.Fuzz;
 
 /// <summary>
 /// One fuzz execution: lay the input out as a store (<see cref="FuzzCase"/>, <see cref="FuzzLayout"/>), then open it
-/// and run every kind of call on it: reads of each name, listing, statistics, writes (set, compare-and-set, create,
+/// and run every kind of call on it: reads of each name, listing, statistics, the update turn, writes (set, compare-and-set, create,
 /// remove; a write may grow or compact), Verify, the removal check, a second instance, and finally destroying the
 /// store. The property: every call
 /// either works or throws <see cref="MemStoreException"/>; anything else (a NullReferenceException from a wild read,
@@ -94,9 +94,11 @@ internal sealed class FuzzHarness
         Call(() => store.List());
         Call(() => store.ListNames());
         Call(() => store.GetStatistics());
+        var first = names[0];
+        Call(() => store.IsUpdateTurnBusy(first));
+        Call(() => store.TakeUpdateTurn(first, TimeSpan.FromMilliseconds(10)))?.Dispose();
         if (write)
         {
-            var first = names[0];
             Call(() => store.Set(first, StoreShapes.Bytes(40, 11)));
             var version = Call(() => store.GetInfo(first))?.Version ?? 1;
             Call(() => store.TrySet(first, StoreShapes.Bytes(56, 12), new WriteOptions { ExpectedVersion = version }, out _));
@@ -141,12 +143,12 @@ internal sealed class FuzzHarness
         yield return ("spare-orphan-zeroed", Seed(3, FuzzFlags.Orphan | FuzzFlags.OrphanZeroed));
         yield return ("many-segment-larger", Seed(5, FuzzFlags.ArenaPageLarger));
         var writing = Seed(2, FuzzFlags.None);
-        writing[AnchorOverlayOffset(Layout.WriterStateOffset)] = (byte)WriterState.Writing;
+        writing[FuzzCase.AnchorOverlayPosition(Layout.WriterStateOffset)] = (byte)WriterState.Writing;
         yield return ("churn-dead-writer", SetLockSymbol(writing, 1));
         var growing = Seed(3, FuzzFlags.Orphan);
-        growing[AnchorOverlayOffset(Layout.WriterStateOffset)] = (byte)WriterState.Growing;
-        growing[AnchorOverlayOffset(Layout.PendingGenerationOffset)] = (byte)(Shapes[3].Generation + 1);
-        BitConverter.TryWriteBytes(growing.AsSpan(AnchorOverlayOffset(Layout.PendingShmIdOffset)), -1 ^ 3); // -1 becomes symbol 3, the orphan
+        growing[FuzzCase.AnchorOverlayPosition(Layout.WriterStateOffset)] = (byte)WriterState.Growing;
+        growing[FuzzCase.AnchorOverlayPosition(Layout.PendingGenerationOffset)] = (byte)(Shapes[3].Generation + 1);
+        BitConverter.TryWriteBytes(growing.AsSpan(FuzzCase.AnchorOverlayPosition(Layout.PendingShmIdOffset)), -1 ^ 3); // -1 becomes symbol 3, the orphan
         yield return ("spare-dead-grower", SetLockSymbol(growing, 1));
     }
 
@@ -154,17 +156,8 @@ internal sealed class FuzzHarness
 
     private static byte[] SetLockSymbol(byte[] input, byte symbol)
     {
-        input[AnchorOverlayOffset(Layout.LockWordOffset)] = symbol;
+        input[FuzzCase.AnchorOverlayPosition(Layout.LockWordOffset)] = symbol;
         return input;
     }
 
-    /// <summary>Where an anchor byte sits in the input's overlay (for the fields of the first regions).</summary>
-    internal static int AnchorOverlayOffset(int anchorOffset) => FuzzCase.HeaderBytes + anchorOffset switch
-    {
-        < 112 => anchorOffset,
-        >= Layout.LockWordOffset and < Layout.LockWordOffset + 8 => 112 + anchorOffset - Layout.LockWordOffset,
-        >= Layout.WriterStateOffset and < Layout.WriterStateOffset + 32 => 120 + anchorOffset - Layout.WriterStateOffset,
-        >= Layout.ArenaRefOffset and < Layout.ArenaRefOffset + 8 => 152 + anchorOffset - Layout.ArenaRefOffset,
-        _ => throw new ArgumentOutOfRangeException(nameof(anchorOffset), anchorOffset.ToString(CultureInfo.InvariantCulture)),
-    };
 }

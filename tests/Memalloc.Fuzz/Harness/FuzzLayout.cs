@@ -56,7 +56,7 @@ internal sealed unsafe class FuzzLayout : IDisposable
 
         // Any symbol names one of these: the case's own segments, or none.
         int[] segments = [arenaId, anchorId, spareId, orphanId, MissingShmId];
-        ResolveSymbols(fuzzCase.Anchor, segments);
+        ResolveSymbols(fuzzCase.Anchor, fuzzCase.Shape, segments);
         Fill(anchorId, fuzzCase.Anchor);
         Fill(arenaId, fuzzCase.Arena);
         if (fuzzCase.Spare is not null)
@@ -72,7 +72,7 @@ internal sealed unsafe class FuzzLayout : IDisposable
 
     internal int AnchorKey { get; }
 
-    private void ResolveSymbols(byte[] anchor, int[] segments)
+    private void ResolveSymbols(byte[] anchor, StoreShape shape, int[] segments)
     {
         // Magic 0 means "being created" and this process, the creator, is alive: a store waits for it. Not a parser input.
         if (BinaryPrimitives.ReadUInt64LittleEndian(anchor) == 0)
@@ -80,16 +80,8 @@ internal sealed unsafe class FuzzLayout : IDisposable
             anchor[0] = 1;
         }
 
-        // Not this process's own word: a live holder is waited for by design (Open waits 5 s for a destroyer holding
-        // the lock to mark the anchor), which AFL would report as a hang.
-        var lockSymbol = BinaryPrimitives.ReadUInt64LittleEndian(anchor.AsSpan(Layout.LockWordOffset));
-        var own = (uint)Environment.ProcessId;
-        ulong lockWord = lockSymbol == 0 ? 0 : (lockSymbol % 2) switch
-        {
-            0 => ((ulong)0x8000_1234 << 32) | DeadPid,                      // a dead owner
-            _ => ((ulong)(WriterLock.StartTimeToken((int)own) ^ 1) << 32) | own, // our pid, another start time: pid reuse
-        };
-        BinaryPrimitives.WriteUInt64LittleEndian(anchor.AsSpan(Layout.LockWordOffset), lockWord);
+        ResolveOwner(anchor, Layout.LockWordOffset);
+        ResolveOwner(anchor, FuzzCase.TurnOffset(shape) + Layout.TurnOwnerOffset);
         ResolveRef(anchor, Layout.ArenaRefOffset, segments, keepZero: false);
         ResolveRef(anchor, Layout.SpareRefOffset, [segments[2], segments[0], segments[1], segments[3], segments[4]], keepZero: true);
         ResolveId(anchor, Layout.PendingShmIdOffset, segments);
@@ -102,6 +94,21 @@ internal sealed unsafe class FuzzLayout : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(anchor.AsSpan(Layout.PendingKeyOffset),
                 KeyDerivation.ArenaKey(AnchorKey, (pendingKey & 1) == 0 ? pendingGeneration : generation + 1));
         }
+    }
+
+    /// <summary>An owner word (the writer lock's, an update turn's): free, or an owner that is certainly dead. Never a live
+    /// process, this one included: a live holder is waited for by design (Open waits 5 s for a destroyer holding the lock
+    /// to mark the anchor), which AFL would report as a hang.</summary>
+    private static void ResolveOwner(byte[] anchor, int offset)
+    {
+        var symbol = BinaryPrimitives.ReadUInt64LittleEndian(anchor.AsSpan(offset));
+        var own = (uint)Environment.ProcessId;
+        var word = symbol == 0 ? 0 : (symbol % 2) switch
+        {
+            0 => ((ulong)0x8000_1234 << 32) | DeadPid,                          // a dead owner
+            _ => ((ulong)(WriterLock.StartTimeToken((int)own) ^ 1) << 32) | own, // our pid, another start time: pid reuse
+        };
+        BinaryPrimitives.WriteUInt64LittleEndian(anchor.AsSpan(offset), word);
     }
 
     /// <summary>A reference's low 32 bits are a symbol (0 = the first of <paramref name="table"/>); the generation stays.</summary>

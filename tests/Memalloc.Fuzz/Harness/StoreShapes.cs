@@ -29,6 +29,9 @@ internal sealed class StoreShape
     internal required int[] UsedSlots { get; init; }
 
     internal uint Generation => BitConverter.ToUInt32(Arena, Layout.ArenaGenerationOffset);
+
+    /// <summary>The name the harness writes, compare-and-sets and takes the update turn of.</summary>
+    internal string FirstName => StackNames.Length > 0 ? StackNames[0] : "fz-new";
 }
 
 /// <summary>
