@@ -14,14 +14,14 @@ internal sealed unsafe class Anchor
 {
     /// <summary>How long an opener waits for a live process to finish creating an anchor before it gives up with
     /// <see cref="MemStoreErrorKind.StoreBusy"/> (settable by tests).</summary>
-    internal static TimeSpan CreationWait = TimeSpan.FromSeconds(10);
+    internal static TimeSpan CreationWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A creator claims its new anchor's lock word right after attaching it (microseconds after shmget). A
     /// segment with magic 0 whose lock word is still 0 after this long is not being created by Memalloc: another
     /// program's segment at a colliding key, probed past as any foreign segment is.</summary>
-    private static readonly TimeSpan ClaimWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_claimWait = TimeSpan.FromSeconds(1);
 
-    private int references = 1;
+    private int _references = 1;
 
     private Anchor(byte* address, int shmId, int key)
     {
@@ -109,11 +109,11 @@ internal sealed unsafe class Anchor
 
     internal static ulong MakeArenaRef(uint generation, int shmId) => ((ulong)generation << 32) | (uint)shmId;
 
-    internal void AddReference() => Interlocked.Increment(ref references);
+    internal void AddReference() => Interlocked.Increment(ref _references);
 
     internal void Release()
     {
-        if (Interlocked.Decrement(ref references) == 0)
+        if (Interlocked.Decrement(ref _references) == 0)
         {
             Libc.ShmDt(Address);
         }
@@ -276,7 +276,7 @@ internal sealed unsafe class Anchor
                 return Creation.Abandoned;
             }
 
-            if (word == 0 && waited > ClaimWait.TotalMilliseconds)
+            if (word == 0 && waited > s_claimWait.TotalMilliseconds)
             {
                 return Creation.Foreign;
             }

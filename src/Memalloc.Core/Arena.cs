@@ -17,18 +17,18 @@ internal sealed unsafe class ArenaView
     /// the same store do not all bounce one counter line (see <see cref="TryEnter"/>).</summary>
     private const int StripeStride = 8; // longs: 64 bytes
 
-    private static readonly int StripeCount = (int)Math.Min(64, BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
+    private static readonly int s_stripeCount = (int)Math.Min(64, BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
 
-    private static int nextStripe;
+    private static int s_nextStripe;
 
     [ThreadStatic]
-    private static int threadStripe;
+    private static int s_threadStripe;
 
-    private readonly long[] stripes = new long[StripeCount * StripeStride];
+    private readonly long[] _stripes = new long[s_stripeCount * StripeStride];
 
     /// <summary>Base references: the store's (while current) and those of whoever created the view.</summary>
-    private int references = 1;
-    private int freed;
+    private int _references = 1;
+    private int _freed;
 
     /// <summary>Takes over one reference on <paramref name="mapping"/> (the caller's).</summary>
     internal ArenaView(Anchor anchor, Mapping mapping, uint generation, long capacity, long slotCount)
@@ -112,11 +112,11 @@ internal sealed unsafe class ArenaView
     }
 
     /// <summary>Adds a base reference; only valid while the caller holds one (or the store's is known to be there).</summary>
-    internal bool TryAddReference() => ReferenceCount.TryAdd(ref references);
+    internal bool TryAddReference() => ReferenceCount.TryAdd(ref _references);
 
     internal void Release()
     {
-        if (Interlocked.Decrement(ref references) == 0)
+        if (Interlocked.Decrement(ref _references) == 0)
         {
             TryFree();
         }
@@ -124,10 +124,10 @@ internal sealed unsafe class ArenaView
 
     private static int ThreadStripe()
     {
-        var stripe = threadStripe;
+        var stripe = s_threadStripe;
         if (stripe == 0)
         {
-            stripe = threadStripe = (Interlocked.Increment(ref nextStripe) & (StripeCount - 1)) + 1;
+            stripe = s_threadStripe = (Interlocked.Increment(ref s_nextStripe) & (s_stripeCount - 1)) + 1;
         }
 
         return (stripe - 1) * StripeStride;
@@ -142,13 +142,13 @@ internal sealed unsafe class ArenaView
     internal bool TryEnter()
     {
         var stripe = ThreadStripe();
-        Interlocked.Increment(ref stripes[stripe]);
-        if (Volatile.Read(ref references) > 0)
+        Interlocked.Increment(ref _stripes[stripe]);
+        if (Volatile.Read(ref _references) > 0)
         {
             return true;
         }
 
-        Interlocked.Decrement(ref stripes[stripe]);
+        Interlocked.Decrement(ref _stripes[stripe]);
         TryFree();
         return false;
     }
@@ -156,8 +156,8 @@ internal sealed unsafe class ArenaView
     /// <summary>Drops the reference <see cref="TryEnter"/> took (on the same thread: one operation never changes thread).</summary>
     internal void Exit()
     {
-        Interlocked.Decrement(ref stripes[ThreadStripe()]);
-        if (Volatile.Read(ref references) == 0)
+        Interlocked.Decrement(ref _stripes[ThreadStripe()]);
+        if (Volatile.Read(ref _references) == 0)
         {
             TryFree();
         }
@@ -166,20 +166,20 @@ internal sealed unsafe class ArenaView
     /// <summary>Detaches once no base reference and no operation reference is left; exactly once.</summary>
     private void TryFree()
     {
-        if (Volatile.Read(ref references) != 0)
+        if (Volatile.Read(ref _references) != 0)
         {
             return;
         }
 
-        for (var i = 0; i < stripes.Length; i += StripeStride)
+        for (var i = 0; i < _stripes.Length; i += StripeStride)
         {
-            if (Volatile.Read(ref stripes[i]) != 0)
+            if (Volatile.Read(ref _stripes[i]) != 0)
             {
                 return;
             }
         }
 
-        if (Interlocked.CompareExchange(ref freed, 1, 0) == 0)
+        if (Interlocked.CompareExchange(ref _freed, 1, 0) == 0)
         {
             Mapping.Release();
             Anchor.Release();
@@ -269,7 +269,7 @@ internal sealed unsafe class ArenaView
 /// <summary>One attachment (shmat) of an arena segment, detached when the last view using it is released.</summary>
 internal sealed unsafe class Mapping
 {
-    private int references = 1;
+    private int _references = 1;
 
     internal Mapping(byte* address, int shmId, long size)
     {
@@ -285,11 +285,11 @@ internal sealed unsafe class Mapping
     /// <summary>Bytes of the segment as IPC_STAT reported them at attach.</summary>
     internal long Size { get; }
 
-    internal bool TryAddReference() => ReferenceCount.TryAdd(ref references);
+    internal bool TryAddReference() => ReferenceCount.TryAdd(ref _references);
 
     internal void Release()
     {
-        if (Interlocked.Decrement(ref references) == 0)
+        if (Interlocked.Decrement(ref _references) == 0)
         {
             Libc.ShmDt(Address);
         }

@@ -147,7 +147,7 @@ internal static unsafe class Compaction
     }
 
     /// <summary>Capacity of a store created before its initial capacity was recorded in the anchor: the default.</summary>
-    private static readonly long DefaultInitialCapacity = new MemStoreOptions().InitialCapacity;
+    private static readonly long s_defaultInitialCapacity = new MemStoreOptions().InitialCapacity;
 
     /// <summary>
     /// The smallest halving of <paramref name="capacity"/>, never below the store's initial capacity, at which
@@ -158,7 +158,7 @@ internal static unsafe class Compaction
     internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
     {
         // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
-        var floor = Math.Min(capacity, Math.Max(Arena.MinCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : DefaultInitialCapacity));
+        var floor = Math.Min(capacity, Math.Max(Arena.MinCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : s_defaultInitialCapacity));
         while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
         {
             capacity /= 2;

@@ -35,39 +35,39 @@ public sealed unsafe class MemStore : IDisposable
 
     /// <summary>The anchor's mapping, referenced by this instance from construction until <see cref="Dispose"/> (released
     /// after the views), so that the lock word and the arena reference never move under a call in progress.</summary>
-    private readonly Anchor anchor;
-    private readonly uint uid;
-    private readonly object processLock;
-    private readonly object viewLock = new();
-    private ArenaView? current;
+    private readonly Anchor _anchor;
+    private readonly uint _uid;
+    private readonly object _processLock;
+    private readonly object _viewLock = new();
+    private ArenaView? _current;
 
     /// <summary>The mapping of the arena that was current before <see cref="current"/>, kept attached: compaction
     /// alternates between two arenas, and reusing the attachment avoids shmat and page faults on every switch.</summary>
-    private Mapping? retired;
-    private long lastRemovalCheck;
-    private int disposed;
+    private Mapping? _retired;
+    private long _lastRemovalCheck;
+    private int _disposed;
 
     /// <summary>Takes over the caller's reference on <paramref name="anchor"/> once constructed.</summary>
     private MemStore(string name, Anchor anchor, uint uid)
     {
         Name = name;
-        this.anchor = anchor;
-        this.uid = uid;
-        processLock = WriterLock.ProcessLockFor(anchor.Key);
-        lastRemovalCheck = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        for (var attempt = 0; current is null; attempt++)
+        _anchor = anchor;
+        _uid = uid;
+        _processLock = WriterLock.ProcessLockFor(anchor.Key);
+        _lastRemovalCheck = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var attempt = 0; _current is null; attempt++)
         {
             var arenaRef = anchor.ArenaRef;
             try
             {
-                current = ArenaView.Attach(anchor, uid, arenaRef);
+                _current = ArenaView.Attach(anchor, uid, arenaRef);
             }
             catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef && attempt < 100)
             {
                 continue; // compacted while we attached
             }
 
-            if (current is null && anchor.ArenaRef == arenaRef && attempt < 5000 && IsHeldByLiveProcess(anchor.LockWord))
+            if (_current is null && anchor.ArenaRef == arenaRef && attempt < 5000 && IsHeldByLiveProcess(anchor.LockWord))
             {
                 // A live writer holds the lock: a DestroyStore removes the arena before it marks the anchor, so
                 // wait for the mark (or a growth's new reference) rather than call the store broken.
@@ -75,7 +75,7 @@ public sealed unsafe class MemStore : IDisposable
                 continue;
             }
 
-            if (current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
+            if (_current is null && (anchor.ArenaRef == arenaRef || attempt >= 100))
             {
                 throw arenaRef == Layout.RemovedArenaRef ? Removed(name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
                     $"Store '{name}' is broken: its anchor names arena segment {Anchor.ShmIdOf(arenaRef)}, which no longer exists (removed by 'ipcrm' or by " +
@@ -464,7 +464,7 @@ public sealed unsafe class MemStore : IDisposable
     {
         while (true)
         {
-            var view = Volatile.Read(ref current);
+            var view = Volatile.Read(ref _current);
             if (view is null)
             {
                 throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
@@ -489,12 +489,12 @@ public sealed unsafe class MemStore : IDisposable
     /// view, which is detached once no operation uses it any more).</summary>
     private void Follow()
     {
-        lock (viewLock)
+        lock (_viewLock)
         {
-            var old = Volatile.Read(ref current) ?? throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+            var old = Volatile.Read(ref _current) ?? throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
             for (var attempt = 0; attempt < 100; attempt++)
             {
-                var arenaRef = anchor.ArenaRef;
+                var arenaRef = _anchor.ArenaRef;
                 if (arenaRef == old.ArenaRef)
                 {
                     return;
@@ -508,11 +508,11 @@ public sealed unsafe class MemStore : IDisposable
                 ArenaView? view;
                 try
                 {
-                    var retiredMapping = Volatile.Read(ref retired);
+                    var retiredMapping = Volatile.Read(ref _retired);
                     var known = retiredMapping is not null && retiredMapping.ShmId == Anchor.ShmIdOf(arenaRef) ? retiredMapping : old.Mapping;
-                    view = ArenaView.Attach(anchor, uid, arenaRef, known);
+                    view = ArenaView.Attach(_anchor, _uid, arenaRef, known);
                 }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && anchor.ArenaRef != arenaRef)
+                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt && _anchor.ArenaRef != arenaRef)
                 {
                     continue; // recycled again between our load of the reference and the attach: follow again
                 }
@@ -523,7 +523,7 @@ public sealed unsafe class MemStore : IDisposable
                     return;
                 }
 
-                if (anchor.ArenaRef == arenaRef)
+                if (_anchor.ArenaRef == arenaRef)
                 {
                     // The anchor names an arena that no longer exists: removed underneath us (ipcrm).
                     throw Removed(Name);
@@ -563,13 +563,13 @@ public sealed unsafe class MemStore : IDisposable
     /// reference on <paramref name="view"/> (the arena it is about to use), which also keeps the anchor mapped.</summary>
     private void CheckNotRemoved(ArenaView view, bool force, long now)
     {
-        if (!force && now - Volatile.Read(ref lastRemovalCheck) < RemovalCheckIntervalMs)
+        if (!force && now - Volatile.Read(ref _lastRemovalCheck) < RemovalCheckIntervalMs)
         {
             return;
         }
 
-        Volatile.Write(ref lastRemovalCheck, now);
-        if (!Libc.TryStat(anchor.ShmId, out var status, out _) || status.Key != anchor.Key
+        Volatile.Write(ref _lastRemovalCheck, now);
+        if (!Libc.TryStat(_anchor.ShmId, out var status, out _) || status.Key != _anchor.Key
             || (OperatingSystem.IsLinux() && (status.Mode & LinuxAbi.SHM_DEST) != 0))
         {
             throw Removed(Name);
@@ -578,7 +578,7 @@ public sealed unsafe class MemStore : IDisposable
         // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
         // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
         if ((!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || ArenaView.IsMarkedForRemoval(arenaStatus))
-            && anchor.ArenaRef == view.ArenaRef)
+            && _anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
         }
@@ -763,7 +763,7 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>The walk with writers excluded, as Verify does it (a dead writer is recovered from first).</summary>
     private List<(byte[] Key, string Name, StackInfo? Info)> CollectLocked(bool withInfo)
     {
-        lock (processLock)
+        lock (_processLock)
         {
             var view = BeginWrite(out _);
             try
@@ -851,7 +851,7 @@ public sealed unsafe class MemStore : IDisposable
         }
 
         var expiry = Expiry.From(options);
-        lock (processLock)
+        lock (_processLock)
         {
             var view = BeginWrite(out var now);
             try
@@ -882,7 +882,7 @@ public sealed unsafe class MemStore : IDisposable
         var view = Enter();
         try
         {
-            return UpdateTurns.IsBusy(anchor, UpdateTurns.TurnIndex(HashName(name)));
+            return UpdateTurns.IsBusy(_anchor, UpdateTurns.TurnIndex(HashName(name)));
         }
         finally
         {
@@ -899,14 +899,14 @@ public sealed unsafe class MemStore : IDisposable
         var view = Enter();
         try
         {
-            anchor.AddReference(); // handed to the turn: the anchor page stays mapped while it is waited for and held
+            _anchor.AddReference(); // handed to the turn: the anchor page stays mapped while it is waited for and held
         }
         finally
         {
             view.Exit();
         }
 
-        return UpdateTurns.Take(anchor, index, timeout, cancellation);
+        return UpdateTurns.Take(_anchor, index, timeout, cancellation);
     }
 
     private static ulong HashName(string name)
@@ -921,7 +921,7 @@ public sealed unsafe class MemStore : IDisposable
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..EncodeName(name, nameBytes)];
         var hash = XxHash3.HashToUInt64(nameBytes);
-        lock (processLock)
+        lock (_processLock)
         {
             var view = BeginWrite(out _);
             try
@@ -952,7 +952,7 @@ public sealed unsafe class MemStore : IDisposable
         var view = Enter();
         try
         {
-            WriterLock.Acquire(anchor.Address);
+            WriterLock.Acquire(_anchor.Address);
         }
         catch
         {
@@ -964,10 +964,10 @@ public sealed unsafe class MemStore : IDisposable
         {
             now = StoreClock.NowMs();
             CheckNotRemoved(view, force: verifying, now);
-            var state = anchor.State;
+            var state = _anchor.State;
             if (state == WriterState.Growing)
             {
-                Compaction.RecoverGrowth(anchor, uid);
+                Compaction.RecoverGrowth(_anchor, _uid);
             }
 
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
@@ -985,12 +985,12 @@ public sealed unsafe class MemStore : IDisposable
                 Compaction.Recount(view);
             }
 
-            anchor.State = WriterState.Writing;
+            _anchor.State = WriterState.Writing;
             return view;
         }
         catch
         {
-            WriterLock.Release(anchor.Address);
+            WriterLock.Release(_anchor.Address);
             view.Exit();
             throw;
         }
@@ -998,15 +998,15 @@ public sealed unsafe class MemStore : IDisposable
 
     private void EndWrite(ArenaView view)
     {
-        anchor.State = WriterState.Idle;
-        WriterLock.Release(anchor.Address);
+        _anchor.State = WriterState.Idle;
+        WriterLock.Release(_anchor.Address);
         view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
     private void AbortWrite(ArenaView view)
     {
-        WriterLock.Release(anchor.Address);
+        WriterLock.Release(_anchor.Address);
         view.Exit();
     }
 
@@ -1096,7 +1096,7 @@ public sealed unsafe class MemStore : IDisposable
     /// <paramref name="view"/> an operation reference on it. Caller holds the writer lock.</summary>
     private void Compact(ref ArenaView view, long recordSize, long valueLength)
     {
-        var grown = Compaction.Grow(anchor, uid, view, recordSize, valueLength, Volatile.Read(ref retired));
+        var grown = Compaction.Grow(_anchor, _uid, view, recordSize, valueLength, Volatile.Read(ref _retired));
         view.Exit();
         AdoptGrown(grown);
         // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
@@ -1110,7 +1110,7 @@ public sealed unsafe class MemStore : IDisposable
     /// Opportunistic: a failure (the kernel refusing a segment) leaves the store as it is, and the write stands.</summary>
     private void TryShrink(ref ArenaView view)
     {
-        if (!Compaction.ShouldShrink(anchor, view))
+        if (!Compaction.ShouldShrink(_anchor, view))
         {
             return;
         }
@@ -1123,17 +1123,17 @@ public sealed unsafe class MemStore : IDisposable
         {
             // Nothing was published (the reference flips last): clean up whatever the attempt left, as recovery would,
             // and carry on. A committed write or removal is never reported as failed because a shrink could not be made.
-            Compaction.RecoverGrowth(anchor, uid);
-            anchor.State = WriterState.Writing;
+            Compaction.RecoverGrowth(_anchor, _uid);
+            _anchor.State = WriterState.Writing;
         }
     }
 
     /// <summary>Makes a view this process just built by growing current (the store keeps its own reference).</summary>
     private void AdoptGrown(ArenaView grown)
     {
-        lock (viewLock)
+        lock (_viewLock)
         {
-            var old = Volatile.Read(ref current);
+            var old = Volatile.Read(ref _current);
             if (old is null || old.ArenaRef == grown.ArenaRef || !grown.TryAddReference())
             {
                 return;
@@ -1147,17 +1147,17 @@ public sealed unsafe class MemStore : IDisposable
     /// as <see cref="retired"/>. Caller holds <see cref="viewLock"/>.</summary>
     private void Replace(ArenaView old, ArenaView next)
     {
-        Volatile.Write(ref current, next);
-        var previous = Volatile.Read(ref retired);
+        Volatile.Write(ref _current, next);
+        var previous = Volatile.Read(ref _retired);
         // Only an arena of the same size can come back as a recycled spare; others were removed, and holding their
         // attachment would keep their memory alive.
         if (old.Mapping != next.Mapping && old.Capacity == next.Capacity && Arena.KeepsSpare(old.Capacity) && old.Mapping.TryAddReference())
         {
-            Volatile.Write(ref retired, old.Mapping);
+            Volatile.Write(ref _retired, old.Mapping);
         }
         else
         {
-            Volatile.Write(ref retired, null);
+            Volatile.Write(ref _retired, null);
         }
 
         previous?.Release();
@@ -1199,19 +1199,19 @@ public sealed unsafe class MemStore : IDisposable
         {
             CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             var (live, expired) = CountEntries(ref view);
-            Libc.TryStat(anchor.ShmId, out var status, out _);
+            Libc.TryStat(_anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
             // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
             // A plain array, so that PowerShell can index it.
-            var spare = anchor.SpareRef;
-            int[] segments = spare == 0 ? [anchor.ShmId, view.ShmId] : [anchor.ShmId, view.ShmId, Anchor.ShmIdOf(spare)];
+            var spare = _anchor.SpareRef;
+            int[] segments = spare == 0 ? [_anchor.ShmId, view.ShmId] : [_anchor.ShmId, view.ShmId, Anchor.ShmIdOf(spare)];
             return new StoreStatistics
             {
                 Name = Name,
-                Key = anchor.Key,
+                Key = _anchor.Key,
                 SegmentIds = segments,
                 Capacity = view.Capacity,
-                MaxCapacity = anchor.MaxCapacity,
+                MaxCapacity = _anchor.MaxCapacity,
                 BytesUsed = used,
                 BytesFree = view.Capacity - used,
                 Entries = live,
@@ -1219,8 +1219,8 @@ public sealed unsafe class MemStore : IDisposable
                 Generation = view.Generation,
                 Permissions = PermissionString(status.Mode),
                 OwnerUid = (int)status.Uid,
-                Owner = status.Uid == uid ? Environment.UserName : status.Uid.ToString(CultureInfo.InvariantCulture),
-                Warnings = StoreEnvironment.Warnings(uid),
+                Owner = status.Uid == _uid ? Environment.UserName : status.Uid.ToString(CultureInfo.InvariantCulture),
+                Warnings = StoreEnvironment.Warnings(_uid),
             };
         }
         finally
@@ -1280,7 +1280,7 @@ public sealed unsafe class MemStore : IDisposable
     /// <summary>Walks header, index, heap and every record's checksum; never throws for corruption, reports it.</summary>
     public VerifyReport Verify()
     {
-        lock (processLock)
+        lock (_processLock)
         {
             ArenaView view;
             try
@@ -1295,7 +1295,7 @@ public sealed unsafe class MemStore : IDisposable
 
             try
             {
-                var report = Verifier.Run(Name, anchor, uid, view);
+                var report = Verifier.Run(Name, _anchor, _uid, view);
                 EndWrite(view);
                 return report;
             }
@@ -1313,7 +1313,7 @@ public sealed unsafe class MemStore : IDisposable
         var view = Enter();
         try
         {
-            DestroyAnchor(anchor, uid);
+            DestroyAnchor(_anchor, _uid);
         }
         finally
         {
@@ -1324,37 +1324,37 @@ public sealed unsafe class MemStore : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        lock (viewLock)
+        lock (_viewLock)
         {
-            var view = Volatile.Read(ref current);
-            Volatile.Write(ref current, null);
+            var view = Volatile.Read(ref _current);
+            Volatile.Write(ref _current, null);
             view?.Release();
-            Volatile.Read(ref retired)?.Release();
-            Volatile.Write(ref retired, null);
+            Volatile.Read(ref _retired)?.Release();
+            Volatile.Write(ref _retired, null);
         }
 
         // Last: a call still inside keeps its view, and through it the anchor, until it leaves.
-        anchor.Release();
+        _anchor.Release();
     }
 
     // ---------------------------------------------------------------- test hooks
 
-    internal int AnchorKey => anchor.Key;
+    internal int AnchorKey => _anchor.Key;
 
     /// <summary>The anchor key a store of the current user would use at <paramref name="probe"/> (0..15): lets hostile-segment
     /// tests plant a foreign segment where the store will look.</summary>
     internal static int AnchorKeyFor(string storeName, int probe) => KeyDerivation.AnchorKey(Libc.GetUid(), storeName, probe);
 
-    internal int AnchorShmId => anchor.ShmId;
+    internal int AnchorShmId => _anchor.ShmId;
 
     /// <summary>The update turn a stack name uses, as its words read now (tests watch the queue through it).</summary>
     internal (ulong Owner, int NextTicket, int Serving) UpdateTurnState(string name) =>
-        UpdateTurns.State(anchor, UpdateTurns.TurnIndex(HashName(name)));
+        UpdateTurns.State(_anchor, UpdateTurns.TurnIndex(HashName(name)));
 
     /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
     internal int SpareShmId
@@ -1364,7 +1364,7 @@ public sealed unsafe class MemStore : IDisposable
             var view = Enter();
             try
             {
-                var spare = anchor.SpareRef;
+                var spare = _anchor.SpareRef;
                 return spare == 0 ? -1 : Anchor.ShmIdOf(spare);
             }
             finally
@@ -1394,7 +1394,7 @@ public sealed unsafe class MemStore : IDisposable
         var view = Enter();
         try
         {
-            action((IntPtr)anchor.Address);
+            action((IntPtr)_anchor.Address);
         }
         finally
         {

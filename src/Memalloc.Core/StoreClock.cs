@@ -11,15 +11,15 @@ namespace Memalloc.Core;
 internal static class StoreClock
 {
     [ThreadStatic]
-    private static Func<long>? threadClock;
+    private static Func<long>? s_threadClock;
 
-    internal static long NowMs() => threadClock is { } clock ? clock() : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    internal static long NowMs() => s_threadClock is { } clock ? clock() : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Makes <paramref name="clock"/> this thread's clock until the returned scope is disposed.</summary>
     internal static Scope Use(Func<long> clock)
     {
-        var previous = threadClock;
-        threadClock = clock;
+        var previous = s_threadClock;
+        s_threadClock = clock;
         return new Scope(previous);
     }
 
@@ -32,6 +32,6 @@ internal static class StoreClock
             _previous = previous;
         }
 
-        public void Dispose() => threadClock = _previous;
+        public void Dispose() => s_threadClock = _previous;
     }
 }

@@ -11,16 +11,16 @@ namespace Memalloc.Core;
 /// </summary>
 public sealed class UpdateTurn : IDisposable
 {
-    private readonly Action release;
-    private int released;
+    private readonly Action _release;
+    private int _released;
 
-    internal UpdateTurn(Action release) => this.release = release;
+    internal UpdateTurn(Action release) => _release = release;
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref released, 1) == 0)
+        if (Interlocked.Exchange(ref _released, 1) == 0)
         {
-            release();
+            _release();
         }
     }
 }
@@ -45,10 +45,10 @@ internal static unsafe class UpdateTurns
     /// <summary>The turns this process holds (anchor key, turn index), with the managed thread that took each: an update
     /// nested in another's script block that needs the same turn goes ahead as its holder instead of waiting for itself.
     /// One entry per turn at most, since the owner word admits one holder per process.</summary>
-    private static readonly ConcurrentDictionary<(int, int), int> HeldInProcess = new();
+    private static readonly ConcurrentDictionary<(int, int), int> s_heldInProcess = new();
 
     private static bool HeldByThisThread(Anchor anchor, int index) =>
-        HeldInProcess.TryGetValue((anchor.Key, index), out var thread) && thread == Environment.CurrentManagedThreadId;
+        s_heldInProcess.TryGetValue((anchor.Key, index), out var thread) && thread == Environment.CurrentManagedThreadId;
 
     internal static int TurnIndex(ulong nameHash) => (int)(nameHash >> 57) & (Layout.TurnCount - 1);
 
@@ -191,13 +191,13 @@ internal static unsafe class UpdateTurns
 
     private static UpdateTurn Held(Anchor anchor, int index, byte* turn, int ticket)
     {
-        HeldInProcess[(anchor.Key, index)] = Environment.CurrentManagedThreadId;
+        s_heldInProcess[(anchor.Key, index)] = Environment.CurrentManagedThreadId;
         var address = (IntPtr)turn;
         return new UpdateTurn(() =>
         {
             // Given back from any thread (an async caller may resume elsewhere): the entry is the turn's, not the thread's.
             var releasing = (byte*)address;
-            HeldInProcess.TryRemove((anchor.Key, index), out _);
+            s_heldInProcess.TryRemove((anchor.Key, index), out _);
             Interlocked.CompareExchange(ref Owner(releasing), 0, WriterLock.OwnWord);
             Interlocked.CompareExchange(ref Serving(releasing), unchecked(ticket + 1), ticket);
             anchor.Release();

@@ -16,13 +16,13 @@ namespace Memalloc.Core;
 /// </summary>
 internal static unsafe class WriterLock
 {
-    private static readonly ConcurrentDictionary<int, object> ProcessLocks = new();
+    private static readonly ConcurrentDictionary<int, object> s_processLocks = new();
 
     /// <summary>This process's lock word, computed once (the pid and start time do not change).</summary>
-    internal static readonly ulong OwnWord = ((ulong)StartTimeToken(Environment.ProcessId) << 32) | (uint)Environment.ProcessId;
+    internal static ulong OwnWord { get; } = ((ulong)StartTimeToken(Environment.ProcessId) << 32) | (uint)Environment.ProcessId;
 
     /// <summary>The in-process lock in front of the lock word, one per anchor key, shared by every instance.</summary>
-    internal static object ProcessLockFor(int anchorKey) => ProcessLocks.GetOrAdd(anchorKey, static _ => new object());
+    internal static object ProcessLockFor(int anchorKey) => s_processLocks.GetOrAdd(anchorKey, static _ => new object());
 
     /// <summary>Takes the lock word. Caller holds the process lock for this store.</summary>
     internal static void Acquire(byte* anchor)

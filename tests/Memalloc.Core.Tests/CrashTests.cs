@@ -23,7 +23,7 @@ public sealed class CrashTests
     /// <summary>Random kills in the default run (the deterministic crash-point cases add 20 more).</summary>
     private const int DefaultRunKills = 20;
 
-    private static readonly string[] Points =
+    private static readonly string[] s_points =
     [
         "write.after-sequence", "write.after-record", "write.after-bump", "write.after-publish", "write.after-counters",
         "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-recycle-mark", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
@@ -39,7 +39,7 @@ public sealed class CrashTests
     public static TheoryData<string, int> CrashPointCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var point in Points)
+        foreach (var point in s_points)
         {
             data.Add(point, 1);
             data.Add(point, 3);
@@ -51,7 +51,7 @@ public sealed class CrashTests
     public static TheoryData<string, int> StressCrashPointCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var point in Points)
+        foreach (var point in s_points)
         {
             // With recycling, a store that keeps its size calls shmget only a few times: later hits never come.
             foreach (var hit in point == "grow.after-shmget" ? new[] { 2 } : new[] { 2, 5, 8, 13 })

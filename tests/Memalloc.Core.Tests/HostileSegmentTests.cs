@@ -21,7 +21,7 @@ namespace Memalloc.Core.Tests;
 [Collection(ChildProcessCollection.Name)]
 public sealed class HostileSegmentTests
 {
-    private static readonly MemStoreErrorKind[] Refusals = [MemStoreErrorKind.ForeignSegment, MemStoreErrorKind.Corrupt];
+    private static readonly MemStoreErrorKind[] s_refusals = [MemStoreErrorKind.ForeignSegment, MemStoreErrorKind.Corrupt];
 
     private readonly ITestOutputHelper _output;
 
@@ -529,7 +529,7 @@ public sealed class HostileSegmentTests
             using var existing = MemStore.OpenExisting(storeName);
             Assert.True(existing is null, "OpenExisting took a segment that is not the store for the store");
         }
-        catch (MemStoreException e) when (Refusals.Contains(e.Kind))
+        catch (MemStoreException e) when (s_refusals.Contains(e.Kind))
         {
             _output.WriteLine($"OpenExisting refused: {e.Kind}: {e.Message}");
         }
@@ -539,7 +539,7 @@ public sealed class HostileSegmentTests
         {
             store = MemStore.Open(storeName);
         }
-        catch (MemStoreException e) when (Refusals.Contains(e.Kind))
+        catch (MemStoreException e) when (s_refusals.Contains(e.Kind))
         {
             _output.WriteLine($"Open refused: {e.Kind}: {e.Message}");
             return;

@@ -60,14 +60,14 @@ public sealed class OtherUserTheoryAttribute : TheoryAttribute
 
 internal static class ProcessTestSupport
 {
-    internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    internal static CultureInfo Inv { get; } = CultureInfo.InvariantCulture;
 
     /// <summary>Generous bound on the first write after a writer died holding the lock: the point is that no long
     /// lock timeout is involved, not speed.</summary>
-    internal static readonly TimeSpan NextWriteBound = TimeSpan.FromSeconds(5);
+    internal static TimeSpan NextWriteBound { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A small first arena, so that a few hundred writes grow and compact it.</summary>
-    internal static readonly MemStoreOptions SmallArena = new() { InitialCapacity = 64 * 1024 };
+    internal static MemStoreOptions SmallArena { get; } = new() { InitialCapacity = 64 * 1024 };
 
     internal static string NewStoreName() => "t-" + Guid.NewGuid().ToString("N");
 

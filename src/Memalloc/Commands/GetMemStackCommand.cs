@@ -16,7 +16,7 @@ namespace Memalloc.Commands;
 [OutputType(typeof(OrderedDictionary))]
 public sealed class GetMemStackCommand : StackSelectionCommandBase
 {
-    private OrderedDictionary? table;
+    private OrderedDictionary? _table;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [ArgumentCompleter(typeof(MemStackNameCompleter))]
@@ -48,7 +48,7 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
         base.BeginProcessing();
         if (AsHashtable)
         {
-            table = new OrderedDictionary(StringComparer.Ordinal);
+            _table = new OrderedDictionary(StringComparer.Ordinal);
         }
     }
 
@@ -100,18 +100,18 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
 
     protected override void EndProcessing()
     {
-        if (table is not null)
+        if (_table is not null)
         {
-            WriteObject(table);
+            WriteObject(_table);
         }
     }
 
     // A stored collection comes back as one object, as Import-Clixml and Get-Variable -ValueOnly give it.
     private void Emit(string name, object? value)
     {
-        if (table is not null)
+        if (_table is not null)
         {
-            table[name] = value;
+            _table[name] = value;
         }
         else
         {

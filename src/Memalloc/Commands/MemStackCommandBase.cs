@@ -19,17 +19,17 @@ public abstract class MemStackCommandBase : MemallocCmdlet
 
     /// <summary>The shortest time to live: the store keeps times in milliseconds, and the expiry is counted from the
     /// write's own clock reading, so any time to live this long is accepted on every run (and anything shorter on none).</summary>
-    private protected static readonly TimeSpan MinTimeToLive = TimeSpan.FromMilliseconds(1);
+    private protected static readonly TimeSpan s_minTimeToLive = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest time to live: a fixed bound (not "before the year 10000", which would depend on today).</summary>
-    private protected static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(1000 * 365.25);
+    private protected static readonly TimeSpan s_maxTimeToLive = TimeSpan.FromDays(1000 * 365.25);
 
     /// <summary>A -TimeToLive outside [1 ms, 1000 years] is a terminating InvalidTimeToLive, whatever the clock says.</summary>
     private protected void ValidateTimeToLive(TimeSpan? timeToLive)
     {
-        if (timeToLive is { } value && (value < MinTimeToLive || value > MaxTimeToLive))
+        if (timeToLive is { } value && (value < s_minTimeToLive || value > s_maxTimeToLive))
         {
-            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(value, MinTimeToLive, MaxTimeToLive));
+            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(value, s_minTimeToLive, s_maxTimeToLive));
         }
     }
 

@@ -24,8 +24,8 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     private protected const string NameSet = "Name";
     private protected const string LiteralNameSet = "LiteralName";
 
-    private bool namesOnCommandLine;
-    private bool storeOnCommandLine;
+    private bool _namesOnCommandLine;
+    private bool _storeOnCommandLine;
 
     /// <summary>A store from Get-MemStore, from the pipeline: the stacks named by -Name or -LiteralName are looked up in it.</summary>
     [Parameter(ValueFromPipeline = true)]
@@ -50,14 +50,14 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     protected override void BeginProcessing()
     {
         var bound = MyInvocation.BoundParameters;
-        namesOnCommandLine = bound.ContainsKey("Name") || bound.ContainsKey("LiteralName");
-        storeOnCommandLine = bound.ContainsKey(nameof(Store));
-        if (storeOnCommandLine && !StoreIsPattern)
+        _namesOnCommandLine = bound.ContainsKey("Name") || bound.ContainsKey("LiteralName");
+        _storeOnCommandLine = bound.ContainsKey(nameof(Store));
+        if (_storeOnCommandLine && !StoreIsPattern)
         {
             ValidateStoreName(Store);
         }
 
-        if (namesOnCommandLine)
+        if (_namesOnCommandLine)
         {
             foreach (var name in NamesGiven ?? [])
             {
@@ -71,7 +71,7 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     {
         if (InputObject is { } stack)
         {
-            if (namesOnCommandLine)
+            if (_namesOnCommandLine)
             {
                 WriteError(MemallocErrors.PipelineStoreConflict(
                     $"Stack '{stack.Name}' of store '{stack.Store}' was piped to {MyInvocation.MyCommand.Name}, and -Name or -LiteralName was "
@@ -97,12 +97,12 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
                 return RequiresNames ? Refuse(store.Name) : new StackSelection(store.Name, [], Patterns: false);
             }
 
-            return namesOnCommandLine ? new StackSelection(store.Name, CheckedNames(), NamesArePatterns)
+            return _namesOnCommandLine ? new StackSelection(store.Name, CheckedNames(), NamesArePatterns)
                 : RequiresNames ? Refuse(store.Name)
                 : new StackSelection(store.Name, null, Patterns: false);
         }
 
-        if (!storeOnCommandLine && !StoreIsPattern && !CheckStoreName(Store))
+        if (!_storeOnCommandLine && !StoreIsPattern && !CheckStoreName(Store))
         {
             return null; // a Store property from the pipeline that is no store name
         }
@@ -118,7 +118,7 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
 
     private bool SameStoreOrConflict(string pipedStore, string what)
     {
-        if (!storeOnCommandLine || string.Equals(Store, pipedStore, StringComparison.Ordinal))
+        if (!_storeOnCommandLine || string.Equals(Store, pipedStore, StringComparison.Ordinal))
         {
             return true;
         }
@@ -139,7 +139,7 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
         var valid = new List<string>(names.Length);
         foreach (var name in names)
         {
-            if (namesOnCommandLine || CheckStackName(name))
+            if (_namesOnCommandLine || CheckStackName(name))
             {
                 valid.Add(name);
             }
