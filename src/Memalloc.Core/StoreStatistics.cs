@@ -27,13 +27,3 @@ public sealed class StoreStatistics
     /// <summary>Persistence traps detected on this machine (systemd RemoveIPC, a private IPC namespace...).</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 }
-
-/// <summary>Result of walking a whole store and checking every invariant.</summary>
-public sealed class VerifyReport
-{
-    public required string Store { get; init; }
-    public bool IsValid => Problems.Count == 0;
-    public required IReadOnlyList<string> Problems { get; init; }
-    public long EntriesChecked { get; init; }
-    public long RecordsChecked { get; init; }
-}

@@ -28,5 +28,6 @@ internal static unsafe class MacOSAbi
         Mode: *(ushort*)(ds + 16),
         Size: *(long*)(ds + 24),
         CreatorPid: *(int*)(ds + 36),
-        Attached: *(ushort*)(ds + 40));
+        Attached: *(ushort*)(ds + 40),
+        IsMarkedForRemoval: *(int*)(ds + 20) == Libc.IPC_PRIVATE);
 }

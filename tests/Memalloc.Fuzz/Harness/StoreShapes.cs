@@ -155,20 +155,9 @@ internal static unsafe class StoreShapes
             throw new InvalidOperationException($"The spare arena {shmId} vanished while the fuzzer's base stores were built.");
         }
 
-        var address = Libc.ShmAt(shmId, out var errno);
-        if (address == null)
-        {
-            throw new InvalidOperationException($"shmat of the spare arena {shmId} failed: errno {errno}.");
-        }
-
-        try
-        {
-            return new ReadOnlySpan<byte>(address, checked((int)status.Size)).ToArray();
-        }
-        finally
-        {
-            Libc.ShmDt(address);
-        }
+        using var attachment = Libc.ShmAt(shmId, status.Size, out var errno)
+            ?? throw new InvalidOperationException($"shmat of the spare arena {shmId} failed: errno {errno}.");
+        return new ReadOnlySpan<byte>(attachment.Address, checked((int)status.Size)).ToArray();
     }
 
     /// <summary>Fixed clock times, versions counted from 1, and symbols in place of shmids and lock words.</summary>
