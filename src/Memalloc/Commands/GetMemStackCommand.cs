@@ -60,42 +60,30 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
         }
 
         var hasDefault = MyInvocation.BoundParameters.ContainsKey(nameof(Default));
-        foreach (var name in selection.Names ?? [])
+        ForEachStack(selection, selection.Store, (name, matched) =>
         {
-            try
+            if (ReadEntry(selection.Store, name) is { } entry)
             {
-                if (IsPattern(selection, name))
+                if (TryDeserialize(entry, out var value))
                 {
-                    foreach (var match in ResolvePattern(selection.Store, name))
-                    {
-                        // A stack that expired or went away since the listing is simply not a match.
-                        if (ReadEntry(selection.Store, match) is { } entry && TryDeserialize(entry, out var value))
-                        {
-                            Emit(match, value);
-                        }
-                    }
-                }
-                else if (ReadEntry(selection.Store, name) is { } entry)
-                {
-                    if (TryDeserialize(entry, out var value))
-                    {
-                        Emit(name, value);
-                    }
-                }
-                else if (hasDefault)
-                {
-                    Emit(name, Default);
-                }
-                else
-                {
-                    WriteError(MemallocErrors.StackNotFound(name, selection.Store));
+                    Emit(name, value);
                 }
             }
-            catch (MemStoreException e)
+            else if (matched)
             {
-                WriteStoreError(e, name);
+                // A stack that expired or went away since the listing is simply not a match.
             }
-        }
+            else if (hasDefault)
+            {
+                Emit(name, Default);
+            }
+            else
+            {
+                return false;
+            }
+
+            return true;
+        });
     }
 
     protected override void EndProcessing()

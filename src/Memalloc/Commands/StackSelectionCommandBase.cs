@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
@@ -146,6 +147,40 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
         }
 
         return valid;
+    }
+
+    /// <summary>
+    /// The one loop over the stack names a pipeline record selects in <paramref name="storeName"/>: a pattern stands for
+    /// the names it matches, in name order (one listing of the store per pattern; a pattern that matches nothing is
+    /// silent), a literal name for itself. <paramref name="visit"/> gets each name and whether it came from a pattern,
+    /// and returns false when that stack is missing: for a literal name, a non-terminating MemStackNotFound error. A
+    /// failure of the store is an error for the name it happened on, unless <paramref name="storeErrorsPerName"/> is
+    /// false: then it ends the loop and goes to the caller.
+    /// </summary>
+    private protected void ForEachStack(StackSelection selection, string storeName, Func<string, bool, bool> visit, bool storeErrorsPerName = true)
+    {
+        foreach (var name in selection.Names ?? [])
+        {
+            try
+            {
+                if (IsPattern(selection, name))
+                {
+                    var names = TryRead(storeName, store => store.ListNames(), out var listed) ? listed : [];
+                    foreach (var match in Matching(name, names))
+                    {
+                        visit(match, true);
+                    }
+                }
+                else if (!visit(name, false))
+                {
+                    WriteError(MemallocErrors.StackNotFound(name, storeName));
+                }
+            }
+            catch (MemStoreException e) when (storeErrorsPerName)
+            {
+                WriteStoreError(e, name);
+            }
+        }
     }
 
     /// <summary>Whether a name of this selection is a pattern: a -Name with wildcard characters, or with escaped ones

@@ -153,16 +153,8 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
                     warned = true;
                 }
 
-                var options = new WriteOptions
-                {
-                    Encoding = ValueEncoding.CliXml,
-                    TypeName = serialized.TypeName,
-                    // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
-                    // write commits, the version check fails and the update starts over with the stack missing.
-                    TimeToLive = TimeToLive,
-                    Expires = TimeToLive is null ? entry?.Info.Expires : null,
-                    ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
-                };
+                // Without -TimeToLive the stack keeps its expiry.
+                var options = CliXmlWrite(serialized, TimeToLive, entry?.Info.Version ?? WriteOptions.MustNotExist, entry?.Info.Expires);
 
                 // Never replayed into a store made again after a removal: a lost race, read again (issue 9).
                 if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
