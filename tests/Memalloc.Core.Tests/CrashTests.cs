@@ -18,7 +18,7 @@ namespace Memalloc.Core.Tests;
 /// segment created by a killed process is left behind.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class CrashTests
+public sealed class CrashTests : ChildProcessTests
 {
     /// <summary>Random kills in the default run (the deterministic crash-point cases add 20 more).</summary>
     private const int DefaultRunKills = 20;
@@ -29,11 +29,10 @@ public sealed class CrashTests
         "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-recycle-mark", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
     ];
 
-    private readonly ITestOutputHelper _output;
 
     public CrashTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     public static TheoryData<string, int> CrashPointCases()
@@ -309,7 +308,7 @@ public sealed class CrashTests
         var random = new Random(seed);
         long generation;
         var seen = new HashSet<int>();
-        _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
+        Output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -367,12 +366,12 @@ public sealed class CrashTests
             }
 
             var statistics = store.GetStatistics();
-            _output.WriteLine($"{ledger.Acks} acknowledged operations; generation {startGeneration} -> {statistics.Generation}; capacity {statistics.Capacity}");
+            Output.WriteLine($"{ledger.Acks} acknowledged operations; generation {startGeneration} -> {statistics.Generation}; capacity {statistics.Capacity}");
             if (reader is not null)
             {
                 reader.KillHard();
                 AssertNoViolations(reader);
-                _output.WriteLine("reader: " + reader.Lines.LastOrDefault(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+                Output.WriteLine("reader: " + reader.Lines.LastOrDefault(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
             }
         }
         finally
@@ -477,18 +476,5 @@ public sealed class CrashTests
         Assert.True(stopwatch.Elapsed < NextWriteBound,
             $"the first write after the kill took {stopwatch.Elapsed.TotalSeconds:0.0} s: stuck behind a lock timeout?");
         Assert.Equal(Payload.HashText(value), Payload.HashText(store.Get("probe")));
-    }
-
-    internal static void AssertValid(MemStore store)
-    {
-        var report = Within(60, "Verify", store.Verify);
-        Assert.True(report.IsValid, "Verify: " + string.Join("\n", report.Problems));
-    }
-
-    internal static void AssertNoViolations(TestHostProcess reader)
-    {
-        var bad = reader.Lines.Where(l => l.StartsWith("TORN", StringComparison.Ordinal)
-            || l.StartsWith("REGRESS", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
-        Assert.True(bad.Count == 0, "reader saw: " + string.Join("\n", bad.Take(20)));
     }
 }

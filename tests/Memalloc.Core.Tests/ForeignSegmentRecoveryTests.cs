@@ -82,7 +82,7 @@ public sealed unsafe class ForeignSegmentRecoveryTests
                 Assert.Null(Payload.Check("a", store.Get("a"), out _, out _));
                 Assert.Null(Payload.Check("big5", store.Get("big5"), out _, out _));
                 Assert.DoesNotContain(planted, store.GetStatistics().SegmentIds);
-                CrashTests.AssertValid(store);
+                AssertValid(store);
             }
 
             var after = SysVTestNative.FindById(planted);

@@ -211,6 +211,21 @@ internal static class ProcessTestSupport
         return ids;
     }
 
+    /// <summary>Verify, with a generous bound against a hang: the store must be sound.</summary>
+    internal static void AssertValid(MemStore store)
+    {
+        var report = Within(60, "Verify", store.Verify);
+        Assert.True(report.IsValid, "Verify: " + string.Join("\n", report.Problems));
+    }
+
+    /// <summary>A reader child (tests/Memalloc.TestHost "reader") saw nothing torn, regressed or wrong.</summary>
+    internal static void AssertNoViolations(TestHostProcess reader)
+    {
+        var bad = reader.Lines.Where(l => l.StartsWith("TORN", StringComparison.Ordinal)
+            || l.StartsWith("REGRESS", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
+        Assert.True(bad.Count == 0, "reader saw: " + string.Join("\n", bad.Take(20)));
+    }
+
     internal static string[] Fields(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
 

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Memalloc.TestHost;
 using Xunit;
+using Xunit.Abstractions;
 using static Memalloc.Core.Tests.ProcessTestSupport;
 
 namespace Memalloc.Core.Tests;
@@ -14,9 +15,14 @@ namespace Memalloc.Core.Tests;
 /// Waits are bounded generously; the assertions are on who holds the turn, never on elapsed time.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class UpdateTurnTests
+public sealed class UpdateTurnTests : ChildProcessTests
 {
     private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
+
+    public UpdateTurnTests(ITestOutputHelper output)
+        : base(output)
+    {
+    }
 
     [Fact]
     public void A_held_turn_keeps_others_out_until_it_is_given_back()
