@@ -5,8 +5,9 @@ namespace Memalloc.Core;
 /// <summary>
 /// The clock of record times and expiry (Unix milliseconds, UTC). The model-based tests replace it on their own
 /// thread, so that expiry is a step of the test rather than a race with the wall clock; every other thread, and
-/// production, reads the system clock. A write reads it once, under the lock, and also times its 250 ms removal check
-/// with it: on a test's clock that check runs more or less often, which costs or saves one IPC_STAT, nothing else.
+/// production, reads the system clock. A write reads it once, under the lock, and also times its removal check with it
+/// (docs/store-design.md, "The removal check"): on a test's clock that check runs more or less often, which costs or
+/// saves one IPC_STAT, nothing else.
 /// </summary>
 internal static class StoreClock
 {

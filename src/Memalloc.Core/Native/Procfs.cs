@@ -5,9 +5,6 @@ using System.IO;
 
 namespace Memalloc.Core.Native;
 
-/// <summary>One line of /proc/sysvipc/shm: what the kernel says about a segment, without attaching it.</summary>
-internal readonly record struct ProcSegment(int Key, int ShmId, long Size, int CreatorPid, long Attached, uint Uid, uint Cuid);
-
 /// <summary>
 /// Everything the store reads from Linux's /proc, parsed in one place: a process's state and start time
 /// (/proc/&lt;pid&gt;/stat), the System V segments (/proc/sysvipc/shm), the kernel's limits (/proc/sys/kernel/shm*), the

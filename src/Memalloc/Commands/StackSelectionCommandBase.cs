@@ -190,6 +190,3 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
         && (WildcardPattern.ContainsWildcardCharacters(name)
             || (name.Contains('`', StringComparison.Ordinal) && WildcardPattern.Unescape(name) != name));
 }
-
-/// <summary>The stacks one pipeline record selects: names (all of the store when null) in a store.</summary>
-internal readonly record struct StackSelection(string Store, IReadOnlyList<string>? Names, bool Patterns);
