@@ -5,10 +5,6 @@ using System.Runtime.InteropServices;
 
 namespace Memalloc.Core.Native;
 
-/// <summary>One System V segment as the <c>kern.sysv.ipcs.shm</c> iterator lists it: its shmid (which the iterator does
-/// not return, and which is rebuilt from the slot index and the sequence number) and its IPC_STAT-shaped status.</summary>
-internal readonly record struct DarwinSegment(int ShmId, SegmentStatus Status);
-
 /// <summary>
 /// macOS sysctls: the System V limits (<c>kern.sysv.shmmax</c>, <c>shmall</c>, <c>shmseg</c>, <c>shmmni</c>) and the
 /// segment list that <c>/usr/bin/ipcs</c> reads through <c>kern.sysv.ipcs.shm</c> (macOS has no /proc/sysvipc/shm).
@@ -55,6 +51,9 @@ internal static unsafe partial class DarwinSysctl
     /// leaves in <c>shm_perm.mode</c>. IPC_STAT never shows a removed segment (it fails with EINVAL); the iterator does.</summary>
     internal const int SHMSEG_REMOVED = 0x0400;
     internal const int SHMSEG_ALLOCATED = 0x0800;
+
+    /// <summary>bsd/sys/errno.h: <c>#define ERANGE 34</c> (the same on Linux): the iterator's cursor is past shmmni.</summary>
+    private const int ERANGE = 34;
 
     /// <summary>sysctl.h: <c>int sysctlbyname(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)</c>.</summary>
     [LibraryImport(LibraryName, EntryPoint = "sysctlbyname", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -159,7 +158,4 @@ internal static unsafe partial class DarwinSysctl
             cursor = next;
         }
     }
-
-    /// <summary>bsd/sys/errno.h: <c>#define ERANGE 34</c> (the same on Linux).</summary>
-    private const int ERANGE = 34;
 }

@@ -64,16 +64,3 @@ internal sealed record SystemVLimits(long MaxSegmentBytes, long TotalPages, long
             : $"The limit is kernel.{name} ({meaning}); raise it with 'sudo sysctl -w kernel.{name}={example}' (or /proc/sys/kernel/{name}).";
     }
 }
-
-/// <summary>The System V limits an error can name.</summary>
-internal enum SystemVSetting
-{
-    /// <summary>shmmax: the largest segment.</summary>
-    MaxSegmentBytes,
-    /// <summary>shmall: all segments together, in pages.</summary>
-    TotalPages,
-    /// <summary>shmmni: segments on the machine (or IPC namespace).</summary>
-    MaxSegments,
-    /// <summary>shmseg: attachments per process (macOS; emulated on Linux for tests).</summary>
-    MaxAttachmentsPerProcess,
-}
