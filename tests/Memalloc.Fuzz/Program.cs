@@ -18,7 +18,7 @@ namespace Memalloc.Fuzz;
 /// <item><c>seeds DIR</c>: writes the seed corpus.</item>
 /// <item><c>replay [--store NAME] [--mutations N] [--seed S] PATH...</c>: runs every input file (or every file of a
 /// directory) and N deterministic mutants of each; prints FINDING for each input that broke the property (the mutant is
-/// saved beside the temp directory's findings), then SUMMARY with the counts and executions per second. Exit code 1
+/// saved in the temp directory's per-user findings folder), then SUMMARY with the counts and executions per second. Exit code 1
 /// when anything was found.</item>
 /// <item><c>describe FILE</c>: the decoded store an input lays out (shape, flags, anchor and arena header fields), for triage.</item>
 /// </list>
@@ -107,7 +107,8 @@ internal static class Program
         var files = paths.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p).Order(StringComparer.Ordinal) : (IEnumerable<string>)[p]).ToList();
         var harness = new FuzzHarness(store);
         var mutator = new Mutator(seed);
-        var findingsDir = Path.Combine(Path.GetTempPath(), "memalloc-fuzz-findings");
+        // One folder per user: /tmp is shared, and a folder another user made first would refuse our writes.
+        var findingsDir = Path.Combine(Path.GetTempPath(), "memalloc-fuzz-findings-" + Environment.UserName);
         var executions = 0;
         var findings = 0;
         var clock = Stopwatch.StartNew();
