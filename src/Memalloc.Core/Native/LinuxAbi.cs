@@ -31,6 +31,5 @@ internal static unsafe class LinuxAbi
         Mode: *(ushort*)(ds + 20),
         Size: *(long*)(ds + 48),
         CreatorPid: *(int*)(ds + 80),
-        Attached: *(long*)(ds + 88),
-        IsMarkedForRemoval: *(int*)(ds + 0) == Libc.IPC_PRIVATE || (*(ushort*)(ds + 20) & SHM_DEST) != 0);
+        Attached: *(long*)(ds + 88));
 }

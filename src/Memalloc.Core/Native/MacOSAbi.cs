@@ -28,6 +28,5 @@ internal static unsafe class MacOSAbi
         Mode: *(ushort*)(ds + 16),
         Size: *(long*)(ds + 24),
         CreatorPid: *(int*)(ds + 36),
-        Attached: *(ushort*)(ds + 40),
-        IsMarkedForRemoval: *(int*)(ds + 20) == Libc.IPC_PRIVATE);
+        Attached: *(ushort*)(ds + 40));
 }

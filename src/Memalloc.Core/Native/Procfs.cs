@@ -78,10 +78,14 @@ internal static class Procfs
     }
 
     /// <summary>kernel.shmmax: the largest segment, in bytes.</summary>
-    internal static long? ShmMax => ReadLong("/proc/sys/kernel/shmmax");
+    internal static long? ShmMax => KernelSetting("shmmax");
 
     /// <summary>kernel.shmall: all segments together, in pages.</summary>
-    internal static long? ShmAll => ReadLong("/proc/sys/kernel/shmall");
+    internal static long? ShmAll => KernelSetting("shmall");
+
+    /// <summary>A number of /proc/sys/kernel/ (shmmax, shmall, shmmni: per IPC namespace), clamped to long; null when
+    /// unreadable. The shape <see cref="SystemVLimits.Read"/> takes.</summary>
+    internal static long? KernelSetting(string name) => ReadLong("/proc/sys/kernel/" + name);
 
     /// <summary>The link /proc/self/ns/ipc names, "ipc:[inode]": which IPC namespace this process is in.</summary>
     internal static string? IpcNamespace

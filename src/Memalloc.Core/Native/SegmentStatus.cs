@@ -5,13 +5,15 @@ namespace Memalloc.Core.Native;
 /// <summary>
 /// Status of one System V segment as IPC_STAT reports it, in the same shape on every platform (the raw
 /// <c>struct shmid_ds</c> differs: see <see cref="LinuxAbi"/> and <see cref="MacOSAbi"/>), and the questions the store
-/// asks of it: so that nothing above this folder reads mode bits. <see cref="IsMarkedForRemoval"/>: IPC_RMID has marked the
-/// segment for destruction; it exists while attached, and goes with the last detach (Linux reports SHM_DEST in the mode
-/// and the key as IPC_PRIVATE, macOS the key: decoded per platform).
+/// asks of it: so that nothing above this folder reads mode bits.
 /// </summary>
 internal readonly record struct SegmentStatus(int Key, uint Uid, uint Gid, uint Cuid, uint Cgid, int Mode, long Size, int CreatorPid,
-    long Attached, bool IsMarkedForRemoval)
+    long Attached)
 {
+    /// <summary>True once IPC_RMID has marked the segment for destruction: it exists while attached, and goes with the
+    /// last detach. Linux reports SHM_DEST in the mode and the key as IPC_PRIVATE; macOS the key.</summary>
+    internal bool IsMarkedForRemoval => Key == Libc.IPC_PRIVATE || (OperatingSystem.IsLinux() && (Mode & LinuxAbi.SHM_DEST) != 0);
+
     /// <summary>The low nine mode bits (rwxrwxrwx).</summary>
     internal int PermissionBits => Mode & Libc.ModePermissionBits;
 
