@@ -51,12 +51,13 @@ internal sealed unsafe partial class Anchor
         return anchor;
     }
 
-    /// <summary>Makes a created anchor visible with its first arena: names the arena, records its capacity (the floor
-    /// compaction never shrinks below), gives up the claim, and sets the magic last.</summary>
-    internal void Publish(ArenaView first)
+    /// <summary>Makes a created anchor visible with its first arena (<paramref name="arenaRef"/>, of
+    /// <paramref name="capacity"/> bytes: the floor compaction never shrinks below), gives up the claim, and sets the
+    /// magic last.</summary>
+    internal void Publish(ulong arenaRef, long capacity)
     {
-        ArenaRef = first.ArenaRef;
-        *(long*)(Address + Layout.AnchorInitialCapacityOffset) = first.Capacity;
+        ArenaRef = arenaRef;
+        *(long*)(Address + Layout.AnchorInitialCapacityOffset) = capacity;
         CrashPoints.Hit?.Invoke("create.before-magic");
 
         // The claim ends before the magic appears, so the word is free when the first writer comes (a waiter that

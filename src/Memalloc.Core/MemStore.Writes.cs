@@ -281,6 +281,11 @@ public sealed unsafe partial class MemStore
             Compaction.RecoverGrowth(_anchor, _uid);
             _anchor.State = WriterState.Writing;
         }
+        catch (ObjectDisposedException)
+        {
+            // This instance was disposed during the call: Grow refused before changing anything. The shrink waits for
+            // the next writer; the committed write stands.
+        }
     }
 
     private static bool RemoveLocked(ArenaView view, ReadOnlySpan<byte> name, ulong hash, long? expectedVersion)

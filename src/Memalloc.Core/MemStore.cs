@@ -119,7 +119,7 @@ public sealed unsafe partial class MemStore : IDisposable
             var capacity = Math.Min(initial, Math.Max(maximum, Layout.MinArenaCapacity));
             anchor.Borrow(); // the first view's
             var first = Arena.Create(anchor, uid, 1, capacity, Arena.SlotCountFor(capacity, 0), Layout.InitialSequence(DateTime.UtcNow), growing: false, attachments);
-            anchor.Publish(first);
+            anchor.Publish(first.ArenaRef, first.Capacity);
             first.Release();
             return anchor;
         }
