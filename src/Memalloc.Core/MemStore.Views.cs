@@ -14,11 +14,11 @@ public sealed unsafe partial class MemStore
 
     private readonly object _viewLock = new();
 
-    /// <summary>The attachments of this instance's arenas: the _current one and the one _retired before it.</summary>
+    /// <summary>The attachments of this instance's arenas: the current one and the one retired before it.</summary>
     private readonly ArenaAttachments _attachments;
     private ArenaView? _current;
 
-    /// <summary>The arena that was _current before <see cref="_current"/>, whose attachment is kept: compaction alternates
+    /// <summary>The arena that was current before <see cref="_current"/>, whose attachment is kept: compaction alternates
     /// between two arenas. -1 when none is kept.</summary>
     private int _retiredShmId = -1;
     private long _lastRemovalCheck;
@@ -60,7 +60,7 @@ public sealed unsafe partial class MemStore
 
     private static bool IsHeldByLiveProcess(ulong lockWord) => lockWord != 0 && !WriterLock.IsOwnerDead(lockWord);
 
-    /// <summary>Takes a reference on the _current arena view, following the anchor to a new generation when it moved.
+    /// <summary>Takes a reference on the current arena view, following the anchor to a new generation when it moved.
     /// No system call unless the generation changed.</summary>
     private ArenaView Enter()
     {
@@ -74,7 +74,7 @@ public sealed unsafe partial class MemStore
 
             if (!view.TryEnter())
             {
-                continue; // replaced and released in between: read _current again
+                continue; // replaced and released in between: read the current view again
             }
 
             if (view.Anchor.ArenaRef == view.ArenaRef)
@@ -87,7 +87,7 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Attaches the arena the anchor names now and makes it _current (releasing the store's reference on the old
+    /// <summary>Attaches the arena the anchor names now and makes it current (releasing the store's reference on the old
     /// view, which is detached once no operation uses it any more).</summary>
     private void Follow()
     {
@@ -134,7 +134,7 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Makes a view this process just built by growing _current (the store keeps its own reference).</summary>
+    /// <summary>Makes a view this process just built by growing current (the store keeps its own reference).</summary>
     private void AdoptGrown(ArenaView grown)
     {
         lock (_viewLock)
@@ -149,8 +149,8 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Makes <paramref name="next"/> _current (its reference becomes the store's) and keeps the old arena's
-    /// attachment as the _retired one when it can come back as a recycled spare: only an arena of the same size can, and
+    /// <summary>Makes <paramref name="next"/> current (its reference becomes the store's) and keeps the old arena's
+    /// attachment as the retired one when it can come back as a recycled spare: only an arena of the same size can, and
     /// holding any other would keep its memory alive. Caller holds <see cref="_viewLock"/>.</summary>
     private void Replace(ArenaView old, ArenaView next)
     {

@@ -6,7 +6,7 @@ using Memalloc.Core.Native;
 namespace Memalloc.Core;
 
 /// <summary>
-/// The facade of the core: one named store of the _current user in System V shared memory.
+/// The facade of the core: one named store of the current user in System V shared memory.
 /// Thread-safe; one instance per store per process is enough (the cmdlets cache them).
 /// Disposing detaches this process's mappings; the store itself persists until <see cref="Destroy"/> or reboot.
 /// Reads are lock-free (see docs/store-design.md); writes take the process lock, then the anchor's lock word.
@@ -36,13 +36,13 @@ public sealed unsafe partial class MemStore : IDisposable
 
     public string Name { get; }
 
-    /// <summary>Opens the store of the _current user with this name, creating it when missing.</summary>
+    /// <summary>Opens the store of the current user with this name, creating it when missing.</summary>
     public static MemStore Open(string storeName, MemStoreOptions? options = null)
     {
         return OpenCore(storeName, options ?? new MemStoreOptions(), create: true)!;
     }
 
-    /// <summary>Opens an existing store; null when the _current user has no store of that name.</summary>
+    /// <summary>Opens an existing store; null when the current user has no store of that name.</summary>
     public static MemStore? OpenExisting(string storeName) => OpenCore(storeName, null, create: false);
 
     private static MemStore? OpenCore(string storeName, MemStoreOptions? options, bool create)
@@ -138,14 +138,14 @@ public sealed unsafe partial class MemStore : IDisposable
         }
     }
 
-    /// <summary>Names of the _current user's stores on this machine (IPC namespace), sorted ordinally.</summary>
+    /// <summary>Names of the current user's stores on this machine (IPC namespace), sorted ordinally.</summary>
     public static IReadOnlyList<string> ListStoreNames()
     {
         EnsureSupportedPlatform();
         return StoreDiscovery.ListStoreNames(Libc.GetUid());
     }
 
-    /// <summary>Arenas and spares of the _current user whose store's anchor segment is gone (removed by hand: ipcrm,
+    /// <summary>Arenas and spares of the current user whose store's anchor segment is gone (removed by hand: ipcrm,
     /// systemd-logind's RemoveIPC), grouped by the anchor key their headers name. Nothing can reach their stacks.</summary>
     public static IReadOnlyList<OrphanedSegments> ListOrphanedSegments()
     {
