@@ -25,7 +25,7 @@ namespace Memalloc.Fuzz;
 /// </summary>
 internal static class Program
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
     private static int Main(string[] args)
     {
@@ -61,7 +61,7 @@ internal static class Program
     private static int WriteSeeds(string directory)
     {
         Directory.CreateDirectory(directory);
-        var harness = new FuzzHarness("fz-seeds-" + Environment.ProcessId.ToString(Inv));
+        var harness = new FuzzHarness("fz-seeds-" + Environment.ProcessId.ToString(s_inv));
         foreach (var (name, input) in harness.Seeds())
         {
             File.WriteAllBytes(Path.Combine(directory, name + ".bin"), input);
@@ -73,7 +73,7 @@ internal static class Program
 
     private static int Describe(string file)
     {
-        var harness = new FuzzHarness("fz-describe-" + Environment.ProcessId.ToString(Inv));
+        var harness = new FuzzHarness("fz-describe-" + Environment.ProcessId.ToString(s_inv));
         var fuzzCase = FuzzCase.Decode(harness.Shapes, File.ReadAllBytes(file));
         string Fields(byte[] segment, params (string Name, int Offset)[] fields) =>
             string.Join(" ", fields.Select(f => $"{f.Name}={BitConverter.ToInt64(segment, f.Offset)}"));
@@ -89,7 +89,7 @@ internal static class Program
 
     private static int Replay(string[] args)
     {
-        var store = "fz-replay-" + Environment.ProcessId.ToString(Inv);
+        var store = "fz-replay-" + Environment.ProcessId.ToString(s_inv);
         var mutations = 0;
         var seed = 9;
         var paths = new List<string>();
@@ -98,8 +98,8 @@ internal static class Program
             switch (args[i])
             {
                 case "--store": store = args[++i]; break;
-                case "--mutations": mutations = int.Parse(args[++i], Inv); break;
-                case "--seed": seed = int.Parse(args[++i], Inv); break;
+                case "--mutations": mutations = int.Parse(args[++i], s_inv); break;
+                case "--seed": seed = int.Parse(args[++i], s_inv); break;
                 default: paths.Add(args[i]); break;
             }
         }
@@ -148,7 +148,7 @@ internal static class Program
 
         var rate = executions / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
         var refusals = string.Join(",", harness.Refusals.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"));
-        Console.WriteLine($"SUMMARY executions {executions} findings {findings} per-second {rate.ToString("0", Inv)} opened {harness.Opened} verify-failures {harness.VerifyFailures} refusals {refusals} .");
+        Console.WriteLine($"SUMMARY executions {executions} findings {findings} per-second {rate.ToString("0", s_inv)} opened {harness.Opened} verify-failures {harness.VerifyFailures} refusals {refusals} .");
         return findings == 0 ? 0 : 1;
     }
 }
