@@ -19,13 +19,15 @@
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Register-MemStore'
+        'Unregister-MemStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'MacOS', 'SharedMemory', 'IPC', 'Cache', 'PSEdition_Core')
+            Tags         = @('Linux', 'MacOS', 'SharedMemory', 'IPC', 'Cache', 'Redis', 'PSEdition_Core')
             LicenseUri   = 'https://github.com/memalloc/Memalloc/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/memalloc/Memalloc'
             ReleaseNotes = 'See https://github.com/memalloc/Memalloc/blob/main/CHANGELOG.md'

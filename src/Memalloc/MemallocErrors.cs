@@ -18,6 +18,18 @@ internal static class MemallocErrors
         new ItemNotFoundException($"Cannot find a store with the name '{store}'."),
         "MemStoreNotFound", ErrorCategory.ObjectNotFound, store);
 
+    public static ErrorRecord StoreNotRegistered(string store) => new(
+        new ItemNotFoundException($"No Redis store is registered with the name '{store}'."),
+        "MemStoreNotRegistered", ErrorCategory.ObjectNotFound, store);
+
+    public static ErrorRecord InvalidKeyPrefix(string prefix) => new(
+        new ArgumentException($"-KeyPrefix must not hold '{{' or '}}': the store's name is the hash tag of its keys. It was '{prefix}'."),
+        "InvalidKeyPrefix", ErrorCategory.InvalidArgument, prefix);
+
+    public static ErrorRecord InvalidSigningKey() => new(
+        new ArgumentException("-SigningKey must be the base64 text of at least 16 bytes, as Register-MemStore shows a key it generated."),
+        "InvalidSigningKey", ErrorCategory.InvalidArgument, null);
+
     public static ErrorRecord StackExists(string name, string store) => new(
         new InvalidOperationException(
             $"A stack with the name '{name}' already exists in store '{store}'; -NoClobber leaves it unchanged."),
@@ -88,6 +100,10 @@ internal static class MemallocErrors
         MemStoreErrorKind.PermissionDenied => "PermissionDenied",
         MemStoreErrorKind.PlatformNotSupported => "PlatformNotSupported",
         MemStoreErrorKind.StoreBusy => "StoreBusy",
+        MemStoreErrorKind.UntrustedValue => "UntrustedValue",
+        MemStoreErrorKind.ConnectionFailed => "ConnectionFailed",
+        MemStoreErrorKind.NotSupported => "NotSupported",
+        MemStoreErrorKind.ServerError => "ServerError",
         _ => "NativeFailure",
     };
 
@@ -108,6 +124,10 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,
+        MemStoreErrorKind.UntrustedValue => ErrorCategory.SecurityError,
+        MemStoreErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
+        MemStoreErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        MemStoreErrorKind.ServerError => ErrorCategory.InvalidResult,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -114,12 +114,12 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         var deadline = Timeout is { } timeout ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var racesLost = 0;
         var warned = false;
-        UpdateTurn? turn = null;
+        IDisposable? turn = null;
         try
         {
             for (var attempt = 1; ; attempt++)
             {
-                if (turn is null && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
+                if (turn is null && HasUpdateTurns() && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
                 {
                     turn = TakeTurn(deadline);
                     if (turn is null)
@@ -187,6 +187,13 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         }
     }
 
+    /// <summary>Whether the store queues updaters (shared memory) or leaves them to retry (Redis: docs/redis-design.md).</summary>
+    private bool HasUpdateTurns()
+    {
+        using var lease = StoreCache.Acquire(Store, create: true);
+        return lease.Store!.HasUpdateTurns;
+    }
+
     /// <summary>Another updater of this stack holds its turn or queues for it: then this one queues too.</summary>
     private bool IsTurnBusy()
     {
@@ -201,7 +208,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         }
     }
 
-    private UpdateTurn? TakeTurn(long deadline)
+    private IDisposable? TakeTurn(long deadline)
     {
         var wait = deadline == long.MaxValue
             ? System.Threading.Timeout.InfiniteTimeSpan

@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+
+namespace Memalloc.Core.Backends;
+
+/// <summary>
+/// One open store, whatever holds it: what the cmdlets call. <see cref="MemStore"/> implements it over shared memory,
+/// Memalloc.Redis over a Redis server (docs/redis-design.md). Implementations are thread-safe and report every failure as
+/// a <see cref="MemStoreException"/> whose kind the cmdlets map to one error id and category.
+/// </summary>
+public interface IStackStore : IDisposable
+{
+    /// <summary>The store's name.</summary>
+    string Name { get; }
+
+    /// <summary>The stack's value and metadata, read together; false when it does not exist or has expired.</summary>
+    bool TryGet(string name, out StackEntry? entry);
+
+    /// <summary>The stack's metadata; null when it does not exist or has expired.</summary>
+    StackInfo? GetInfo(string name);
+
+    /// <summary>Whether the stack exists and has not expired.</summary>
+    bool Exists(string name);
+
+    /// <summary>Metadata of every live stack, in name order (UTF-8 byte order).</summary>
+    IReadOnlyList<StackInfo> List();
+
+    /// <summary>Names of every live stack, in name order (UTF-8 byte order).</summary>
+    IReadOnlyList<string> ListNames();
+
+    /// <summary>Writes the stack; false when <see cref="WriteOptions.ExpectedVersion"/> did not hold (nothing written).</summary>
+    bool TrySet(string name, ReadOnlySpan<byte> value, in WriteOptions options, out long version);
+
+    /// <summary>Removes the stack (only at that version, when given); false when there was nothing to remove.</summary>
+    bool Remove(string name, long? expectedVersion = null);
+
+    /// <summary>The store's size and where it lives.</summary>
+    StoreStatistics GetStatistics();
+
+    /// <summary>Walks the store and checks what can be checked.</summary>
+    VerifyReport Verify();
+
+    /// <summary>Throws StoreRemoved when the last write may have gone into a store that was removed meanwhile; a backend
+    /// whose writes are acknowledged by their server (Redis) has nothing to check.</summary>
+    void EnsureNotRemoved();
+
+    /// <summary>Whether updaters of a stack can queue for its update turn (shared memory) or only retry (Redis).</summary>
+    bool HasUpdateTurns { get; }
+
+    /// <summary>Another updater holds or waits for the stack's turn (false without turns).</summary>
+    bool IsUpdateTurnBusy(string name);
+
+    /// <summary>Waits for the stack's update turn; null when <paramref name="timeout"/> passed first. Only called when
+    /// <see cref="HasUpdateTurns"/>.</summary>
+    IDisposable? TakeUpdateTurn(string name, TimeSpan timeout, System.Threading.CancellationToken cancellation);
+}
