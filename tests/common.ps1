@@ -12,13 +12,35 @@ function New-TestStoreName {
     "$prefix-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
 }
 
+# The redis-server instances of the run (tests/TestRedis.psm1): one import per session, shared by every suite.
+Import-Module (Join-Path $PSScriptRoot 'TestRedis.psm1') -Global
+
+# A new store of the backend a suite runs on: the suites that take a -Backend parameter (tools/PesterTest.ps1 runs them
+# once per backend) make their stores with this, so the same cases run on shared memory, a standalone Redis server (ACL
+# user and password) and a three-node Redis Cluster.
+function New-TestStore {
+    param ([string] $Tag, [ValidateSet('SharedMemory', 'Redis', 'RedisCluster')] [string] $Backend = 'SharedMemory')
+    $name = New-TestStoreName -Tag $Tag
+    switch ($Backend) {
+        'Redis' {
+            $connection = Get-TestRedisConnection
+            Register-MemStore -Name $name -Redis $connection.ConnectionString -Credential $connection.Credential -ErrorAction Stop 6>$null
+        }
+        'RedisCluster' {
+            Register-MemStore -Name $name -Redis (Get-TestRedisCluster).ConnectionString -ErrorAction Stop 6>$null
+        }
+    }
+    $name
+}
+
 # Removes stores whatever state a test left them in: through the cmdlet, then through the core for a store
-# too damaged for it (the fault suites corrupt stores on purpose).
+# too damaged for it (the fault suites corrupt stores on purpose). A Redis store is emptied, then unregistered.
 function Remove-TestStore {
     param ([string[]] $Name)
     foreach ($storeName in $Name) {
         if (-not $storeName) { continue }
         Remove-MemStore -Name $storeName -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Unregister-MemStore -Name $storeName -ErrorAction SilentlyContinue
         try { $null = [Memalloc.Core.MemStore]::DestroyStore($storeName) } catch { Write-Verbose "DestroyStore($storeName): $_" }
     }
 }

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Memalloc.Redis;
 
 /// <summary>Statistics, Verify and destruction of a Redis store: walks of the name index, in batches.</summary>
-internal sealed partial class RedisStackStore
+public sealed partial class RedisStackStore
 {
     private const int BatchSize = 512;
 

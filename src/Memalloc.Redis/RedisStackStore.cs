@@ -13,7 +13,7 @@ namespace Memalloc.Redis;
 /// signed and checked before it is handed out (docs/redis-design.md). The connection belongs to <see cref="RedisBackend"/>
 /// and outlives the store; disposing a store lets go of nothing.
 /// </summary>
-internal sealed partial class RedisStackStore : IStackStore
+public sealed partial class RedisStackStore : IStackStore
 {
     // The fields of a stack's hash, in the order reads ask for them.
     private static readonly RedisValue[] s_entryFields = ["v", "t", "e", "c", "m", "x", "n", "h", "s"];
@@ -25,7 +25,7 @@ internal sealed partial class RedisStackStore : IStackStore
     private readonly string _server;
     private readonly string? _password;
 
-    public RedisStackStore(IDatabase database, RedisStoreSettings settings, string server)
+    internal RedisStackStore(IDatabase database, RedisStoreSettings settings, string server)
     {
         _database = database;
         Name = settings.StoreName;
@@ -122,7 +122,10 @@ internal sealed partial class RedisStackStore : IStackStore
     public bool TrySet(string name, ReadOnlySpan<byte> value, in WriteOptions options, out long version)
     {
         MemStore.ValidateName(name);
-        var expires = ExpiryMs(options);
+        // The writer's clock stamps the write and starts its time to live, so that the signature covers the expiry and
+        // Expires - Modified is the time to live exactly (docs/redis-design.md, "Writes").
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var expires = ExpiryMs(options, now);
         var data = value.ToArray();
         var signature = _signer?.Sign(name, options.TypeName, (int)options.Encoding, expires, data) ?? [];
         RedisValue[] arguments =
@@ -135,18 +138,11 @@ internal sealed partial class RedisStackStore : IStackStore
             signature,
             name,
             _keys.Events.ToString(),
+            now,
         ];
         RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names];
-        var result = (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
-        if (result < 0)
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"The expiry of stack '{name}' ({DateTimeOffset.FromUnixTimeMilliseconds(expires).UtcDateTime:o}) has passed on the clock "
-                + $"of the Redis server of store '{Name}' ({_server}); check that this host's clock agrees with the server's.");
-        }
-
-        version = result;
-        return result > 0;
+        version = (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
+        return version > 0;
     }
 
     public bool Remove(string name, long? expectedVersion = null)
@@ -190,7 +186,7 @@ internal sealed partial class RedisStackStore : IStackStore
         }
     }
 
-    private static long ExpiryMs(in WriteOptions options)
+    private static long ExpiryMs(in WriteOptions options, long now)
     {
         if (options.TimeToLive is { } timeToLive)
         {
@@ -199,7 +195,7 @@ internal sealed partial class RedisStackStore : IStackStore
                 throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"A time to live must be at least 1 ms; it was {timeToLive}.");
             }
 
-            return DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)Math.Ceiling(timeToLive.TotalMilliseconds);
+            return now + (long)Math.Ceiling(timeToLive.TotalMilliseconds);
         }
 
         if (options.Expires is { } expires)
