@@ -1,0 +1,313 @@
+# What only Redis stores have: registration, signing, several hosts, the cluster, faults of the server, and the
+# AssemblyLoadContext. The cmdlets' own cases run on Redis through the per-backend suites (tools/PesterTest.ps1).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $Registered = [System.Collections.Generic.List[string]]::new()
+
+    function Register-TestStore {
+        param ([string] $Extra, [switch] $Cluster)
+        $name = New-TestStoreName -Tag redis
+        if ($Cluster) {
+            Register-MemStore -Name $name -Redis (Get-TestRedisCluster).ConnectionString -ErrorAction Stop 6>$null
+        }
+        else {
+            $connection = Get-TestRedisConnection -Extra $Extra
+            Register-MemStore -Name $name -Redis $connection.ConnectionString -Credential $connection.Credential -ErrorAction Stop 6>$null
+        }
+        $Registered.Add($name)
+        $name
+    }
+
+    # A child pwsh with its own environment (another "host": another HOME, so another registration file).
+    function Invoke-PwshWithEnvironment {
+        param ([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
+        $startInfo = [System.Diagnostics.ProcessStartInfo]::new($script:Pwsh)
+        foreach ($argument in Get-ChildPwshArgument $Command) { $startInfo.ArgumentList.Add($argument) }
+        foreach ($key in $Environment.Keys) {
+            if ($null -eq $Environment[$key]) { $null = $startInfo.Environment.Remove($key) } else { $startInfo.Environment[$key] = $Environment[$key] }
+        }
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $process = [System.Diagnostics.Process]::Start($startInfo)
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        if ($process.ExitCode -ne 0) { throw "Child pwsh failed ($($process.ExitCode)): $($stdout.Result) $stderr" }
+        $stdout.Result -split '\r?\n' | Where-Object { $_ }
+    }
+
+    $Connection = Get-TestRedisConnection
+}
+
+AfterAll {
+    Remove-TestStore $Registered
+}
+
+Describe 'Register-MemStore' {
+    It 'keeps the registration in a 0600 file under a 0700 folder of the user''s configuration folder' {
+        $name = Register-TestStore
+        $file = Join-Path $env:XDG_CONFIG_HOME 'memalloc' 'stores.json'
+        (Get-Item -LiteralPath $file).UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite')
+        (Get-Item -LiteralPath (Split-Path $file)).UnixFileMode | Should -Be ([System.IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+        (Get-Content -LiteralPath $file -Raw | ConvertFrom-Json).Name | Should -Contain $name
+    }
+
+    It 'refuses a registration file that others can read, without using it' {
+        $name = Register-TestStore
+        $file = Join-Path $env:XDG_CONFIG_HOME 'memalloc' 'stores.json'
+        chmod 644 $file
+        try {
+            { Get-MemStack -Name 'x' -Store $name -ErrorAction Stop } | Should -Throw -ErrorId 'PermissionDenied,Memalloc.Commands.GetMemStackCommand'
+        }
+        finally { chmod 600 $file }
+    }
+
+    It 'shows a generated signing key once, on the host, not in the output' {
+        $name = New-TestStoreName -Tag redis
+        $Registered.Add($name)
+        $output = Register-MemStore -Name $name -Redis $Connection.ConnectionString -Credential $Connection.Credential -InformationVariable shown 6>$null
+        $output | Should -BeNullOrEmpty
+        $key = (Get-Content -LiteralPath (Join-Path $env:XDG_CONFIG_HOME 'memalloc' 'stores.json') -Raw | ConvertFrom-Json |
+            Where-Object Name -EQ $name).SigningKey
+        [Convert]::FromBase64String($key).Length | Should -Be 32
+        "$shown" | Should -Match ([regex]::Escape($key))
+        "$shown" | Should -Match 'Register-MemStore'
+    }
+
+    It 'shows the store with its backend, server and prefix in Get-MemStore, never the password' {
+        $name = Register-TestStore
+        Set-MemStack -Name 'a' -Value 'abc' -Store $name
+        $info = Get-MemStore -Name $name
+        $info.Backend | Should -BeExactly 'Redis'
+        $info.Server | Should -BeExactly "127.0.0.1:$($Connection.Port)"
+        $info.KeyPrefix | Should -BeExactly 'memalloc:'
+        $info.Entries | Should -Be 1
+        $info.BytesUsed | Should -BeGreaterThan 0
+        ($info | Format-List * | Out-String) | Should -Not -Match $Connection.Password
+        (Get-MemStore | Out-String -Width 300) | Should -Match "$name\s+Redis"
+    }
+
+    It 'keeps a password given in the connection string out of Get-MemStore, verbose output and errors' {
+        $name = New-TestStoreName -Tag redis
+        $Registered.Add($name)
+        $secret = 'pw-' + [guid]::NewGuid().ToString('N')
+        $verbose = Register-MemStore -Name $name -Redis "127.0.0.1:$($Connection.Port),user=nobody-here,password=$secret,connectTimeout=1000" -Verbose -ErrorVariable err -ErrorAction SilentlyContinue 4>&1 6>$null
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*'
+        "$($err[0])" | Should -Not -Match $secret
+        "$verbose" | Should -Not -Match $secret
+        Register-MemStore -Name $name -Redis "127.0.0.1:$($Connection.Port),user=nobody-here,password=$secret" -Force 6>$null
+        (Get-MemStore -Name $name -ErrorAction SilentlyContinue | Format-List * | Out-String) | Should -Not -Match $secret
+        Get-MemStack -Name 'x' -Store $name -ErrorVariable readErr -ErrorAction SilentlyContinue
+        "$($readErr[0])" | Should -Not -Match $secret
+    }
+
+    It 'checks the connection first, and saves nothing when the server cannot be reached' {
+        $name = New-TestStoreName -Tag redis
+        $err = { Register-MemStore -Name $name -Redis '127.0.0.1:1,connectTimeout=500' -ErrorAction Stop 6>$null } |
+            Should -Throw -ErrorId 'ConnectionFailed,Memalloc.Commands.RegisterMemStoreCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
+        $err.Exception.Message | Should -Match '127\.0\.0\.1:1'
+        Get-MemStore -Name $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a key prefix with a brace (the store''s name is the hash tag)' {
+        { Register-MemStore -Name (New-TestStoreName) -Redis $Connection.ConnectionString -KeyPrefix 'a{b}:' -Force } |
+            Should -Throw -ErrorId 'InvalidKeyPrefix,Memalloc.Commands.RegisterMemStoreCommand'
+    }
+
+    It 'refuses a signing key that is not the base64 of 16 bytes or more' {
+        $short = ConvertTo-SecureString ([Convert]::ToBase64String([byte[]] (1..8))) -AsPlainText -Force
+        { Register-MemStore -Name (New-TestStoreName) -Redis $Connection.ConnectionString -SigningKey $short -Force } |
+            Should -Throw -ErrorId 'InvalidSigningKey,Memalloc.Commands.RegisterMemStoreCommand'
+    }
+
+    It 'warns at an unsigned registration' {
+        $name = New-TestStoreName -Tag redis
+        $Registered.Add($name)
+        Register-MemStore -Name $name -Redis $Connection.ConnectionString -Credential $Connection.Credential -Unsigned -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -Match 'unsigned'
+        (Get-MemStore -Name $name).Warnings | Should -Match 'Unsigned'
+    }
+
+    It 'offers registered stores in -Store completion' {
+        $name = Register-TestStore
+        Get-CompletionText "Get-MemStack -Store $($name.Substring(0, 14))" | Should -Contain $name
+        Get-CompletionText "Unregister-MemStore $($name.Substring(0, 14))" | Should -Contain $name
+    }
+}
+
+Describe 'Unregister-MemStore' {
+    It 'forgets the registration, not the data; the name means the shared-memory store again' {
+        $name = Register-TestStore
+        Set-MemStack -Name 'kept' -Value 'on redis' -Store $name
+        Unregister-MemStore -Name $name
+        try {
+            Test-MemStack -Name 'kept' -Store $name | Should -BeFalse  # the shared-memory store of that name
+            Set-MemStack -Name 'local' -Value 'in shared memory' -Store $name
+            (Get-MemStore -Name $name).Backend | Should -BeExactly 'SharedMemory'
+        }
+        finally { Remove-MemStore -Name $name -Force }
+        Register-MemStore -Name $name -Redis $Connection.ConnectionString -Credential $Connection.Credential -Force -Unsigned -WarningAction SilentlyContinue
+        Test-MemStack -Name 'kept' -Store $name | Should -BeTrue
+    }
+
+    It 'reports a name that is not registered as MemStoreNotRegistered' {
+        $err = { Unregister-MemStore -Name (New-TestStoreName) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MemStoreNotRegistered,Memalloc.Commands.UnregisterMemStoreCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ObjectNotFound)
+    }
+}
+
+Describe 'Signed values' {
+    BeforeAll {
+        $Signed = Register-TestStore
+        $Cli = { param ([string[]] $Arguments) Invoke-RedisCli -Port $Connection.Port -Arguments $Arguments -Authenticated }
+    }
+
+    It 'refuses a planted unsigned value as UntrustedValue and never deserialises it' {
+        Set-MemStack -Name 'planted' -Value 'genuine' -Store $Signed
+        $xml = [System.Management.Automation.PSSerializer]::Serialize('planted by someone else')
+        & $Cli 'HSET', "memalloc:{$Signed}:s:planted", 'v', $xml, 'h', '' | Out-Null
+        $err = { Get-MemStack -Name 'planted' -Store $Signed -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.GetMemStackCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::SecurityError)
+        { Update-MemStack -Name 'planted' -ScriptBlock { 'x' } -Store $Signed -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.UpdateMemStackCommand'
+        Test-MemStore -Name $Signed | Should -BeFalse
+    }
+
+    It 'refuses a value signed with another key' {
+        $otherHome = Join-Path $TestDrive 'other-key'
+        $key = [Convert]::ToBase64String([byte[]] (1..32))
+        Invoke-PwshWithEnvironment -Environment @{ XDG_CONFIG_HOME = $otherHome } -Command @"
+`$key = ConvertTo-SecureString '$key' -AsPlainText -Force
+`$cred = [pscredential]::new('$($Connection.Credential.UserName)', (ConvertTo-SecureString '$($Connection.Password)' -AsPlainText -Force))
+Register-MemStore -Name '$Signed' -Redis '$($Connection.ConnectionString)' -Credential `$cred -SigningKey `$key
+Set-MemStack -Name 'other-key' -Value 'signed with another key' -Store '$Signed'
+"@
+        { Get-MemStack -Name 'other-key' -Store $Signed -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.GetMemStackCommand'
+    }
+
+    It 'refuses a signed value whose expiry was changed' {
+        Set-MemStack -Name 'short-lived' -Value 'secret for a minute' -TimeToLive 60 -Store $Signed
+        $later = [DateTimeOffset]::UtcNow.AddDays(1).ToUnixTimeMilliseconds()
+        & $Cli 'HSET', "memalloc:{$Signed}:s:short-lived", 'x', "$later" | Out-Null
+        { Get-MemStack -Name 'short-lived' -Store $Signed -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.GetMemStackCommand'
+    }
+}
+
+Describe 'Several hosts' {
+    It 'shares a store between processes with different HOMEs and the same registration' {
+        $name = New-TestStoreName -Tag redis
+        $key = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(32))
+        $register = @"
+`$cred = [pscredential]::new('$($Connection.Credential.UserName)', (ConvertTo-SecureString '$($Connection.Password)' -AsPlainText -Force))
+Register-MemStore -Name '$name' -Redis '$($Connection.ConnectionString)' -Credential `$cred -SigningKey (ConvertTo-SecureString '$key' -AsPlainText -Force)
+"@
+        $hostA = @{ HOME = (Join-Path $TestDrive 'hostA'); XDG_CONFIG_HOME = $null }
+        $hostB = @{ HOME = (Join-Path $TestDrive 'hostB'); XDG_CONFIG_HOME = $null }
+        $null = New-Item -ItemType Directory -Path $hostA.HOME, $hostB.HOME
+        Invoke-PwshWithEnvironment -Environment $hostA -Command "$register; Set-MemStack -Name 'greeting' -Value @{ from = 'A' } -Store '$name'"
+        $read = Invoke-PwshWithEnvironment -Environment $hostB -Command "$register; (Get-MemStack -Name 'greeting' -Store '$name').from; Update-MemStack -Name 'hits' -Increment 1 -Store '$name' -PassThru"
+        $read | Should -Be @('A', '1')
+        Test-Path -LiteralPath (Join-Path $hostB.HOME '.config' 'memalloc' 'stores.json') | Should -BeTrue
+        Invoke-PwshWithEnvironment -Environment $hostA -Command "Get-MemStack -Name 'hits' -Store '$name'; Remove-MemStore -Name '$name' -Force" | Should -Be '1'
+    }
+}
+
+Describe 'Redis Cluster' {
+    It 'loses no update: 4 processes x 250 Update-MemStack -Increment give exactly 1000' {
+        $name = Register-TestStore -Cluster
+        $children = 1..4 | ForEach-Object {
+            Start-ChildPwsh "1..250 | ForEach-Object { Update-MemStack -Name 'counter' -Increment 1 -Store '$name' }"
+        }
+        $children | Wait-ChildPwsh
+        Get-MemStack -Name 'counter' -Store $name | Should -Be 1000
+        (Get-MemStackInfo -Name 'counter' -Store $name).Version | Should -BeGreaterOrEqual 1000
+    }
+
+    It 'spreads different stores over the nodes and keeps each store''s keys on one' {
+        $slots = foreach ($i in 1..6) {
+            $name = Register-TestStore -Cluster
+            Set-MemStack -Name 'a' -Value 1 -Store $name
+            Set-MemStack -Name 'b' -Value 2 -Store $name
+            $node = (Get-TestRedisCluster).Nodes[0]
+            [int] "$(Invoke-RedisCli -Port $node.Port -Arguments 'CLUSTER', 'KEYSLOT', "memalloc:{$name}:s:a")"
+        }
+        @($slots | Sort-Object -Unique).Count | Should -BeGreaterThan 1
+    }
+}
+
+Describe 'Versions on Redis' {
+    It 'never reuses a version, across Remove-MemStack and Remove-MemStore' {
+        $name = Register-TestStore
+        $first = Set-MemStack -Name 'v' -Value 1 -Store $name -PassThru
+        Remove-MemStack -Name 'v' -Store $name
+        $second = Set-MemStack -Name 'v' -Value 2 -Store $name -PassThru
+        Remove-MemStore -Name $name -Force
+        Test-MemStack -Name 'v' -Store $name | Should -BeFalse
+        $third = Set-MemStack -Name 'v' -Value 3 -Store $name -PassThru
+        $second.Version | Should -BeGreaterThan $first.Version
+        $third.Version | Should -BeGreaterThan $second.Version
+    }
+}
+
+Describe 'Faults of the server' {
+    BeforeAll {
+        # A server of its own: these tests stop and restart it.
+        $Server = Start-TestRedisServer -Tag faults
+        $Faulty = New-TestStoreName -Tag redis
+        $Registered.Add($Faulty)
+        Register-MemStore -Name $Faulty -Redis "127.0.0.1:$($Server.Port),syncTimeout=1000,connectTimeout=1000" 6>$null
+    }
+
+    It 'fails with ConnectionFailed naming the server while it is down, and works again when it is back, without re-importing' {
+        Set-MemStack -Name 'before' -Value 1 -Store $Faulty
+        Stop-Process -Id $Server.Process.Id -Force
+        $Server.Process.WaitForExit()
+        $err = { Set-MemStack -Name 'during' -Value 2 -Store $Faulty -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ConnectionFailed,Memalloc.Commands.SetMemStackCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
+        $err.Exception.Message | Should -Match "127\.0\.0\.1:$($Server.Port)"
+        { Get-MemStack -Name 'before' -Store $Faulty -ErrorAction Stop } | Should -Throw -ErrorId 'ConnectionFailed,Memalloc.Commands.GetMemStackCommand'
+        Restart-TestRedisServer $Server
+        Wait-Until { Set-MemStack -Name 'after' -Value 3 -Store $Faulty -ErrorAction SilentlyContinue; Test-MemStack -Name 'after' -Store $Faulty -ErrorAction SilentlyContinue } |
+            Should -BeTrue
+        Get-MemStack -Name 'after' -Store $Faulty | Should -Be 3
+    }
+
+    It 'fails within the timeout when the server is paused (SIGSTOP), and works again after SIGCONT' {
+        Set-MemStack -Name 'paused' -Value 1 -Store $Faulty
+        kill -STOP $Server.Process.Id
+        try {
+            $err = { Update-MemStack -Name 'paused' -Increment 1 -Store $Faulty -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ConnectionFailed,Memalloc.Commands.UpdateMemStackCommand' -PassThru
+            $err.Exception.Message | Should -Match 'may or may not have been applied|Cannot reach'
+        }
+        finally { kill -CONT $Server.Process.Id }
+        Wait-Until { (Get-MemStack -Name 'paused' -Store $Faulty -ErrorAction SilentlyContinue) -in 1, 2 } | Should -BeTrue
+        Update-MemStack -Name 'paused' -Increment 1 -Store $Faulty -PassThru | Should -BeIn 2, 3
+    }
+}
+
+Describe 'Packaging' {
+    It 'loads nothing of Redis for shared-memory stores' {
+        $store = New-TestStoreName
+        $loaded = Invoke-ChildPwsh "Set-MemStack -Name a -Value 1 -Store '$store'; `$null = Get-MemStack -Name a -Store '$store'; Remove-MemStore '$store' -Force
+[AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -match 'Redis' }"
+        $loaded | Should -BeNullOrEmpty
+    }
+
+    It 'loads Memalloc.Redis and StackExchange.Redis into their own AssemblyLoadContext' {
+        $name = Register-TestStore
+        $contexts = Invoke-ChildPwsh "Set-MemStack -Name a -Value 1 -Store '$name'
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Memalloc.Redis', 'StackExchange.Redis', 'Memalloc.Core' } |
+    ForEach-Object { '{0}={1}' -f `$_.GetName().Name, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }"
+        $contexts | Should -Contain 'Memalloc.Redis=Memalloc.Redis'
+        $contexts | Should -Contain 'StackExchange.Redis=Memalloc.Redis'
+        $contexts | Where-Object { $_ -like 'Memalloc.Core=*' } | Should -Be 'Memalloc.Core=Default'
+    }
+}
