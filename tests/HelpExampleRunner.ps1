@@ -1,5 +1,5 @@
 # Runs help examples for HelpExamples.Tests.ps1, in a pwsh that the test starts in a private IPC namespace. Each example
-# gets a new runspace, and every store it made (orphaned segments too) is removed before the next one starts: so each
+# gets a new runspace, and every store it made (orphaned segments too) is removed before the next one starts, and its Redis registrations are its own: so each
 # example meets no store at all, the 'default' store included, as if it had the machine to itself. Writes one JSON line
 # per example: Key, Output (what the example wrote, warnings included, as text), Error (why it failed, or null), Seconds.
 param (
@@ -11,6 +11,8 @@ $ErrorActionPreference = 'Stop'
 Import-Module Memalloc
 
 foreach ($example in Get-Content -LiteralPath $ExamplePath -Raw | ConvertFrom-Json) {
+    # Registrations of Redis stores, too, are the example's own: a configuration folder of its own.
+    $env:XDG_CONFIG_HOME = Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-example-$([guid]::NewGuid().ToString('N'))"
     $runspace = [runspacefactory]::CreateRunspace()
     $runspace.Open()
     $shell = [powershell]::Create()
@@ -46,6 +48,7 @@ $($example.Body)
         $runspace.Dispose()
     }
 
-    Get-MemStore | Remove-MemStore -Force -ErrorAction SilentlyContinue
+    Get-MemStore -ErrorAction SilentlyContinue | Where-Object Backend -EQ 'SharedMemory' | Remove-MemStore -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $env:XDG_CONFIG_HOME -Recurse -Force -ErrorAction Ignore
     [pscustomobject]@{ Key = $example.Key; Output = $output; Error = $failure; Seconds = $clock.Elapsed.TotalSeconds } | ConvertTo-Json -Compress
 }

@@ -63,6 +63,8 @@ BeforeAll {
         'Set-MemStack Example 3'     = 'it calls a web service (Invoke-RestMethod -Uri https://example.org/...)'
         'Get-MemStackInfo Example 3' = 'it watches for changes forever (while ($true))'
         'Remove-MemStore Example 1'  = 'its point is the confirmation prompt, which a non-interactive run cannot answer'
+        'Register-MemStore Example 1' = 'it connects to a Redis server at redis.example.org and asks for a credential'
+        'Register-MemStore Example 2' = 'it connects to a Redis server at redis.example.org and asks for a credential and a key'
     }
 
     $script:Given = @{
@@ -78,6 +80,8 @@ BeforeAll {
         'Get-MemStore Example 4'     = 'Set-MemStack -Name a -Value 1'
         'Remove-MemStack Example 1'  = 'Set-MemStack -Name lastRun -Value 1'
         'Remove-MemStack Example 3'  = 'Set-MemStack -Name old -Value 1 -Store cache'
+        'Unregister-MemStore Example 1' = "Register-MemStore -Name fleet -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
+        'Unregister-MemStore Example 2' = "Register-MemStore -Name ci-1 -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
         'Remove-MemStore Example 3'  = 'Set-MemStack -Name a -Value 1 -Store run-1; Set-MemStack -Name a -Value 1 -Store run-2; Remove-MemStack -Name a -Store run-2'
     }
 
