@@ -9,6 +9,7 @@
         'Cmdlets'     # Set-MemStack, Get-MemStack beside PSSerializer, variables, Clixml files
         'ColdStart'   # the CPU time of a fresh pwsh's first write and read
         'Contention'  # 4 workers incrementing one counter
+        'Redis'       # the cmdlets on a Redis store beside StackExchange.Redis + PSSerializer; 4-process increments on Redis
     )
 
     # The targets (design.md section 5 and the issues), each the ratio of two measurements of one run: Of's value over
@@ -17,6 +18,9 @@
     # without Over limits Of's value itself, in its unit (ns, op/s, count): for the few absolute targets, such as a
     # latency. tools/bench/Write-BenchmarkReport.ps1 judges them; one whose measurements are missing is 'not measured'.
     Targets = @(
+        @{ Source = 'design §5, issue 16'; Target = 'Set-MemStack+Get-MemStack on a Redis store / StackExchange.Redis StringSet+StringGet + PSSerializer'; AtMost = 1.2
+            Of = @{ Suite = 'Redis'; Case = 'Set+Get'; Subject = 'Memalloc'; Data = 'small object' }
+            Over = @{ Suite = 'Redis'; Case = 'Set+Get'; Subject = 'StackExchange.Redis + PSSerializer'; Data = 'small object' } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }
