@@ -13,6 +13,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Update-MemStack'; Class = 'UpdateMemStackCommand' }
         @{ Name = 'Get-MemStore'; Class = 'GetMemStoreCommand' }
         @{ Name = 'Remove-MemStore'; Class = 'RemoveMemStoreCommand' }
+        @{ Name = 'Register-MemStore'; Class = 'RegisterMemStoreCommand' }
+        @{ Name = 'Unregister-MemStore'; Class = 'UnregisterMemStoreCommand' }
     ) {
         param ($Name, $Class)
         $command = Get-Command -Name $Name -Module Memalloc
@@ -33,7 +35,7 @@ Describe 'The Memalloc cmdlets' {
     It 'supports -WhatIf and -Confirm exactly on the commands that change something' {
         $changing = Get-Command -Module Memalloc | Where-Object { $_.Parameters.ContainsKey('WhatIf') } |
             ForEach-Object Name | Sort-Object
-        $changing | Should -Be @('Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Update-MemStack')
+        $changing | Should -Be @('Register-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Unregister-MemStore', 'Update-MemStack')
     }
 
     It '<Name> takes -Store with store-name completion' -TestCases @(

@@ -4,8 +4,8 @@ BeforeAll {
     $script:manifestPath = Join-Path $module.ModuleBase 'Memalloc.psd1'
     $script:pwsh = Join-Path $PSHOME 'pwsh'
     $script:expectedCmdlets = @(
-        'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Remove-MemStack',
-        'Remove-MemStore', 'Set-MemStack', 'Test-MemStack', 'Test-MemStore', 'Update-MemStack')
+        'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Register-MemStore', 'Remove-MemStack',
+        'Remove-MemStore', 'Set-MemStack', 'Test-MemStack', 'Test-MemStore', 'Unregister-MemStore', 'Update-MemStack')
 }
 
 Describe 'The module manifest' {
@@ -31,7 +31,7 @@ Describe 'The module manifest' {
         else { $data[$Setting] | Should -Be $Expected }
     }
 
-    It 'lists exactly the nine cmdlets' {
+    It 'lists exactly the eleven cmdlets' {
         $data = Import-PowerShellDataFile -LiteralPath $manifestPath
         $data.CmdletsToExport | Sort-Object | Should -Be $expectedCmdlets
     }
@@ -49,10 +49,17 @@ Describe 'The module manifest' {
             Join-Path $module.ModuleBase $file | Should -Exist
         }
     }
+
+    It 'ships the Redis backend in redis/, without a second Memalloc.Core (its AssemblyLoadContext takes the default one)' {
+        foreach ($file in 'Memalloc.Redis.dll', 'StackExchange.Redis.dll', 'System.IO.Hashing.dll') {
+            Join-Path $module.ModuleBase 'redis' $file | Should -Exist
+        }
+        Join-Path $module.ModuleBase 'redis' 'Memalloc.Core.dll' | Should -Not -Exist
+    }
 }
 
 Describe 'Importing the built module in a new pwsh' {
-    It 'exports the nine cmdlets and nothing else' {
+    It 'exports the eleven cmdlets and nothing else' {
         $exported = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifestPath' -ErrorAction Stop; (Get-Command -Module Memalloc).Name | Sort-Object"
         $LASTEXITCODE | Should -Be 0
         $exported | Should -Be $expectedCmdlets

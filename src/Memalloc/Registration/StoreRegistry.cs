@@ -10,7 +10,7 @@ namespace Memalloc.Registration;
 /// <summary>
 /// The current user's registered Redis stores: one JSON file, 0600, in a 0700 folder under the user's configuration
 /// folder ($XDG_CONFIG_HOME/memalloc, else ~/.config/memalloc), as SecretManagement keeps its vault registry. Read again
-/// only when its size or time changed; changed under an exclusive lock, through a temporary file and a rename.
+/// only when its size or time changed (looked at no more than every 250 ms); changed under an exclusive lock, through a temporary file and a rename.
 /// </summary>
 internal static class StoreRegistry
 {
@@ -18,7 +18,12 @@ internal static class StoreRegistry
     private const UnixFileMode PrivateFolder = PrivateFile | UnixFileMode.UserExecute;
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
     private static readonly object s_gate = new();
-    private static Snapshot s_snapshot = new(string.Empty, default, -1, new Dictionary<string, StoreRegistration>(StringComparer.Ordinal));
+    private static Snapshot s_snapshot = new(string.Empty, default, -1, new Dictionary<string, StoreRegistration>(StringComparer.Ordinal), 0);
+
+    /// <summary>How long a process trusts what it read before it looks at the file again: a command makes several store
+    /// calls, and one stat each would be most of what the registry costs the shared-memory path. Changes made by this
+    /// process are seen at once; another process's within this time.</summary>
+    private const long RecheckMilliseconds = 250;
 
     /// <summary>The registration file's path for this process's environment.</summary>
     public static string FilePath
@@ -55,37 +60,33 @@ internal static class StoreRegistry
     private static Dictionary<string, StoreRegistration> Current()
     {
         var path = FilePath;
-        var file = new FileInfo(path);
-        var exists = file.Exists;
-        var length = exists ? file.Length : -1;
-        var written = exists ? file.LastWriteTimeUtc : default;
         var snapshot = Volatile.Read(ref s_snapshot);
-        if (snapshot.Path == path && snapshot.Length == length && snapshot.Written == written)
+        var now = Environment.TickCount64;
+        if (snapshot.Path == path && now - snapshot.CheckedAt < RecheckMilliseconds)
         {
             return snapshot.Stores;
         }
 
-        var stores = exists ? Read(path) : new Dictionary<string, StoreRegistration>(StringComparer.Ordinal);
-        Volatile.Write(ref s_snapshot, new Snapshot(path, written, length, stores));
+        var file = new FileInfo(path);
+        var exists = file.Exists;
+        if (exists)
+        {
+            RefuseShared(path, file); // every look, from the same stat: a chmod changes neither size nor time
+        }
+
+        var length = exists ? file.Length : -1;
+        var written = exists ? file.LastWriteTimeUtc : default;
+        var stores = snapshot.Path == path && snapshot.Length == length && snapshot.Written == written ? snapshot.Stores
+            : exists ? Read(path) : new Dictionary<string, StoreRegistration>(StringComparer.Ordinal);
+        Volatile.Write(ref s_snapshot, new Snapshot(path, written, length, stores, now));
         return stores;
     }
 
     private static Dictionary<string, StoreRegistration> Read(string path)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException(); // the module refuses Windows at import
-        }
-
         try
         {
-            if ((File.GetUnixFileMode(path) & ~PrivateFile) != 0)
-            {
-                throw new MemStoreException(MemStoreErrorKind.PermissionDenied,
-                    $"The store registrations '{path}' can be read by other users: it holds passwords and signing keys, and is not used "
-                    + $"until it is private again (chmod 600 '{path}').");
-            }
-
+            RefuseShared(path, new FileInfo(path));
             var list = JsonSerializer.Deserialize<List<StoreRegistration>>(File.ReadAllText(path), s_json) ?? [];
             var stores = new Dictionary<string, StoreRegistration>(StringComparer.Ordinal);
             foreach (var registration in list)
@@ -98,6 +99,21 @@ internal static class StoreRegistry
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
             throw new MemStoreException(MemStoreErrorKind.Corrupt, $"The store registrations '{path}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static void RefuseShared(string path, FileInfo file)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException(); // the module refuses Windows at import
+        }
+
+        if ((file.UnixFileMode & ~PrivateFile) != 0)
+        {
+            throw new MemStoreException(MemStoreErrorKind.PermissionDenied,
+                $"The store registrations '{path}' can be read by other users: it holds passwords and signing keys, and is not used "
+                + $"until it is private again (chmod 600 '{path}').");
         }
     }
 
@@ -125,6 +141,7 @@ internal static class StoreRegistry
             }
 
             File.Move(temporary, path, overwrite: true);
+            Volatile.Write(ref s_snapshot, s_snapshot with { CheckedAt = long.MinValue / 2 }); // seen by this process at once
         }
     }
 
@@ -153,5 +170,5 @@ internal static class StoreRegistry
         }
     }
 
-    private sealed record Snapshot(string Path, DateTime Written, long Length, Dictionary<string, StoreRegistration> Stores);
+    private sealed record Snapshot(string Path, DateTime Written, long Length, Dictionary<string, StoreRegistration> Stores, long CheckedAt);
 }
