@@ -18,11 +18,11 @@ internal static class RedisFailures
             Scrub($"The Redis server of store '{storeName}' ({server}) refused the credentials: {exception.Message}", password), exception),
         RedisConnectionException => new(MemStoreErrorKind.ConnectionFailed,
             Scrub($"Cannot reach the Redis server of store '{storeName}' ({server}): {exception.Message}", password), exception),
-        RedisServerException server_ when server_.Message.StartsWith("OOM", StringComparison.Ordinal) => new(MemStoreErrorKind.CapacityExceeded,
+        RedisServerException serverError when serverError.Message.StartsWith("OOM", StringComparison.Ordinal) => new(MemStoreErrorKind.CapacityExceeded,
             Scrub($"The Redis server of store '{storeName}' ({server}) is full (maxmemory): {exception.Message}", password), exception),
-        RedisServerException server_ when server_.Message.StartsWith("NOPERM", StringComparison.Ordinal)
-            || server_.Message.StartsWith("WRONGPASS", StringComparison.Ordinal)
-            || server_.Message.StartsWith("NOAUTH", StringComparison.Ordinal) => new(MemStoreErrorKind.PermissionDenied,
+        RedisServerException serverError when serverError.Message.StartsWith("NOPERM", StringComparison.Ordinal)
+            || serverError.Message.StartsWith("WRONGPASS", StringComparison.Ordinal)
+            || serverError.Message.StartsWith("NOAUTH", StringComparison.Ordinal) => new(MemStoreErrorKind.PermissionDenied,
             Scrub($"The Redis server of store '{storeName}' ({server}) denied the command: {exception.Message}", password), exception),
         _ => new(MemStoreErrorKind.ServerError,
             Scrub($"The Redis server of store '{storeName}' ({server}) failed the command: {exception.Message}", password), exception),

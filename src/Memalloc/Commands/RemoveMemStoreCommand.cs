@@ -78,9 +78,18 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
             return;
         }
 
-        // A registered store exists as long as it is registered: removing it empties it on the server.
-        var existed = registration is not null ? RedisBackendLoader.Backend.Destroy(registration.ToSettings()) || true
-            : MemStore.DestroyStore(storeName);
+        bool existed;
+        if (registration is not null)
+        {
+            // A registered store exists as long as it is registered: removing it empties it on the server.
+            _ = RedisBackendLoader.Backend.Destroy(registration.ToSettings());
+            existed = true;
+        }
+        else
+        {
+            existed = MemStore.DestroyStore(storeName);
+        }
+
         StoreCache.Forget(storeName);
         if (!existed && reportMissing)
         {

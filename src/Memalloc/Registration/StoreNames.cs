@@ -16,5 +16,17 @@ internal static class StoreNames
         return [.. names];
     }
 
-    public static bool IsRedis(string storeName) => StoreRegistry.Find(storeName) is not null;
+    /// <summary>Whether the name is a registered Redis store, for messages; an unreadable registry (which the store call
+    /// itself reports) counts as not.</summary>
+    public static bool IsRedis(string storeName)
+    {
+        try
+        {
+            return StoreRegistry.Find(storeName) is not null;
+        }
+        catch (MemStoreException)
+        {
+            return false;
+        }
+    }
 }
