@@ -310,4 +310,19 @@ Describe 'Packaging' {
         $contexts | Should -Contain 'StackExchange.Redis=Memalloc.Redis'
         $contexts | Where-Object { $_ -like 'Memalloc.Core=*' } | Should -Be 'Memalloc.Core=Default'
     }
+
+    It 'works beside another module''s StackExchange.Redis already loaded in the session, and leaves that one alone' {
+        # Another module's StackExchange.Redis (a stand-in: an assembly of that name and another version, with one type),
+        # loaded first into the default context, as Import-Module of that module would.
+        $name = Register-TestStore
+        $seen = Invoke-ChildPwsh "`$other = [System.Reflection.AssemblyName]::new('StackExchange.Redis'); `$other.Version = '1.0.0.0'
+`$module = [System.Reflection.Emit.AssemblyBuilder]::DefineDynamicAssembly(`$other, 'Run').DefineDynamicModule('other')
+`$null = `$module.DefineType('StackExchange.Redis.OtherModule', 'Public').CreateType()
+Set-MemStack -Name a -Value 'through our own copy' -Store '$name'
+Get-MemStack -Name a -Store '$name'
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'StackExchange.Redis' } |
+    ForEach-Object { '{0} {1}' -f `$_.GetName().Version.Major, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name } | Sort-Object"
+        $seen[0] | Should -BeExactly 'through our own copy'
+        $seen[1..2] | Should -Be @('1 Default', '3 Memalloc.Redis')
+    }
 }
