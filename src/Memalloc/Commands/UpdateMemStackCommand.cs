@@ -115,11 +115,12 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         var racesLost = 0;
         var warned = false;
         IDisposable? turn = null;
+        var hasTurns = HasUpdateTurns();
         try
         {
             for (var attempt = 1; ; attempt++)
             {
-                if (turn is null && HasUpdateTurns() && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
+                if (turn is null && hasTurns && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
                 {
                     turn = TakeTurn(deadline);
                     if (turn is null)
@@ -177,7 +178,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
 
                 if (turn is null)
                 {
-                    Backoff(attempt);
+                    Backoff(attempt, hasTurns);
                 }
             }
         }
@@ -219,11 +220,18 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
     }
 
     // Another writer won the race: try again at once, then yield (randomised so that the losers do not collide again
-    // in step). After RacesBeforeTurn losses the updater queues for its turn instead.
-    private static void Backoff(int attempt)
+    // in step). After RacesBeforeTurn losses the updater queues for its turn instead; a store without turns (Redis), where
+    // an attempt is two round trips, backs off exponentially with jitter up to 16 ms, so that losers stop spinning.
+    private static void Backoff(int attempt, bool hasTurns)
     {
         if (attempt < 2)
         {
+            return;
+        }
+
+        if (!hasTurns)
+        {
+            Thread.Sleep(Random.Shared.Next(0, 1 << Math.Min(attempt - 1, 4)));
             return;
         }
 
