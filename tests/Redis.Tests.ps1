@@ -111,6 +111,16 @@ Describe 'Register-MemStore' {
         Get-MemStore -Name $name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'refuses a connection string that names no server, or that StackExchange.Redis cannot read, as InvalidArgument' -TestCases @(
+        @{ Given = 'ssl=true' }
+        @{ Given = 'localhost:6379,password=hunter2,nosuchoption=1' }
+    ) {
+        param ($Given)
+        $err = { Register-MemStore -Name (New-TestStoreName) -Redis $Given -Force -ErrorAction Stop 6>$null } |
+            Should -Throw -ErrorId 'InvalidArgument,Memalloc.Commands.RegisterMemStoreCommand' -PassThru
+        $err.Exception.Message | Should -Not -Match 'hunter2'
+    }
+
     It 'refuses a key prefix with a brace (the store''s name is the hash tag)' {
         { Register-MemStore -Name (New-TestStoreName) -Redis $Connection.ConnectionString -KeyPrefix 'a{b}:' -Force } |
             Should -Throw -ErrorId 'InvalidKeyPrefix,Memalloc.Commands.RegisterMemStoreCommand'

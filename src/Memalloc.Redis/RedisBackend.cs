@@ -54,11 +54,7 @@ public sealed class RedisBackend : IRedisBackend
         }
     }
 
-    public string DescribeServer(RedisStoreSettings settings)
-    {
-        var options = ConfigurationOptions.Parse(settings.Configuration);
-        return string.Join(",", options.EndPoints.Select(EndPointText));
-    }
+    public string DescribeServer(RedisStoreSettings settings) => string.Join(",", Parse(settings).EndPoints.Select(EndPointText));
 
     public bool Destroy(RedisStoreSettings settings)
     {
@@ -72,7 +68,9 @@ public sealed class RedisBackend : IRedisBackend
         _ => endPoint.ToString() ?? string.Empty,
     };
 
-    private static ConnectionMultiplexer Connect(RedisStoreSettings settings, bool abortOnFailure)
+    /// <summary>The connection string's options; one that StackExchange.Redis cannot read (or that names no server) is
+    /// InvalidArgument, its text never repeated (it may hold a password).</summary>
+    private static ConfigurationOptions Parse(RedisStoreSettings settings)
     {
         ConfigurationOptions options;
         try
@@ -82,8 +80,21 @@ public sealed class RedisBackend : IRedisBackend
         catch (ArgumentException e)
         {
             throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"The connection string of store '{settings.StoreName}' is not one StackExchange.Redis reads: {e.Message}", e);
+                $"The connection string of store '{settings.StoreName}' is not one StackExchange.Redis reads ({e.GetType().Name}).", e);
         }
+
+        if (options.EndPoints.Count == 0)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
+                $"The connection string of store '{settings.StoreName}' names no server (host:port).");
+        }
+
+        return options;
+    }
+
+    private static ConnectionMultiplexer Connect(RedisStoreSettings settings, bool abortOnFailure)
+    {
+        var options = Parse(settings);
 
         // A command fails within its timeout while the server is away, and works again when it is back (no abort).
         options.AbortOnConnectFail = abortOnFailure;
