@@ -46,10 +46,21 @@ function Invoke-RedisCli {
     & redis-cli -h 127.0.0.1 -p $Port @auth @Arguments 2>&1
 }
 
+# redis-server and redis-cli, installed with apt-get when missing (as the benchmarks install their peers), so that the
+# README's two commands are enough on a fresh Debian machine; .ci/run installs them up front.
+function Assert-RedisInstalled {
+    if ((Get-Command redis-server -ErrorAction Ignore) -and (Get-Command redis-cli -ErrorAction Ignore)) { return }
+    if (Get-Command apt-get -ErrorAction Ignore) {
+        & apt-get install -y -qq redis-server redis-tools *> $null
+        if ($LASTEXITCODE -ne 0) { & apt-get update -qq *> $null; & apt-get install -y -qq redis-server redis-tools *> $null }
+    }
+    if (-not (Get-Command redis-server -ErrorAction Ignore)) { throw 'redis-server is not installed, and apt-get could not install it (apt-get install redis-server redis-tools).' }
+}
+
 # Starts one redis-server; returns its description once it answers PING.
 function Start-TestRedisServer {
     param ([string[]] $Setting = @(), [switch] $Authenticated, [string] $Tag = 'standalone')
-    if (-not (Get-Command redis-server -ErrorAction Ignore)) { throw 'redis-server is not installed (apt-get install redis-server; .ci/run does).' }
+    Assert-RedisInstalled
     Stop-LeftoverServer
     $port = Get-FreePort
     $dir = Join-Path $script:RunRoot $PID "$Tag-$port"
