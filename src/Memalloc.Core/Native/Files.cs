@@ -1,0 +1,111 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace Memalloc.Core.Native;
+
+/// <summary>
+/// The file-system calls .NET does not offer and snapshots need: a rename that never replaces (for -NoClobber without
+/// a check-then-act race), a hard link (its portable fallback), a plain rename, and fsync of a directory (so that a
+/// rename survives a power cut). Each wrapper returns 0 or the errno, for the caller to decide.
+/// Linux: glibc/musl stdio.h renameat2 (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD.
+/// macOS: sys/stdio.h renamex_np with RENAME_EXCL (10.12+).
+/// </summary>
+internal static partial class Files
+{
+    private const string LibraryName = "libc";
+
+    internal const int EEXIST = 17;
+    internal const int EXDEV = 18;
+    internal const int EINVAL = 22;
+    internal const int EMLINK = 31;
+    /// <summary>ENOTSUP/EOPNOTSUPP: Linux 95, macOS 45.</summary>
+    internal static int ENOTSUP => OperatingSystem.IsMacOS() ? 45 : 95;
+
+    private const int AtFdCwd = -100;           // Linux fcntl.h
+    private const uint RenameNoReplaceFlag = 1;    // Linux fs.h
+    private const uint RenameExclFlag = 0x4;       // macOS stdio.h
+    private const int ORdOnly = 0;
+
+    static Files()
+    {
+        Libc.EnsureInitialized(); // the resolver that finds the real libc file
+    }
+
+    /// <summary>Renames <paramref name="from"/> to <paramref name="to"/> only if <paramref name="to"/> does not exist, in
+    /// one step (EEXIST otherwise). Returns -1 when neither the C library nor the file system offers such a rename:
+    /// the caller then links and unlinks instead.</summary>
+    internal static int RenameNoReplace(string from, string to)
+    {
+        try
+        {
+            var result = OperatingSystem.IsMacOS() ? renamex_np(from, to, RenameExclFlag) : renameat2(AtFdCwd, from, AtFdCwd, to, RenameNoReplaceFlag);
+            if (result == 0)
+            {
+                return 0;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            // EINVAL: the file system does not support the flag (Linux); ENOTSUP (macOS); ENOSYS: a kernel before 3.15.
+            return errno == EINVAL || errno == ENOTSUP || errno == Libc.ENOSYS ? -1 : errno;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return -1; // a C library without renameat2 (musl before 1.2.3, old glibc)
+        }
+    }
+
+    /// <summary>rename(2): replaces <paramref name="to"/> atomically when it exists.</summary>
+    internal static int Rename(string from, string to) => rename(from, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>link(2): a second name for <paramref name="existing"/>; EEXIST when <paramref name="newName"/> exists.</summary>
+    internal static int Link(string existing, string newName) => link(existing, newName) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Flushes a directory's entries (a rename or link in it) to stable storage. File systems that cannot
+    /// sync a directory (EINVAL, ENOTSUP) count as done: there is nothing more to ask of them.</summary>
+    internal static int SyncDirectory(string directory)
+    {
+        var fd = open(directory, ORdOnly);
+        if (fd < 0)
+        {
+            return Marshal.GetLastPInvokeError();
+        }
+
+        try
+        {
+            if (fsync(fd) == 0)
+            {
+                return 0;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            return errno == EINVAL || errno == ENOTSUP ? 0 : errno;
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    [LibraryImport(LibraryName, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "renamex_np", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renamex_np(string from, string to, uint flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string from, string to);
+
+    [LibraryImport(LibraryName, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newName);
+
+    // open is variadic; without O_CREAT the mode argument is never read, so the two fixed arguments are all it takes
+    // on every ABI (Apple arm64 passes variadic arguments differently, but there are none here).
+    [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "fsync", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport(LibraryName, EntryPoint = "close", SetLastError = true)]
+    private static partial int close(int fd);
+}

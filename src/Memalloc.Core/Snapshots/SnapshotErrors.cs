@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+
+namespace Memalloc.Core.Snapshots;
+
+/// <summary>Every failure the snapshot files report, worded once (the cmdlets map the kinds to error categories).</summary>
+internal static class SnapshotErrors
+{
+    /// <summary>A file that is not a whole, undamaged snapshot this version can read. Found before anything is written.</summary>
+    internal static MemStoreException InvalidFile(string path, string problem) => new(MemStoreErrorKind.Corrupt,
+        $"'{path}' cannot be imported: {problem}. Nothing was written to any store.");
+
+    /// <summary>The file changed on disk after it was verified, while it was being imported.</summary>
+    internal static MemStoreException ChangedWhileReading(string path) => new(MemStoreErrorKind.Corrupt,
+        $"'{path}' changed on disk while it was being imported (it had been verified whole before the first stack was written). "
+        + "Export snapshots to a new name rather than rewriting a file in place.");
+
+    internal static MemStoreException TargetExists(string path) => new(MemStoreErrorKind.InvalidArgument,
+        $"The file '{path}' already exists; -NoClobber leaves it unchanged. The snapshot was not written.");
+
+    internal static MemStoreException TargetReadOnly(string path) => new(MemStoreErrorKind.PermissionDenied,
+        $"The file '{path}' is read-only; use -Force to replace it. The snapshot was not written.");
+
+    internal static MemStoreException TargetIsDirectory(string path) => new(MemStoreErrorKind.InvalidArgument,
+        $"'{path}' is a directory; give the path of the snapshot file to write.");
+
+    internal static MemStoreException NoExclusiveRename(string path) => new(MemStoreErrorKind.NativeFailure,
+        $"The file system of '{path}' supports neither an exclusive rename nor hard links, so -NoClobber cannot refuse an existing file "
+        + "without a race there. Export without -NoClobber, or to another file system.");
+
+    internal static MemStoreException FileCallFailed(string function, int errno, string path, string what) => new(
+        errno is 1 or 13 ? MemStoreErrorKind.PermissionDenied : MemStoreErrorKind.NativeFailure,
+        $"{what} '{path}': {function} failed with errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).", function, errno);
+}
