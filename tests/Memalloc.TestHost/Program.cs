@@ -37,6 +37,7 @@ namespace Memalloc.TestHost;
 /// keeps blocking other writers.</item>
 /// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
 /// has it, and holds it until killed.</item>
+/// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -70,6 +71,7 @@ internal static class Program
                 "open" => OpenAndWrite(args),
                 "turn" => HoldTurn(args),
                 "dispose-while-waiting" => DisposeWhileWaiting(args),
+                "history" => History.Run(args),
                 _ => Usage(args[0]),
             };
         }
