@@ -14,7 +14,7 @@ namespace Memalloc.Core.Tests;
 [UnsupportedOSPlatform("windows")]
 public class SnapshotFileTests
 {
-    private static readonly TestStack[] Sample =
+    private static readonly TestStack[] s_sample =
     [
         new("a", "<Objs/>"u8.ToArray(), "System.String"),
         new("empty value", [], null, ValueEncoding.Raw),
@@ -28,10 +28,10 @@ public class SnapshotFileTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("round.snap");
-        Random.Shared.NextBytes(Sample[4].Value);
-        SnapshotFolder.Write(path, Sample);
+        Random.Shared.NextBytes(s_sample[4].Value);
+        SnapshotFolder.Write(path, s_sample);
         var back = SnapshotFolder.Read(path);
-        var expected = Sample.OrderBy(s => Encoding.UTF8.GetBytes(s.Name), ByteOrder.Instance).ToList();
+        var expected = s_sample.OrderBy(s => Encoding.UTF8.GetBytes(s.Name), ByteOrder.Instance).ToList();
         Assert.Equal(expected.Count, back.Count);
         for (var i = 0; i < expected.Count; i++)
         {
@@ -50,14 +50,14 @@ public class SnapshotFileTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("h.snap");
-        SnapshotFolder.Write(path, Sample[..3], storeName: "my.store-1");
+        SnapshotFolder.Write(path, s_sample[..3], storeName: "my.store-1");
         using var reader = SnapshotFileReader.Open(path);
         Assert.Equal("my.store-1", reader.StoreName);
         Assert.Equal(new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc), reader.TakenAt);
         Assert.Equal(new FileInfo(path).Length, reader.Length);
         var contents = reader.Verify();
         Assert.Equal(3, contents.Stacks);
-        Assert.Equal(Sample[..3].Sum(s => (long)s.Value.Length), contents.ValueBytes);
+        Assert.Equal(s_sample[..3].Sum(s => (long)s.Value.Length), contents.ValueBytes);
         Assert.Equal(0, contents.SkippedRecords);
     }
 
@@ -95,7 +95,7 @@ public class SnapshotFileTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("mode.snap");
-        SnapshotFolder.Write(path, Sample[..1]);
+        SnapshotFolder.Write(path, s_sample[..1]);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
     }
 
@@ -138,7 +138,7 @@ public class SnapshotFileTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("v.snap");
-        SnapshotFolder.Write(path, Sample[..1]);
+        SnapshotFolder.Write(path, s_sample[..1]);
         using var reader = SnapshotFileReader.Open(path);
         Assert.Throws<InvalidOperationException>(() => reader.ReadStack(out _));
     }
@@ -152,12 +152,13 @@ public class SnapshotFileTests
         using var reader = SnapshotFileReader.Open(path);
         long last = 0;
         var calls = 0;
-        reader.Verify(done =>
+        reader.Progress = done =>
         {
             Assert.True(done > last);
             last = done;
             calls++;
-        });
+        };
+        reader.Verify();
         Assert.Equal(reader.Length, last);
         Assert.True(calls >= 5);
     }

@@ -15,16 +15,16 @@ namespace Memalloc.Core.Tests;
 [UnsupportedOSPlatform("windows")]
 public class SnapshotPublishTests
 {
-    private static readonly TestStack[] Old = [new("old", [1, 2, 3])];
-    private static readonly TestStack[] New = [new("new", [4, 5, 6])];
+    private static readonly TestStack[] s_old = [new("old", [1, 2, 3])];
+    private static readonly TestStack[] s_new = [new("new", [4, 5, 6])];
 
     [Fact]
     public void An_existing_file_is_replaced_whole()
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("s.snap");
-        SnapshotFolder.Write(path, Old);
-        SnapshotFolder.Write(path, New);
+        SnapshotFolder.Write(path, s_old);
+        SnapshotFolder.Write(path, s_new);
         Assert.Equal("new", Assert.Single(SnapshotFolder.Read(path)).Name);
         Assert.Equal([path], folder.Entries());
     }
@@ -34,11 +34,11 @@ public class SnapshotPublishTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("s.snap");
-        SnapshotFolder.Write(path, Old);
+        SnapshotFolder.Write(path, s_old);
         var before = File.ReadAllBytes(path);
         using (var writer = SnapshotFileWriter.Create(path, "snaptest", DateTime.UtcNow, SnapshotOverwrite.Replace))
         {
-            writer.WriteStack(SnapshotFolder.Stack(New[0]));
+            writer.WriteStack(SnapshotFolder.Stack(s_new[0]));
             Assert.True(File.Exists(writer.TempPath));
             Assert.Equal(folder.Path, Path.GetDirectoryName(writer.TempPath));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(writer.TempPath));
@@ -54,7 +54,7 @@ public class SnapshotPublishTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("s.snap");
-        SnapshotFolder.Write(path, Old);
+        SnapshotFolder.Write(path, s_old);
         var error = Assert.Throws<MemStoreException>(() => SnapshotFileWriter.Create(path, "snaptest", DateTime.UtcNow, SnapshotOverwrite.Never));
         Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
         Assert.Equal("old", Assert.Single(SnapshotFolder.Read(path)).Name);
@@ -67,7 +67,7 @@ public class SnapshotPublishTests
         using var folder = new SnapshotFolder();
         var path = folder.File("s.snap");
         using var writer = SnapshotFileWriter.Create(path, "snaptest", DateTime.UtcNow, SnapshotOverwrite.Never);
-        writer.WriteStack(SnapshotFolder.Stack(New[0]));
+        writer.WriteStack(SnapshotFolder.Stack(s_new[0]));
         File.WriteAllText(path, "someone else's");
         var error = Assert.Throws<MemStoreException>(writer.Commit);
         Assert.Contains("already exists", error.Message, StringComparison.Ordinal);
@@ -129,12 +129,12 @@ public class SnapshotPublishTests
     {
         using var folder = new SnapshotFolder();
         var path = folder.File("ro.snap");
-        SnapshotFolder.Write(path, Old);
+        SnapshotFolder.Write(path, s_old);
         File.SetUnixFileMode(path, UnixFileMode.UserRead);
-        var error = Assert.Throws<MemStoreException>(() => SnapshotFolder.Write(path, New));
+        var error = Assert.Throws<MemStoreException>(() => SnapshotFolder.Write(path, s_new));
         Assert.Contains("read-only; use -Force", error.Message, StringComparison.Ordinal);
         Assert.Equal("old", Assert.Single(SnapshotFolder.Read(path)).Name);
-        SnapshotFolder.Write(path, New, overwrite: SnapshotOverwrite.ReplaceReadOnly);
+        SnapshotFolder.Write(path, s_new, overwrite: SnapshotOverwrite.ReplaceReadOnly);
         Assert.Equal("new", Assert.Single(SnapshotFolder.Read(path)).Name);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
     }
@@ -147,7 +147,7 @@ public class SnapshotPublishTests
         var real = folder.File("real/s.snap");
         var link = folder.File("link.snap");
         File.CreateSymbolicLink(link, real);
-        SnapshotFolder.Write(link, New);
+        SnapshotFolder.Write(link, s_new);
         Assert.NotNull(new FileInfo(link).LinkTarget);
         Assert.Equal("new", Assert.Single(SnapshotFolder.Read(real)).Name);
     }
@@ -156,7 +156,7 @@ public class SnapshotPublishTests
     public void A_folder_is_not_a_snapshot_target()
     {
         using var folder = new SnapshotFolder();
-        var error = Assert.Throws<MemStoreException>(() => SnapshotFolder.Write(folder.Path, New));
+        var error = Assert.Throws<MemStoreException>(() => SnapshotFolder.Write(folder.Path, s_new));
         Assert.Contains("is a directory", error.Message, StringComparison.Ordinal);
     }
 
@@ -164,6 +164,6 @@ public class SnapshotPublishTests
     public void A_missing_folder_is_reported_by_the_file_system()
     {
         using var folder = new SnapshotFolder();
-        Assert.Throws<DirectoryNotFoundException>(() => SnapshotFolder.Write(folder.File("no/such/s.snap"), New));
+        Assert.Throws<DirectoryNotFoundException>(() => SnapshotFolder.Write(folder.File("no/such/s.snap"), s_new));
     }
 }

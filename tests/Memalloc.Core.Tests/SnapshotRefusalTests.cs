@@ -13,7 +13,7 @@ namespace Memalloc.Core.Tests;
 /// </summary>
 public class SnapshotRefusalTests
 {
-    private static readonly TestStack[] Stacks =
+    private static readonly TestStack[] s_stacks =
     [
         new("alpha", Encoding.UTF8.GetBytes("<Objs><S>one</S></Objs>"), "System.String"),
         new("beta", [1, 2, 3, 4, 5], null, ValueEncoding.Raw, ExpiresMs: 4_000_000_000_000),
@@ -23,7 +23,7 @@ public class SnapshotRefusalTests
     private static byte[] ValidFile(SnapshotFolder folder)
     {
         var path = folder.File("valid.snap");
-        SnapshotFolder.Write(path, Stacks);
+        SnapshotFolder.Write(path, s_stacks);
         return File.ReadAllBytes(path);
     }
 

@@ -6,30 +6,25 @@ namespace Memalloc.Core.Native;
 /// <summary>
 /// The file-system calls .NET does not offer and snapshots need: a rename that never replaces (for -NoClobber without
 /// a check-then-act race), a hard link (its portable fallback), a plain rename, and fsync of a directory (so that a
-/// rename survives a power cut). Each wrapper returns 0 or the errno, for the caller to decide.
-/// Linux: glibc/musl stdio.h renameat2 (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD.
+/// rename survives a power cut). Declarations are private; each wrapper returns 0 or the errno, for the caller to
+/// decide. Linux: glibc/musl stdio.h renameat2 (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD.
 /// macOS: sys/stdio.h renamex_np with RENAME_EXCL (10.12+).
 /// </summary>
 internal static partial class Files
 {
-    private const string LibraryName = "libc";
+    private const string LibraryName = Libc.LibraryName;
 
-    internal const int EEXIST = 17;
+    // errno values only the file calls meet; the same on Linux and macOS (asm-generic/errno-base.h, sys/errno.h).
     internal const int EXDEV = 18;
-    internal const int EINVAL = 22;
     internal const int EMLINK = 31;
+
     /// <summary>ENOTSUP/EOPNOTSUPP: Linux 95, macOS 45.</summary>
-    internal static int ENOTSUP => OperatingSystem.IsMacOS() ? 45 : 95;
+    internal static int ENOTSUP => OperatingSystem.IsMacOS() ? MacOSAbi.ENOTSUP : LinuxAbi.ENOTSUP;
 
-    private const int AtFdCwd = -100;           // Linux fcntl.h
-    private const uint RenameNoReplaceFlag = 1;    // Linux fs.h
-    private const uint RenameExclFlag = 0x4;       // macOS stdio.h
-    private const int ORdOnly = 0;
-
-    static Files()
-    {
-        Libc.EnsureInitialized(); // the resolver that finds the real libc file
-    }
+    private const int AT_FDCWD = -100;           // Linux fcntl.h
+    private const uint RENAME_NOREPLACE = 1;     // Linux fs.h
+    private const uint RENAME_EXCL = 0x4;        // macOS stdio.h
+    private const int O_RDONLY = 0;
 
     /// <summary>Renames <paramref name="from"/> to <paramref name="to"/> only if <paramref name="to"/> does not exist, in
     /// one step (EEXIST otherwise). Returns -1 when neither the C library nor the file system offers such a rename:
@@ -38,7 +33,7 @@ internal static partial class Files
     {
         try
         {
-            var result = OperatingSystem.IsMacOS() ? renamex_np(from, to, RenameExclFlag) : renameat2(AtFdCwd, from, AtFdCwd, to, RenameNoReplaceFlag);
+            var result = OperatingSystem.IsMacOS() ? RenameXNp(from, to, RENAME_EXCL) : RenameAt2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
             if (result == 0)
             {
                 return 0;
@@ -46,7 +41,7 @@ internal static partial class Files
 
             var errno = Marshal.GetLastPInvokeError();
             // EINVAL: the file system does not support the flag (Linux); ENOTSUP (macOS); ENOSYS: a kernel before 3.15.
-            return errno == EINVAL || errno == ENOTSUP || errno == Libc.ENOSYS ? -1 : errno;
+            return errno == Libc.EINVAL || errno == ENOTSUP || errno == Libc.ENOSYS ? -1 : errno;
         }
         catch (EntryPointNotFoundException)
         {
@@ -55,16 +50,16 @@ internal static partial class Files
     }
 
     /// <summary>rename(2): replaces <paramref name="to"/> atomically when it exists.</summary>
-    internal static int Rename(string from, string to) => rename(from, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    internal static int Rename(string from, string to) => RenameNative(from, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>link(2): a second name for <paramref name="existing"/>; EEXIST when <paramref name="newName"/> exists.</summary>
-    internal static int Link(string existing, string newName) => link(existing, newName) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    internal static int Link(string existing, string newName) => LinkNative(existing, newName) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>Flushes a directory's entries (a rename or link in it) to stable storage. File systems that cannot
     /// sync a directory (EINVAL, ENOTSUP) count as done: there is nothing more to ask of them.</summary>
     internal static int SyncDirectory(string directory)
     {
-        var fd = open(directory, ORdOnly);
+        var fd = OpenNative(directory, O_RDONLY);
         if (fd < 0)
         {
             return Marshal.GetLastPInvokeError();
@@ -72,40 +67,40 @@ internal static partial class Files
 
         try
         {
-            if (fsync(fd) == 0)
+            if (FSync(fd) == 0)
             {
                 return 0;
             }
 
             var errno = Marshal.GetLastPInvokeError();
-            return errno == EINVAL || errno == ENOTSUP ? 0 : errno;
+            return errno == Libc.EINVAL || errno == ENOTSUP ? 0 : errno;
         }
         finally
         {
-            _ = close(fd);
+            _ = CloseNative(fd);
         }
     }
 
     [LibraryImport(LibraryName, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int renameat2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+    private static partial int RenameAt2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
 
     [LibraryImport(LibraryName, EntryPoint = "renamex_np", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int renamex_np(string from, string to, uint flags);
+    private static partial int RenameXNp(string from, string to, uint flags);
 
     [LibraryImport(LibraryName, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int rename(string from, string to);
+    private static partial int RenameNative(string from, string to);
 
     [LibraryImport(LibraryName, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int link(string existing, string newName);
+    private static partial int LinkNative(string existing, string newName);
 
     // open is variadic; without O_CREAT the mode argument is never read, so the two fixed arguments are all it takes
-    // on every ABI (Apple arm64 passes variadic arguments differently, but there are none here).
+    // on every ABI (Apple arm64 passes variadic arguments on the stack, but there are none here).
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
+    private static partial int OpenNative(string path, int flags);
 
     [LibraryImport(LibraryName, EntryPoint = "fsync", SetLastError = true)]
-    private static partial int fsync(int fd);
+    private static partial int FSync(int fd);
 
     [LibraryImport(LibraryName, EntryPoint = "close", SetLastError = true)]
-    private static partial int close(int fd);
+    private static partial int CloseNative(int fd);
 }

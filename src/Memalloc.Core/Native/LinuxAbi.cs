@@ -18,6 +18,7 @@ internal static unsafe class LinuxAbi
 {
     internal const int EIDRM = 43;
     internal const int ENOSYS = 38;
+    internal const int ENOTSUP = 95;   // EOPNOTSUPP, asm-generic/errno.h
 
     /// <summary>Set in shm_perm.mode once IPC_RMID marked the segment for destruction (linux/shm.h SHM_DEST).</summary>
     internal const int SHM_DEST = 0x200;

@@ -18,6 +18,7 @@ internal static unsafe class MacOSAbi
 {
     internal const int EIDRM = 82;
     internal const int ENOSYS = 78;
+    internal const int ENOTSUP = 45;   // sys/errno.h
 
     internal static SegmentStatus DecodeShmidDs(byte* ds) => new(
         Key: *(int*)(ds + 20),

@@ -15,29 +15,29 @@ internal sealed class SnapshotBlocks
 {
     private const int BlockSize = 1 << 20;
 
-    private readonly FileStream stream;
-    private readonly string path;
-    private readonly long contentLength;
-    private readonly List<ulong> blockHashes;
-    private readonly bool recording;
-    private readonly XxHash3? contentHash;
-    private readonly Action<long>? progress;
-    private readonly byte[] block;
-    private int blockLength;
-    private int position;
-    private int blockIndex;
-    private long consumed;
+    private readonly FileStream _stream;
+    private readonly string _path;
+    private readonly long _contentLength;
+    private readonly List<ulong> _blockHashes;
+    private readonly bool _recording;
+    private readonly XxHash3? _contentHash;
+    private readonly Action<long>? _progress;
+    private readonly byte[] _block;
+    private int _blockLength;
+    private int _position;
+    private int _blockIndex;
+    private long _consumed;
 
     private SnapshotBlocks(FileStream stream, string path, long contentLength, List<ulong> blockHashes, bool recording, Action<long>? progress)
     {
-        this.stream = stream;
-        this.path = path;
-        this.contentLength = contentLength;
-        this.blockHashes = blockHashes;
-        this.recording = recording;
-        this.progress = progress;
-        contentHash = recording ? new XxHash3() : null;
-        block = new byte[(int)Math.Min(BlockSize, Math.Max(contentLength, 1))];
+        _stream = stream;
+        _path = path;
+        _contentLength = contentLength;
+        _blockHashes = blockHashes;
+        _recording = recording;
+        _progress = progress;
+        _contentHash = recording ? new XxHash3() : null;
+        _block = new byte[(int)Math.Min(BlockSize, Math.Max(contentLength, 1))];
         stream.Seek(SnapshotFormat.HeaderSize, SeekOrigin.Begin);
     }
 
@@ -50,26 +50,26 @@ internal sealed class SnapshotBlocks
         new(stream, path, contentLength, blockHashes, recording: false, progress);
 
     /// <summary>Content bytes not yet handed out.</summary>
-    internal long Remaining => contentLength - consumed;
+    internal long Remaining => _contentLength - _consumed;
 
     /// <summary>The content checksum, once the verifying pass has read everything (<see cref="Drain"/>).</summary>
-    internal ulong ContentChecksum => contentHash!.GetCurrentHashAsUInt64();
+    internal ulong ContentChecksum => _contentHash!.GetCurrentHashAsUInt64();
 
     /// <summary>Fills <paramref name="destination"/>; the caller never asks for more than <see cref="Remaining"/>.</summary>
     internal void Read(Span<byte> destination)
     {
         while (!destination.IsEmpty)
         {
-            if (position == blockLength)
+            if (_position == _blockLength)
             {
                 LoadNext();
             }
 
-            var count = Math.Min(destination.Length, blockLength - position);
-            block.AsSpan(position, count).CopyTo(destination);
+            var count = Math.Min(destination.Length, _blockLength - _position);
+            _block.AsSpan(_position, count).CopyTo(destination);
             destination = destination[count..];
-            position += count;
-            consumed += count;
+            _position += count;
+            _consumed += count;
         }
     }
 
@@ -77,14 +77,14 @@ internal sealed class SnapshotBlocks
     {
         while (count > 0)
         {
-            if (position == blockLength)
+            if (_position == _blockLength)
             {
                 LoadNext();
             }
 
-            var step = (int)Math.Min(count, blockLength - position);
-            position += step;
-            consumed += step;
+            var step = (int)Math.Min(count, _blockLength - _position);
+            _position += step;
+            _consumed += step;
             count -= step;
         }
     }
@@ -94,8 +94,8 @@ internal sealed class SnapshotBlocks
 
     private void LoadNext()
     {
-        var start = (long)blockIndex * block.Length;
-        var length = (int)Math.Min(block.Length, contentLength - start);
+        var start = (long)_blockIndex * _block.Length;
+        var length = (int)Math.Min(_block.Length, _contentLength - start);
         if (length <= 0)
         {
             throw new InvalidOperationException("Read past the end of a snapshot's content.");
@@ -103,28 +103,28 @@ internal sealed class SnapshotBlocks
 
         try
         {
-            stream.ReadExactly(block, 0, length);
+            _stream.ReadExactly(_block, 0, length);
         }
         catch (EndOfStreamException)
         {
             // The length was checked when the file was opened: it shrank since.
-            throw SnapshotErrors.ChangedWhileReading(path);
+            throw SnapshotErrors.ChangedWhileReading(_path);
         }
 
-        var hash = XxHash3.HashToUInt64(block.AsSpan(0, length));
-        if (recording)
+        var hash = XxHash3.HashToUInt64(_block.AsSpan(0, length));
+        if (_recording)
         {
-            blockHashes.Add(hash);
-            contentHash!.Append(block.AsSpan(0, length));
+            _blockHashes.Add(hash);
+            _contentHash!.Append(_block.AsSpan(0, length));
         }
-        else if (blockIndex >= blockHashes.Count || blockHashes[blockIndex] != hash)
+        else if (_blockIndex >= _blockHashes.Count || _blockHashes[_blockIndex] != hash)
         {
-            throw SnapshotErrors.ChangedWhileReading(path);
+            throw SnapshotErrors.ChangedWhileReading(_path);
         }
 
-        blockIndex++;
-        blockLength = length;
-        position = 0;
-        progress?.Invoke(SnapshotFormat.HeaderSize + start + length);
+        _blockIndex++;
+        _blockLength = length;
+        _position = 0;
+        _progress?.Invoke(SnapshotFormat.HeaderSize + start + length);
     }
 }

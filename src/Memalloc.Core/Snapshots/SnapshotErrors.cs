@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Memalloc.Core.Native;
 
 namespace Memalloc.Core.Snapshots;
 
@@ -6,15 +7,15 @@ namespace Memalloc.Core.Snapshots;
 internal static class SnapshotErrors
 {
     /// <summary>A file that is not a whole, undamaged snapshot this version can read. Found before anything is written.</summary>
-    internal static MemStoreException InvalidFile(string path, string problem) => new(MemStoreErrorKind.Corrupt,
+    internal static MemStoreException InvalidFile(string path, string problem) => new(MemStoreErrorKind.InvalidSnapshot,
         $"'{path}' cannot be imported: {problem}. Nothing was written to any store.");
 
     /// <summary>The file changed on disk after it was verified, while it was being imported.</summary>
-    internal static MemStoreException ChangedWhileReading(string path) => new(MemStoreErrorKind.Corrupt,
+    internal static MemStoreException ChangedWhileReading(string path) => new(MemStoreErrorKind.InvalidSnapshot,
         $"'{path}' changed on disk while it was being imported (it had been verified whole before the first stack was written). "
         + "Export snapshots to a new name rather than rewriting a file in place.");
 
-    internal static MemStoreException TargetExists(string path) => new(MemStoreErrorKind.InvalidArgument,
+    internal static MemStoreException TargetExists(string path) => new(MemStoreErrorKind.FileExists,
         $"The file '{path}' already exists; -NoClobber leaves it unchanged. The snapshot was not written.");
 
     internal static MemStoreException TargetReadOnly(string path) => new(MemStoreErrorKind.PermissionDenied,
@@ -28,6 +29,6 @@ internal static class SnapshotErrors
         + "without a race there. Export without -NoClobber, or to another file system.");
 
     internal static MemStoreException FileCallFailed(string function, int errno, string path, string what) => new(
-        errno is 1 or 13 ? MemStoreErrorKind.PermissionDenied : MemStoreErrorKind.NativeFailure,
+        Libc.Classify(errno),
         $"{what} '{path}': {function} failed with errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).", function, errno);
 }

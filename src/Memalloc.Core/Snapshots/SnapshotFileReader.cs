@@ -6,21 +6,6 @@ using System.Text;
 
 namespace Memalloc.Core.Snapshots;
 
-/// <summary>What a verified snapshot holds.</summary>
-public sealed class SnapshotContents
-{
-    public long Stacks { get; init; }
-
-    /// <summary>Sum of the stacks' value lengths.</summary>
-    public long ValueBytes { get; init; }
-
-    /// <summary>Records of kinds this version does not know (written by a newer Memalloc): skipped, never imported.</summary>
-    public long SkippedRecords { get; init; }
-
-    /// <summary>The kinds of <see cref="SkippedRecords"/>, ascending.</summary>
-    public IReadOnlyList<byte> SkippedKinds { get; init; } = [];
-}
-
 /// <summary>
 /// Reads a snapshot file in two passes over one open handle (docs/snapshot-format.md, "Reading"):
 /// <see cref="Open"/> checks the header; <see cref="Verify"/> reads the whole file once, checking the content checksum,
@@ -30,27 +15,27 @@ public sealed class SnapshotContents
 /// </summary>
 public sealed class SnapshotFileReader : IDisposable
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly FileStream stream;
-    private readonly List<ulong> blockHashes = [];
-    private readonly ulong contentChecksum;
-    private readonly byte[] name = new byte[Layout.MaxNameBytes];
-    private readonly byte[] previousName = new byte[Layout.MaxNameBytes];
-    private readonly byte[] typeName = new byte[Layout.MaxTypeNameBytes];
-    private byte[] value = [];
-    private SnapshotContents? contents;
-    private SnapshotBlocks? replay;
-    private Walk importWalk;
+    private readonly FileStream _stream;
+    private readonly List<ulong> _blockHashes = [];
+    private readonly ulong _contentChecksum;
+    private readonly byte[] _name = new byte[Layout.MaxNameBytes];
+    private readonly byte[] _previousName = new byte[Layout.MaxNameBytes];
+    private readonly byte[] _typeName = new byte[Layout.MaxTypeNameBytes];
+    private byte[] _value = [];
+    private SnapshotContents? _contents;
+    private SnapshotBlocks? _replay;
+    private Walk _importWalk;
 
     private SnapshotFileReader(string path, FileStream stream, string storeName, DateTime takenAt, long contentLength, ulong contentChecksum)
     {
         Path = path;
-        this.stream = stream;
+        _stream = stream;
         StoreName = storeName;
         TakenAt = takenAt;
         ContentLength = contentLength;
-        this.contentChecksum = contentChecksum;
+        _contentChecksum = contentChecksum;
     }
 
     public string Path { get; }
@@ -62,6 +47,9 @@ public sealed class SnapshotFileReader : IDisposable
     public DateTime TakenAt { get; }
 
     public long ContentLength { get; }
+
+    /// <summary>Called after each block of either pass with the bytes of the file read so far in that pass.</summary>
+    public Action<long>? Progress { get; set; }
 
     /// <summary>The file's whole length.</summary>
     public long Length => SnapshotFormat.HeaderSize + ContentLength;
@@ -87,16 +75,16 @@ public sealed class SnapshotFileReader : IDisposable
     }
 
     /// <summary>The verifying pass: reads the whole file, refusing it (InvalidData, before anything is written anywhere)
-    /// when it is damaged or malformed. <paramref name="progress"/> gets the bytes read so far after each block.</summary>
-    public SnapshotContents Verify(Action<long>? progress = null)
+    /// when it is damaged or malformed.</summary>
+    public SnapshotContents Verify()
     {
-        if (contents is not null)
+        if (_contents is not null)
         {
-            return contents;
+            return _contents;
         }
 
-        blockHashes.Clear();
-        var blocks = SnapshotBlocks.Record(stream, Path, ContentLength, blockHashes, progress);
+        _blockHashes.Clear();
+        var blocks = SnapshotBlocks.Record(_stream, Path, ContentLength, _blockHashes, Progress);
         var walk = new Walk();
         string? problem = null;
         try
@@ -113,7 +101,7 @@ public sealed class SnapshotFileReader : IDisposable
         // Damage explains any problem found: a flipped bit in a length field looks like a malformed record. So the
         // checksum over the whole content decides first, and a malformed record counts only in an undamaged file.
         blocks.Drain();
-        if (blocks.ContentChecksum != contentChecksum)
+        if (blocks.ContentChecksum != _contentChecksum)
         {
             throw SnapshotErrors.InvalidFile(Path, "the file is damaged (its content does not match the checksum in its header)");
         }
@@ -125,33 +113,33 @@ public sealed class SnapshotFileReader : IDisposable
 
         var kinds = new List<byte>(walk.SkippedKinds);
         kinds.Sort();
-        contents = new SnapshotContents { Stacks = walk.Stacks, ValueBytes = walk.ValueBytes, SkippedRecords = walk.Skipped, SkippedKinds = kinds };
-        return contents;
+        _contents = new SnapshotContents { Stacks = walk.Stacks, ValueBytes = walk.ValueBytes, SkippedRecords = walk.Skipped, SkippedKinds = kinds };
+        return _contents;
     }
 
     /// <summary>The next stack of the importing pass (after <see cref="Verify"/>), in the file's order (ascending names);
     /// false at the end. The spans stay valid until the next call.</summary>
-    public bool ReadStack(out SnapshotStack stack, Action<long>? progress = null)
+    public bool ReadStack(out SnapshotStack stack)
     {
-        if (contents is null)
+        if (_contents is null)
         {
             throw new InvalidOperationException("Verify the snapshot before reading its stacks.");
         }
 
-        if (replay is null)
+        if (_replay is null)
         {
-            replay = SnapshotBlocks.Replay(stream, Path, ContentLength, blockHashes, progress);
-            importWalk = new Walk();
+            _replay = SnapshotBlocks.Replay(_stream, Path, ContentLength, _blockHashes, Progress);
+            _importWalk = new Walk();
         }
 
         try
         {
-            while (NextRecord(replay, ref importWalk, copyValue: true))
+            while (NextRecord(_replay, ref _importWalk, copyValue: true))
             {
-                if (importWalk.LastKind == SnapshotRecordKind.Stack)
+                if (_importWalk.LastKind == SnapshotRecordKind.Stack)
                 {
-                    stack = new SnapshotStack(name.AsSpan(0, importWalk.NameLength), typeName.AsSpan(0, importWalk.TypeNameLength),
-                        value.AsSpan(0, (int)importWalk.ValueLength), importWalk.Encoding, importWalk.Created, importWalk.Modified, importWalk.Expires);
+                    stack = new SnapshotStack(_name.AsSpan(0, _importWalk.NameLength), _typeName.AsSpan(0, _importWalk.TypeNameLength),
+                        _value.AsSpan(0, (int)_importWalk.ValueLength), _importWalk.Encoding, _importWalk.Created, _importWalk.Modified, _importWalk.Expires);
                     return true;
                 }
             }
@@ -168,20 +156,20 @@ public sealed class SnapshotFileReader : IDisposable
     /// <summary>State of one pass: what the last record was, the counts for the trailer, the order check.</summary>
     private struct Walk
     {
-        internal long Records;
-        internal long Stacks;
-        internal long ValueBytes;
-        internal long Skipped;
-        internal HashSet<byte> SkippedKinds;
-        internal SnapshotRecordKind LastKind;
-        internal int NameLength;
-        internal int PreviousNameLength;
-        internal int TypeNameLength;
-        internal long ValueLength;
-        internal ValueEncoding Encoding;
-        internal long Created;
-        internal long Modified;
-        internal long Expires;
+        public long Records;
+        public long Stacks;
+        public long ValueBytes;
+        public long Skipped;
+        public HashSet<byte> SkippedKinds;
+        public SnapshotRecordKind LastKind;
+        public int NameLength;
+        public int PreviousNameLength;
+        public int TypeNameLength;
+        public long ValueLength;
+        public ValueEncoding Encoding;
+        public long Created;
+        public long Modified;
+        public long Expires;
 
         public Walk()
         {
@@ -276,17 +264,17 @@ public sealed class SnapshotFileReader : IDisposable
             throw Malformed($"stack record {index} has a time outside 1970 to 9999");
         }
 
-        blocks.Read(name.AsSpan(0, n));
-        blocks.Read(typeName.AsSpan(0, t));
+        blocks.Read(_name.AsSpan(0, n));
+        blocks.Read(_typeName.AsSpan(0, t));
         var nameText = CheckName(index, n);
-        if (walk.Stacks > 0 && name.AsSpan(0, n).SequenceCompareTo(previousName.AsSpan(0, walk.PreviousNameLength)) <= 0)
+        if (walk.Stacks > 0 && _name.AsSpan(0, n).SequenceCompareTo(_previousName.AsSpan(0, walk.PreviousNameLength)) <= 0)
         {
             throw Malformed($"stack '{nameText}' (record {index}) is out of order: names must ascend, each once");
         }
 
         try
         {
-            StrictUtf8.GetCharCount(typeName, 0, t);
+            s_strictUtf8.GetCharCount(_typeName, 0, t);
         }
         catch (DecoderFallbackException)
         {
@@ -295,19 +283,19 @@ public sealed class SnapshotFileReader : IDisposable
 
         if (copyValue)
         {
-            if (value.Length < valueLength)
+            if (_value.Length < valueLength)
             {
-                value = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(valueLength, value.Length * 2L)));
+                _value = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(valueLength, _value.Length * 2L)));
             }
 
-            blocks.Read(value.AsSpan(0, (int)valueLength));
+            blocks.Read(_value.AsSpan(0, (int)valueLength));
         }
         else
         {
             blocks.Skip(valueLength);
         }
 
-        name.AsSpan(0, n).CopyTo(previousName);
+        _name.AsSpan(0, n).CopyTo(_previousName);
         walk.PreviousNameLength = n;
         walk.NameLength = n;
         walk.TypeNameLength = t;
@@ -326,7 +314,7 @@ public sealed class SnapshotFileReader : IDisposable
         string text;
         try
         {
-            text = StrictUtf8.GetString(name, 0, length);
+            text = s_strictUtf8.GetString(_name, 0, length);
         }
         catch (DecoderFallbackException)
         {
@@ -366,5 +354,5 @@ public sealed class SnapshotFileReader : IDisposable
 
     private static InvalidDataException Malformed(string problem) => new(problem);
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream.Dispose();
 }

@@ -8,17 +8,6 @@ using Memalloc.Core.Native;
 
 namespace Memalloc.Core.Snapshots;
 
-/// <summary>How an export treats a file that already exists at the target path.</summary>
-public enum SnapshotOverwrite
-{
-    /// <summary>Replace it, unless it is read-only.</summary>
-    Replace,
-    /// <summary>Replace it even when it is read-only (-Force).</summary>
-    ReplaceReadOnly,
-    /// <summary>Never replace it (-NoClobber): decided by the file system in the same step that publishes the file.</summary>
-    Never,
-}
-
 /// <summary>
 /// Writes one snapshot file safely (docs/snapshot-format.md, "Writing"): into a new temporary file in the target's
 /// folder (created exclusively, mode 0600), streamed through a buffer while the content checksum is computed, then the
@@ -31,24 +20,26 @@ public sealed class SnapshotFileWriter : IDisposable
     private const int BufferSize = 1 << 20;
     private const int MaxHeadSize = SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + Layout.MaxNameBytes + Layout.MaxTypeNameBytes;
 
-    private readonly string storeName;
-    private readonly long takenAtMs;
-    private readonly SnapshotOverwrite overwrite;
-    private readonly XxHash3 contentHash = new();
-    private readonly byte[] head = new byte[MaxHeadSize];
-    private readonly byte[] previousName = new byte[Layout.MaxNameBytes];
-    private int previousNameLength;
-    private FileStream? stream;
-    private bool committed;
+    private readonly string _storeName;
+    private readonly long _takenAtMs;
+    private readonly SnapshotOverwrite _overwrite;
+    private readonly XxHash3 _contentHash = new();
+    private readonly byte[] _head = new byte[MaxHeadSize];
+    private readonly byte[] _buffer = new byte[BufferSize];
+    private int _buffered;
+    private readonly byte[] _previousName = new byte[Layout.MaxNameBytes];
+    private int _previousNameLength;
+    private FileStream? _stream;
+    private bool _committed;
 
     private SnapshotFileWriter(string targetPath, string tempPath, FileStream stream, string storeName, long takenAtMs, SnapshotOverwrite overwrite)
     {
         TargetPath = targetPath;
         TempPath = tempPath;
-        this.stream = stream;
-        this.storeName = storeName;
-        this.takenAtMs = takenAtMs;
-        this.overwrite = overwrite;
+        _stream = stream;
+        _storeName = storeName;
+        _takenAtMs = takenAtMs;
+        _overwrite = overwrite;
     }
 
     /// <summary>The file the snapshot will be published as (a symbolic link given as the path is followed).</summary>
@@ -93,7 +84,7 @@ public sealed class SnapshotFileWriter : IDisposable
                     Mode = FileMode.CreateNew, // O_CREAT | O_EXCL: never opens a file someone planted at the name
                     Access = FileAccess.ReadWrite,
                     Share = FileShare.None,
-                    BufferSize = BufferSize,
+                    BufferSize = 0, // the writer buffers itself, so that the checksum is computed over whole buffers
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
             }
@@ -152,16 +143,16 @@ public sealed class SnapshotFileWriter : IDisposable
     /// <summary>Appends one stack. Names must come in strictly ascending order of their UTF-8 bytes.</summary>
     public void WriteStack(in SnapshotStack stack)
     {
-        var file = stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
+        var file = _stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
         CheckStack(stack);
         var n = stack.Name.Length;
         var t = stack.TypeName.Length;
         var payloadLength = SnapshotFormat.StackHeadSize + n + t + (long)stack.Value.Length;
-        var buffer = head.AsSpan();
-        buffer[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize)].Clear();
-        buffer[SnapshotFormat.EnvelopeKindOffset] = (byte)SnapshotRecordKind.Stack;
-        BinaryPrimitives.WriteInt64LittleEndian(buffer[SnapshotFormat.EnvelopePayloadLengthOffset..], payloadLength);
-        var stackHead = buffer[SnapshotFormat.EnvelopeSize..];
+        var record = _head.AsSpan();
+        record[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize)].Clear();
+        record[SnapshotFormat.EnvelopeKindOffset] = (byte)SnapshotRecordKind.Stack;
+        BinaryPrimitives.WriteInt64LittleEndian(record[SnapshotFormat.EnvelopePayloadLengthOffset..], payloadLength);
+        var stackHead = record[SnapshotFormat.EnvelopeSize..];
         stackHead[SnapshotFormat.StackEncodingOffset] = (byte)stack.Encoding;
         stackHead[SnapshotFormat.StackNameLengthOffset] = (byte)n;
         BinaryPrimitives.WriteUInt16LittleEndian(stackHead[SnapshotFormat.StackTypeNameLengthOffset..], (ushort)t);
@@ -170,10 +161,10 @@ public sealed class SnapshotFileWriter : IDisposable
         BinaryPrimitives.WriteInt64LittleEndian(stackHead[SnapshotFormat.StackExpiresOffset..], stack.ExpiresMs);
         stack.Name.CopyTo(stackHead[SnapshotFormat.StackHeadSize..]);
         stack.TypeName.CopyTo(stackHead[(SnapshotFormat.StackHeadSize + n)..]);
-        Append(file, buffer[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + n + t)]);
+        Append(file, record[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + n + t)]);
         Append(file, stack.Value);
-        stack.Name.CopyTo(previousName);
-        previousNameLength = n;
+        stack.Name.CopyTo(_previousName);
+        _previousNameLength = n;
         StackCount++;
         ValueBytes += stack.Value.Length;
     }
@@ -197,43 +188,64 @@ public sealed class SnapshotFileWriter : IDisposable
             throw new ArgumentException("A stack's times must lie between 1970 and the end of 9999.", nameof(stack));
         }
 
-        if (StackCount > 0 && stack.Name.SequenceCompareTo(previousName.AsSpan(0, previousNameLength)) <= 0)
+        if (StackCount > 0 && stack.Name.SequenceCompareTo(_previousName.AsSpan(0, _previousNameLength)) <= 0)
         {
             throw new ArgumentException(
-                $"Stacks must be written in ascending order of their names' bytes: '{stack.NameText}' came after '{Encoding.UTF8.GetString(previousName, 0, previousNameLength)}'.",
+                $"Stacks must be written in ascending order of their names' bytes: '{stack.NameText}' came after '{Encoding.UTF8.GetString(_previousName, 0, _previousNameLength)}'.",
                 nameof(stack));
         }
     }
 
+    /// <summary>Content goes through one 1 MiB buffer, hashed and written a whole buffer at a time (XXH3 runs at full
+    /// speed only over long inputs; a value larger than the buffer is hashed and written where it lies).</summary>
     private void Append(FileStream file, ReadOnlySpan<byte> bytes)
     {
-        file.Write(bytes);
-        contentHash.Append(bytes);
         ContentLength += bytes.Length;
+        if (bytes.Length > _buffer.Length - _buffered)
+        {
+            Flush(file);
+            if (bytes.Length >= _buffer.Length)
+            {
+                _contentHash.Append(bytes);
+                file.Write(bytes);
+                return;
+            }
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(_buffered));
+        _buffered += bytes.Length;
+    }
+
+    private void Flush(FileStream file)
+    {
+        _contentHash.Append(_buffer.AsSpan(0, _buffered));
+        file.Write(_buffer, 0, _buffered);
+        _buffered = 0;
     }
 
     /// <summary>Writes trailer and header, makes the file durable and publishes it under the target name. After an
     /// exception the target is as it was and the temporary file is removed (by <see cref="Dispose"/>).</summary>
     public void Commit()
     {
-        var file = stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
+        var file = _stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
         Span<byte> trailer = stackalloc byte[SnapshotFormat.TrailerSize];
         BinaryPrimitives.WriteUInt64LittleEndian(trailer[SnapshotFormat.TrailerMagicOffset..], SnapshotFormat.TrailerMagic);
         BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerRecordCountOffset..], StackCount);
         BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerStackCountOffset..], StackCount);
         BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerValueBytesOffset..], ValueBytes);
         Append(file, trailer);
+        Flush(file);
         CrashPoints.Hit?.Invoke("snapshot.after-records");
 
         file.Seek(0, SeekOrigin.Begin);
-        file.Write(SnapshotFormat.BuildHeader(storeName, takenAtMs, ContentLength, contentHash.GetCurrentHashAsUInt64()));
+        file.Write(SnapshotFormat.BuildHeader(_storeName, _takenAtMs, ContentLength, _contentHash.GetCurrentHashAsUInt64()));
         file.Flush(flushToDisk: true); // fsync: the content is on disk before any name points at it
         file.Dispose();
-        stream = null;
+        _stream = null;
         CrashPoints.Hit?.Invoke("snapshot.before-publish");
 
         Publish();
-        committed = true;
+        _committed = true;
         CrashPoints.Hit?.Invoke("snapshot.after-publish");
         var errno = Files.SyncDirectory(Path.GetDirectoryName(TargetPath)!);
         if (errno != 0)
@@ -244,7 +256,7 @@ public sealed class SnapshotFileWriter : IDisposable
 
     private void Publish()
     {
-        if (overwrite != SnapshotOverwrite.Never)
+        if (_overwrite != SnapshotOverwrite.Never)
         {
             var errno = Files.Rename(TempPath, TargetPath);
             if (errno != 0)
@@ -261,7 +273,7 @@ public sealed class SnapshotFileWriter : IDisposable
             return;
         }
 
-        if (result == Files.EEXIST)
+        if (result == Libc.EEXIST)
         {
             throw SnapshotErrors.TargetExists(TargetPath);
         }
@@ -279,14 +291,14 @@ public sealed class SnapshotFileWriter : IDisposable
     internal static void PublishByLink(string tempPath, string targetPath)
     {
         var linked = Files.Link(tempPath, targetPath);
-        if (linked == Files.EEXIST)
+        if (linked == Libc.EEXIST)
         {
             throw SnapshotErrors.TargetExists(targetPath);
         }
 
         if (linked != 0)
         {
-            throw linked == 1 || linked == Files.ENOTSUP || linked == Files.EMLINK || linked == Files.EXDEV
+            throw linked == Libc.EPERM || linked == Files.ENOTSUP || linked == Files.EMLINK || linked == Files.EXDEV
                 ? SnapshotErrors.NoExclusiveRename(targetPath)
                 : SnapshotErrors.FileCallFailed("link", linked, targetPath, "Publishing the snapshot as");
         }
@@ -297,10 +309,17 @@ public sealed class SnapshotFileWriter : IDisposable
     /// <summary>Removes the temporary file unless the snapshot was committed; the target is never touched here.</summary>
     public void Dispose()
     {
-        var file = stream;
-        stream = null;
-        file?.Dispose();
-        if (!committed)
+        var file = _stream;
+        _stream = null;
+        try
+        {
+            file?.Dispose(); // whatever closing throws must not hide the failure that brought us here
+        }
+        catch (IOException)
+        {
+        }
+
+        if (!_committed)
         {
             try
             {

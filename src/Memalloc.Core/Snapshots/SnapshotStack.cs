@@ -43,6 +43,21 @@ public readonly ref struct SnapshotStack
     /// <summary>The type name as text, or null when there is none.</summary>
     public string? TypeNameText => TypeName.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(TypeName);
 
+    /// <summary>The stack's metadata as the store reports it, once written into <paramref name="store"/> as
+    /// <paramref name="version"/>.</summary>
+    public StackInfo ToInfo(string store, long version) => new()
+    {
+        Name = NameText,
+        Store = store,
+        Size = Value.Length,
+        TypeName = TypeNameText,
+        Encoding = Encoding,
+        Created = Heap.FromUnixMs(CreatedMs),
+        Modified = Heap.FromUnixMs(ModifiedMs),
+        Expires = ExpiresMs == 0 ? null : Heap.FromUnixMs(ExpiresMs),
+        Version = version,
+    };
+
     /// <summary>Expired at <paramref name="nowMs"/>, by the store's rule (expired when now ≥ expires).</summary>
     public bool IsExpiredAt(long nowMs) => ExpiresMs != 0 && nowMs >= ExpiresMs;
 }
