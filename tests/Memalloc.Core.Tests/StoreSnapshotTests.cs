@@ -193,6 +193,31 @@ public class StoreSnapshotTests
     }
 
     [Fact]
+    public void Export_and_import_of_a_big_store_allocate_no_managed_memory_in_proportion_to_it()
+    {
+        // 64 MiB of values. Buffering the store, the file or the values in managed memory would allocate at least that
+        // much; streaming allocates its fixed buffers (1 MiB each), one value's buffer and a few bytes per stack.
+        const int Stacks = 1024;
+        const int ValueSize = 64 << 10;
+        using var source = new TestStore();
+        using var target = new TestStore();
+        using var folder = new SnapshotFolder();
+        var value = new byte[ValueSize];
+        for (var i = 0; i < Stacks; i++)
+        {
+            value[0] = (byte)i;
+            source.Store.Set($"big/{i:d4}", value);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var outcomes = ExportAndRestore(source.Store, target.Store, folder.File("big.snap"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(Stacks, outcomes.Count(o => o == RestoreOutcome.Written));
+        Assert.Equal(source.Store.Get("big/1023"), target.Store.Get("big/1023"));
+        Assert.True(allocated < 8 << 20, $"export and import of a {(Stacks * (long)ValueSize) >> 20} MiB store allocated {allocated >> 20} MiB of managed memory");
+    }
+
+    [Fact]
     public void Restore_with_noClobber_keeps_an_existing_stack()
     {
         using var source = new TestStore();
