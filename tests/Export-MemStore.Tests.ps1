@@ -260,6 +260,25 @@ while (-not (Test-Path '$stop')) {
         }
     }
 
+    Context 'A big store' {
+        It 'is exported and imported with managed allocations far below its size' {
+            # 64 MiB of values; the cmdlets stream (docs/snapshot-format.md, "Memory"), so what they allocate on this
+            # thread is their fixed buffers and a few bytes per stack, never a copy of the store, the file or a value list.
+            $store = New-Store
+            Add-CoreStack -Store $store -Prefix 'big/' -Count 256 -Size 256KB
+            $path = Join-Path $Folder 'big.memsnap'
+            $target = New-Store
+            $before = [GC]::GetAllocatedBytesForCurrentThread()
+            Export-MemStore -Name $store -Path $path
+            $exported = [GC]::GetAllocatedBytesForCurrentThread()
+            Import-MemStore -Path $path -Name $target
+            $imported = [GC]::GetAllocatedBytesForCurrentThread()
+            (Get-MemStackInfo -Store $target).Count | Should -Be 256
+            ($exported - $before) | Should -BeLessThan 16MB -Because 'the export of a 64 MiB store'
+            ($imported - $exported) | Should -BeLessThan 16MB -Because 'the import of a 64 MiB store'
+        }
+    }
+
     Context 'A full disk' {
         It 'leaves the previous file whole and no temporary file' {
             & unshare --mount -- true 2>$null
