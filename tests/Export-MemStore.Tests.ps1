@@ -136,6 +136,17 @@ Describe 'Export-MemStore' {
             Get-SnapshotStackName $path | Should -Be @('old')
         }
 
+        It 'is refused, and left as it was, when it is a device or a FIFO (defect: a root export to /dev/null replaced the device)' {
+            $fifo = Join-Path $Folder 'pipe'
+            & mkfifo $fifo
+            Export-MemStore -Name $Store -Path $fifo -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$CommandId"
+            $err[0].Exception.Message | Should -Match 'not a regular file'
+            & test -p $fifo
+            $LASTEXITCODE | Should -Be 0 -Because 'the FIFO is still a FIFO'
+        }
+
         It 'is replaced when read-only only with -Force' {
             $path = Join-Path $Folder 'readonly.memsnap'
             Export-MemStore -Name $Old -Path $path

@@ -271,6 +271,16 @@ Describe 'Import-MemStore' {
             Test-Refused ([byte[]]::new(0)) 'empty'
         }
 
+        It 'refuses a folder, and a FIFO without waiting for a writer, as InvalidArgument' {
+            $fifo = Join-Path $Folder 'pipe'
+            & mkfifo $fifo
+            foreach ($path in $Folder, $fifo) {
+                Import-MemStore -Path $path -Name (New-Store) -ErrorVariable err -ErrorAction SilentlyContinue
+                $err | Should -HaveCount 1
+                $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$CommandId"
+            }
+        }
+
         It 'reports a missing file as PathNotFound' {
             { Import-MemStore -Path (Join-Path $Folder 'no-such.memsnap') -ErrorAction Stop } | Should -Throw -ErrorId "PathNotFound,$CommandId"
         }

@@ -1,11 +1,13 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.IO.Hashing;
 using System.Text;
 using Memalloc.Core;
 using Memalloc.Core.Snapshots;
+using Xunit;
 
 namespace Memalloc.Core.Tests;
 
@@ -32,6 +34,23 @@ internal sealed class SnapshotFolder : IDisposable
         }
 
         Directory.Delete(Path, recursive: true);
+    }
+
+    /// <summary>Makes a FIFO (mkfifo(1)): a file that is not a regular file, and that any user may make.</summary>
+    public static string MakeFifo(string path)
+    {
+        Run("mkfifo", path);
+        Assert.True(IsFifo(path));
+        return path;
+    }
+
+    public static bool IsFifo(string path) => Run("test", "-p", path) == 0;
+
+    private static int Run(string program, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     /// <summary>Writes <paramref name="stacks"/> (sorted here) through the real writer.</summary>

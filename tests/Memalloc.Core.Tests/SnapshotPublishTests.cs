@@ -160,6 +160,21 @@ public class SnapshotPublishTests
         Assert.Contains("is a directory", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Defect: an export to /dev/null (run as root) renamed the snapshot over the device node, leaving a regular
+    /// file of mode 0600 where /dev/null was. A FIFO stands in for the device here: any target that is not a regular
+    /// file is refused, and left as it was.</summary>
+    [Fact]
+    public void Export_over_a_device_or_fifo_is_refused_and_leaves_it_alone()
+    {
+        using var folder = new SnapshotFolder();
+        var fifo = SnapshotFolder.MakeFifo(folder.File("pipe"));
+        var error = Assert.Throws<MemStoreException>(() => SnapshotFolder.Write(fifo, s_new));
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("not a regular file", error.Message, StringComparison.Ordinal);
+        Assert.True(SnapshotFolder.IsFifo(fifo), "the FIFO must still be a FIFO");
+        Assert.Equal([fifo], folder.Entries());
+    }
+
     [Fact]
     public void A_missing_folder_is_reported_by_the_file_system()
     {

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Text;
+using System.Threading.Tasks;
 using Memalloc.Core;
 using Memalloc.Core.Snapshots;
 using Xunit;
@@ -188,5 +189,27 @@ public class SnapshotRefusalTests
     {
         bytes[offset] = value;
         return bytes;
+    }
+
+    /// <summary>Defect: Import-MemStore of a FIFO waited in open(2) for a writer that never came.</summary>
+    [Fact]
+    public async Task Import_of_a_fifo_is_refused_rather_than_waiting_for_a_writer()
+    {
+        using var folder = new SnapshotFolder();
+        var fifo = SnapshotFolder.MakeFifo(folder.File("pipe"));
+        var open = Task.Run(() => Assert.Throws<MemStoreException>(() => SnapshotFileReader.Open(fifo).Dispose()));
+        var error = await open.WaitAsync(TimeSpan.FromSeconds(60)); // a TimeoutException fails the test: it waited for a writer
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("not a regular file", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Defect: Import-MemStore of a folder said "Access to the path is denied" (PermissionDenied), even to root.</summary>
+    [Fact]
+    public void Import_of_a_directory_is_an_invalid_argument_not_a_permission_problem()
+    {
+        using var folder = new SnapshotFolder();
+        var error = Assert.Throws<MemStoreException>(() => SnapshotFileReader.Open(folder.Path).Dispose());
+        Assert.Equal(MemStoreErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("is a directory", error.Message, StringComparison.Ordinal);
     }
 }

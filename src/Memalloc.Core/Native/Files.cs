@@ -5,8 +5,8 @@ namespace Memalloc.Core.Native;
 
 /// <summary>
 /// The file-system calls .NET does not offer and snapshots need: a rename that never replaces (for -NoClobber without
-/// a check-then-act race), a hard link (its portable fallback), a plain rename, and fsync of a directory (so that a
-/// rename survives a power cut). Declarations are private; each wrapper returns 0 or the errno, for the caller to
+/// a check-then-act race), a hard link (its portable fallback), a plain rename, fsync of a directory (so that a
+/// rename survives a power cut), and telling a device or FIFO from a file (.NET's FileInfo cannot). Declarations are private; each wrapper returns 0 or the errno, for the caller to
 /// decide. Linux: glibc/musl stdio.h renameat2 (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD.
 /// macOS: sys/stdio.h renamex_np with RENAME_EXCL (10.12+).
 /// </summary>
@@ -46,6 +46,32 @@ internal static partial class Files
         catch (EntryPointNotFoundException)
         {
             return -1; // a C library without renameat2 (musl before 1.2.3, old glibc)
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="path"/> (symbolic links followed) is a device, a FIFO or a socket; false for a regular
+    /// file, a directory, and whatever cannot be looked at (missing, no permission), whose failure the caller's own open
+    /// then reports. It is looked at without being opened for I/O (a FIFO would wait for its other end, a device could
+    /// act): Linux opens with O_PATH, which needs no permission and does nothing; macOS, which has no O_PATH, with
+    /// O_RDONLY | O_NONBLOCK, with which a FIFO does not wait.
+    /// </summary>
+    internal static bool IsSpecialFile(string path)
+    {
+        var flags = OperatingSystem.IsMacOS() ? O_RDONLY | MacOSAbi.O_NONBLOCK | MacOSAbi.O_CLOEXEC : LinuxAbi.O_PATH | LinuxAbi.O_CLOEXEC;
+        var fd = OpenNative(path, flags);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return PosixSharedMemory.TryStat(fd, out var status, out _) && status.IsSpecial;
+        }
+        finally
+        {
+            _ = CloseNative(fd);
         }
     }
 

@@ -24,6 +24,18 @@ internal static class SnapshotErrors
     internal static MemStoreException TargetIsDirectory(string path) => new(MemStoreErrorKind.InvalidArgument,
         $"'{path}' is a directory; give the path of the snapshot file to write.");
 
+    /// <summary>Defect: an export to /dev/null, run as root, renamed the snapshot over the device node.</summary>
+    internal static MemStoreException TargetIsSpecial(string path) => new(MemStoreErrorKind.InvalidArgument,
+        $"'{path}' is not a regular file (a device, a FIFO or a socket); a snapshot replaces only a regular file, so it was not written.");
+
+    internal static MemStoreException SourceIsDirectory(string path) => new(MemStoreErrorKind.InvalidArgument,
+        $"'{path}' is a directory; give the path of a snapshot file. Nothing was written to any store.");
+
+    /// <summary>A FIFO would make the import wait for a writer; a device or a pipe cannot be read twice.</summary>
+    internal static MemStoreException SourceIsSpecial(string path) => new(MemStoreErrorKind.InvalidArgument,
+        $"'{path}' is not a regular file (a device, a FIFO or a socket): a snapshot is read twice, once to verify it whole before "
+        + "anything is written, which only a regular file allows. Nothing was written to any store.");
+
     internal static MemStoreException NoExclusiveRename(string path) => new(MemStoreErrorKind.NativeFailure,
         $"The file system of '{path}' supports neither an exclusive rename nor hard links, so -NoClobber cannot refuse an existing file "
         + "without a race there. Export without -NoClobber, or to another file system.");

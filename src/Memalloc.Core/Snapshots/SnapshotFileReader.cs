@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using Memalloc.Core.Native;
 
 namespace Memalloc.Core.Snapshots;
 
@@ -58,6 +59,16 @@ public sealed class SnapshotFileReader : IDisposable
     public static SnapshotFileReader Open(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw SnapshotErrors.SourceIsDirectory(full);
+        }
+
+        if (Files.IsSpecialFile(full))
+        {
+            throw SnapshotErrors.SourceIsSpecial(full);
+        }
+
         var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         try
         {

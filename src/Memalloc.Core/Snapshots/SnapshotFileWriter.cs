@@ -126,6 +126,11 @@ public sealed class SnapshotFileWriter : IDisposable
 
         if (info.Exists)
         {
+            if (Files.IsSpecialFile(full))
+            {
+                throw SnapshotErrors.TargetIsSpecial(full); // a rename over /dev/null would replace the device node
+            }
+
             if (overwrite == SnapshotOverwrite.Never)
             {
                 throw SnapshotErrors.TargetExists(full);
