@@ -72,6 +72,32 @@ public class StoreSnapshotTests
     }
 
     [Fact]
+    public void A_snapshot_orders_names_by_their_bytes_within_and_past_the_sort_key()
+    {
+        // The sort compares a 16-byte prefix first: names that share it, names shorter than it, prefixes of each other
+        // and multi-byte characters must still come in the ordinal order of their UTF-8 bytes.
+        using var t = new TestStore();
+        var random = new Random(14);
+        var names = new HashSet<string> { "a", "a ", "a!", "b", "\u00e9", "\u65e5\u672c", "zzzzzzzzzzzzzzzz", "zzzzzzzzzzzzzzz", "zzzzzzzzzzzzzzzzz" };
+        string[] stems = ["", "job/", "shared-prefix-longer-than-16/", "\u00e9t\u00e9/"];
+        while (names.Count < 2000)
+        {
+            var tail = new string(Enumerable.Range(0, random.Next(0, 24)).Select(_ => (char)random.Next(0x20, 0x7F)).ToArray());
+            names.Add(stems[random.Next(stems.Length)] + tail);
+        }
+
+        names.RemoveWhere(n => n.Length == 0);
+        foreach (var name in names)
+        {
+            t.Store.Set(name, [1]);
+        }
+
+        using var snapshot = t.Store.TakeSnapshot();
+        var expected = names.Select(Encoding.UTF8.GetBytes).OrderBy(b => b, Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))).Select(Encoding.UTF8.GetString);
+        Assert.Equal(expected, Enumerable.Range(0, snapshot.Count).Select(snapshot.NameAt));
+    }
+
+    [Fact]
     public void A_snapshot_takes_only_the_names_the_filter_accepts()
     {
         using var t = new TestStore();
