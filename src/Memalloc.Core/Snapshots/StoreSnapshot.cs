@@ -162,7 +162,8 @@ public sealed unsafe class StoreSnapshot : IDisposable
 
     /// <summary>Where a copied record lies, and the first 16 bytes of its name (big-endian, zero-padded) as a sort key:
     /// most comparisons then touch only this array, not two records at random places in 100 MiB of copies (which made
-    /// the sort of 100,000 stacks cost as much as writing them). Ordinal order is kept: a name's bytes are never zero.</summary>
+    /// the sort of 100,000 stacks cost as much as writing them). The order is still ordinal: zero padding puts a shorter
+    /// name first, as ordinal order does, and equal keys fall back to the whole names.</summary>
     private readonly record struct SpooledRecord(IntPtr Record, long Size, ulong Key0 = 0, ulong Key1 = 0)
     {
         public SpooledRecord WithSortKey()
