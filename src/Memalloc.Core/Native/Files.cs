@@ -7,8 +7,9 @@ namespace Memalloc.Core.Native;
 /// The file-system calls .NET does not offer and snapshots need: a rename that never replaces (for -NoClobber without
 /// a check-then-act race), a hard link (its portable fallback), a plain rename, fsync of a directory (so that a
 /// rename survives a power cut), and telling a device or FIFO from a file (.NET's FileInfo cannot). Declarations are
-/// private; each wrapper returns 0 or the errno, for the caller to decide. Linux: glibc/musl stdio.h renameat2 (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD.
-/// macOS: sys/stdio.h renamex_np with RENAME_EXCL (10.12+).
+/// private; each wrapper returns 0 or the errno, for the caller to decide. Linux: glibc/musl stdio.h renameat2
+/// (glibc 2.28+), linux/fs.h RENAME_NOREPLACE, fcntl.h AT_FDCWD and O_PATH. macOS: sys/stdio.h renamex_np with
+/// RENAME_EXCL (10.12+).
 /// </summary>
 internal static partial class Files
 {
