@@ -38,8 +38,9 @@ namespace Memalloc.TestHost;
 /// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
 /// has it, and holds it until killed.</item>
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
-/// <item><c>export STORE PATH [--crash-at POINT]</c>: takes a snapshot of the store and writes it to PATH (replacing a
-/// file there), killed at one of the snapshot's steps; prints EXPORTED and the number of stacks when done.</item>
+/// <item><c>export STORE PATH [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: takes a snapshot of the store and
+/// writes it to PATH (replacing a file there), killed or paused at one of the snapshot's steps; prints EXPORTED and the
+/// number of stacks when done.</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -285,6 +286,7 @@ internal static class Program
             InstallCrashPoint(crashAt, 1);
         }
 
+        PauseOption(args);
         using var store = MemStore.OpenExisting(args[1]);
         if (store is null)
         {
