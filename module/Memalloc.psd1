@@ -21,6 +21,8 @@
         'Test-MemStore'
         'Register-MemStore'
         'Unregister-MemStore'
+        'Export-MemStore'
+        'Import-MemStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

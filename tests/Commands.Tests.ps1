@@ -15,6 +15,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Remove-MemStore'; Class = 'RemoveMemStoreCommand' }
         @{ Name = 'Register-MemStore'; Class = 'RegisterMemStoreCommand' }
         @{ Name = 'Unregister-MemStore'; Class = 'UnregisterMemStoreCommand' }
+        @{ Name = 'Export-MemStore'; Class = 'ExportMemStoreCommand' }
+        @{ Name = 'Import-MemStore'; Class = 'ImportMemStoreCommand' }
     ) {
         param ($Name, $Class)
         $command = Get-Command -Name $Name -Module Memalloc
@@ -27,6 +29,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Set-MemStack'; Type = 'Memalloc.MemStackInfo' }
         @{ Name = 'Get-MemStore'; Type = 'Memalloc.MemStoreInfo' }
         @{ Name = 'Test-MemStack'; Type = 'System.Boolean' }
+        @{ Name = 'Export-MemStore'; Type = 'System.IO.FileInfo' }
+        @{ Name = 'Import-MemStore'; Type = 'Memalloc.MemStackInfo' }
     ) {
         param ($Name, $Type)
         (Get-Command -Name $Name).OutputType.Name | Should -Contain $Type
@@ -35,7 +39,7 @@ Describe 'The Memalloc cmdlets' {
     It 'supports -WhatIf and -Confirm exactly on the commands that change something' {
         $changing = Get-Command -Module Memalloc | Where-Object { $_.Parameters.ContainsKey('WhatIf') } |
             ForEach-Object Name | Sort-Object
-        $changing | Should -Be @('Register-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Unregister-MemStore', 'Update-MemStack')
+        $changing | Should -Be @('Export-MemStore', 'Import-MemStore', 'Register-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Unregister-MemStore', 'Update-MemStack')
     }
 
     It '<Name> takes -Store with store-name completion' -TestCases @(

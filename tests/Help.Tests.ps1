@@ -15,6 +15,8 @@ BeforeDiscovery {
         'Test-MemStore'
         'Register-MemStore'
         'Unregister-MemStore'
+        'Export-MemStore'
+        'Import-MemStore'
     )
 }
 

@@ -83,6 +83,7 @@ BeforeAll {
         'Remove-MemStack Example 3'  = 'Set-MemStack -Name old -Value 1 -Store cache'
         'Unregister-MemStore Example 1' = "Register-MemStore -Name fleet -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
         'Unregister-MemStore Example 2' = "Register-MemStore -Name ci-1 -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
+        'Import-MemStore Example 5'  = "`$null = New-Item -ItemType Directory -Path backups; Set-MemStack -Name a -Value 1 -Store s1; Set-MemStack -Name b -Value 2 -Store s2; Export-MemStore -Name s1 -Path backups/s1.memsnap; Export-MemStore -Name s2 -Path backups/s2.memsnap; Remove-MemStore -Name s1, s2 -Force"
         'Remove-MemStore Example 3'  = 'Set-MemStack -Name a -Value 1 -Store run-1; Set-MemStack -Name a -Value 1 -Store run-2; Remove-MemStack -Name a -Store run-2'
     }
 

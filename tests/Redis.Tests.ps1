@@ -251,6 +251,26 @@ Describe 'Redis Cluster' {
     }
 }
 
+Describe 'Snapshots of Redis stores (not yet)' {
+    It 'refuses Export-MemStore and Import-MemStore of a Redis store with NotSupported, and writes nothing' {
+        $name = Register-TestStore
+        Set-MemStack -Name a -Value 1 -Store $name
+        $file = Join-Path $TestDrive 'redis.memsnap'
+        $err = { Export-MemStore -Name $name -Path $file -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotSupported,Memalloc.Commands.ExportMemStoreCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotImplemented)
+        $file | Should -Not -Exist
+        $local = New-TestStoreName
+        try {
+            Set-MemStack -Name b -Value 2 -Store $local
+            Export-MemStore -Name $local -Path $file
+            { Import-MemStore -Path $file -Name $name -ErrorAction Stop } | Should -Throw -ErrorId 'NotSupported,Memalloc.Commands.ImportMemStoreCommand'
+            Test-MemStack -Name b -Store $name | Should -BeFalse
+        }
+        finally { Remove-TestStore $local }
+    }
+}
+
 Describe 'Versions on Redis' {
     It 'never reuses a version, across Remove-MemStack and Remove-MemStore' {
         $name = Register-TestStore

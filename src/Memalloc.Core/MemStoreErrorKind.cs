@@ -35,4 +35,8 @@ public enum MemStoreErrorKind
     NotSupported,
     /// <summary>The Redis server answered a command with an error other than the ones above.</summary>
     ServerError,
+    /// <summary>A snapshot file is truncated, damaged, malformed, of another format version, or not a snapshot at all.</summary>
+    InvalidSnapshot,
+    /// <summary>A snapshot's target file exists and was not to be replaced (-NoClobber).</summary>
+    FileExists,
 }

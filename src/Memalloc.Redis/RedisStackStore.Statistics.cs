@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
 using Memalloc.Core;
+using Memalloc.Core.Snapshots;
 using StackExchange.Redis;
 
 namespace Memalloc.Redis;
@@ -55,6 +56,17 @@ public sealed partial class RedisStackStore
 
         return new VerifyReport { Store = Name, Problems = problems, EntriesChecked = names.Count, RecordsChecked = names.Count };
     }
+
+    /// <summary>Not yet on Redis (issue 16, stage 2): a consistent instant there means one MULTI or script over the whole
+    /// store, designed in docs/redis-design.md, "Snapshots".</summary>
+    public StoreSnapshot TakeSnapshot(Func<string, bool>? include) => throw SnapshotsNotSupported();
+
+    /// <inheritdoc cref="TakeSnapshot"/>
+    public RestoreOutcome Restore(in SnapshotStack stack, bool noClobber, out long version) => throw SnapshotsNotSupported();
+
+    private MemStoreException SnapshotsNotSupported() => new(MemStoreErrorKind.NotSupported,
+        $"Export-MemStore and Import-MemStore do not work on Redis stores yet, and '{Name}' is one ({_server}). Copy its stacks "
+        + "through a shared-memory store (Get-MemStack | Set-MemStack), or use the server's own persistence (appendonly, SAVE).");
 
     /// <summary>Deletes every stack and the index (never the version sequence); false when there was no stack.</summary>
     internal bool DestroyData()

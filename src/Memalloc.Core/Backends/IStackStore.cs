@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Memalloc.Core.Snapshots;
 
 namespace Memalloc.Core.Backends;
 
@@ -43,6 +44,13 @@ public interface IStackStore : IDisposable
     /// <summary>Throws StoreRemoved when the last write may have gone into a store that was removed meanwhile; a backend
     /// whose writes are acknowledged by their server (Redis) has nothing to check.</summary>
     void EnsureNotRemoved();
+
+    /// <summary>A consistent copy of the live stacks (those <paramref name="include"/> chooses by name) at one instant, for
+    /// Export-MemStore (docs/snapshot-format.md).</summary>
+    StoreSnapshot TakeSnapshot(Func<string, bool>? include);
+
+    /// <summary>Writes one stack of a snapshot (Import-MemStore) with its type name, encoding, times and expiry.</summary>
+    RestoreOutcome Restore(in SnapshotStack stack, bool noClobber, out long version);
 
     /// <summary>Whether updaters of a stack can queue for its update turn (shared memory) or only retry (Redis).</summary>
     bool HasUpdateTurns { get; }
