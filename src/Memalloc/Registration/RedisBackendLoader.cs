@@ -18,9 +18,6 @@ internal static class RedisBackendLoader
 
     public static IRedisBackend Backend => s_backend.Value;
 
-    /// <summary>Whether this process has loaded the backend (tests check that the shared-memory path does not).</summary>
-    public static bool IsLoaded => s_backend.IsValueCreated;
-
     private static IRedisBackend Load()
     {
         var folder = Path.Combine(Path.GetDirectoryName(typeof(RedisBackendLoader).Assembly.Location) ?? ".", "redis");
