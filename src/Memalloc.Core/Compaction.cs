@@ -189,11 +189,12 @@ internal static unsafe class Compaction
         return capacity;
     }
 
-    /// <summary>True when the arena's live data (by its counters, an upper bound: expired records count) would fit a
-    /// smaller arena by <see cref="ShrunkCapacity"/>. Arithmetic only: the write path asks after every overwrite.</summary>
-    internal static bool ShouldShrink(Anchor anchor, ArenaView view) =>
+    /// <summary>True when the arena's live data (by its counters, an upper bound: expired records count) plus
+    /// <paramref name="headroom"/> would fit a smaller arena by <see cref="ShrunkCapacity"/>. Arithmetic only: the write
+    /// path asks after every overwrite.</summary>
+    internal static bool ShouldShrink(Anchor anchor, ArenaView view, long headroom) =>
         view.Capacity / 2 >= anchor.InitialCapacity
-        && ShrunkCapacity(anchor, view.Capacity, Volatile.Read(ref view.LiveBytes), Volatile.Read(ref view.Entries) + 1) < view.Capacity;
+        && ShrunkCapacity(anchor, view.Capacity, Volatile.Read(ref view.LiveBytes) + headroom, Volatile.Read(ref view.Entries) + 1) < view.Capacity;
 
     private static long HeapBytes(long capacity, long entries) => capacity - Layout.HeapOffsetFor(Arena.SlotCountFor(capacity, entries));
 
