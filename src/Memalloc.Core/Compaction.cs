@@ -173,15 +173,17 @@ internal static unsafe class Compaction
 
     /// <summary>
     /// The smallest halving of <paramref name="capacity"/>, never below the store's initial capacity, at which
-    /// <paramref name="need"/> bytes of records (and <paramref name="entries"/> index entries) still use at most half the
-    /// heap: the growth rule run downwards. So an arena shrinks once its live data uses under about a quarter of it, and
-    /// a store that shrank has to double its live data before it grows again (docs/store-design.md, "Shrinking").
+    /// <paramref name="need"/> bytes of records (and <paramref name="entries"/> index entries) still use at most a quarter
+    /// of the heap. Growth aims at half; the factor of two between the rules is what keeps a store at the boundary from
+    /// growing and shrinking at alternate compactions (issue 15). So an arena shrinks once its live data uses under about
+    /// an eighth of it, and a store that shrank has to double its live data before it grows again (docs/store-design.md,
+    /// "Shrinking").
     /// </summary>
     internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
     {
         // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
         var floor = Math.Min(capacity, Math.Max(Layout.MinArenaCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : s_defaultInitialCapacity));
-        while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
+        while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 4 * need)
         {
             capacity /= 2;
         }
