@@ -68,6 +68,12 @@ public sealed partial class RedisStackStore : IStackStore
         return true;
     }
 
+    public bool TryGetRented(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RentedStackEntry? entry)
+    {
+        entry = TryGet(name, out var read) ? RentedStackEntry.Unpooled(read!.Data, read.Info) : null;
+        return entry is not null;
+    }
+
     public StackInfo? GetInfo(string name)
     {
         MemStore.ValidateName(name);

@@ -17,6 +17,10 @@ public interface IStackStore : IDisposable
     /// <summary>The stack's value and metadata, read together; false when it does not exist or has expired.</summary>
     bool TryGet(string name, out StackEntry? entry);
 
+    /// <summary>As <see cref="TryGet"/>, the value in an array the entry gives back when disposed (pooled where the
+    /// backend can: shared memory).</summary>
+    bool TryGetRented(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RentedStackEntry? entry);
+
     /// <summary>The stack's metadata; null when it does not exist or has expired.</summary>
     StackInfo? GetInfo(string name);
 
