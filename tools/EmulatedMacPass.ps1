@@ -25,9 +25,12 @@ Import-Module (Join-Path $PSScriptRoot 'TestSummary.psm1') -Force
 $link = (Get-Item -LiteralPath '/proc/self/ns/ipc').LinkTarget
 if ($link -eq 'ipc:[4026531839]') { throw "Run this inside 'unshare --ipc': it changes System V limits, which would change them for the whole machine." }
 # shmmax before shmall: both only shrink what the namespace allows; the order keeps every moment consistent.
-Set-Content -LiteralPath '/proc/sys/kernel/shmmax' -Value 4194304
-Set-Content -LiteralPath '/proc/sys/kernel/shmall' -Value 1024
-Set-Content -LiteralPath '/proc/sys/kernel/shmmni' -Value 32
+# File.WriteAllText, not Set-Content: Set-Content's write to a /proc/sys file is silently lost.
+foreach ($setting in @(@('shmmax', 4194304), @('shmall', 1024), @('shmmni', 32))) {
+    $path = "/proc/sys/kernel/$($setting[0])"
+    [IO.File]::WriteAllText($path, "$($setting[1])")
+    if ((Get-Content -LiteralPath $path) -ne "$($setting[1])") { throw "Could not set $path to $($setting[1])." }
+}
 $env:MEMALLOC_TEST_SHMSEG = '8'
 Write-Host "emulated Mac: shmmax $(Get-Content /proc/sys/kernel/shmmax), shmall $(Get-Content /proc/sys/kernel/shmall) pages, shmmni $(Get-Content /proc/sys/kernel/shmmni), shmseg $env:MEMALLOC_TEST_SHMSEG (test-only), namespace $link"
 
