@@ -90,7 +90,7 @@ foreach (`$round in 1..3) {
         $marker = Join-Path ([IO.Path]::GetTempPath()) "memalloc-mac-$([guid]::NewGuid().ToString('N'))"
         # The child stops inside its write, the record written and the lock held, until it is killed.
         $child = Start-ChildPwsh @"
-`$hook = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.CrashPoints').GetField('Hit', [Reflection.BindingFlags] 'Static,NonPublic,Public')
+`$hook = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.CrashPoints').GetProperty('Hit', [Reflection.BindingFlags] 'Static,NonPublic,Public')
 `$hook.SetValue(`$null, [Action[string]] { param (`$point) if (`$point -eq 'write.after-record') { Set-Content -LiteralPath '$marker' -Value `$PID; Start-Sleep -Seconds 600 } })
 Set-MemStack -Name 'during' -Value 'never acknowledged' -Store '$store'
 "@
