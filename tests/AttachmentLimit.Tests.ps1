@@ -4,6 +4,13 @@
 # hardest case). Until issue 12 the fifth store of a session failed there, and a refused shmat was read as "not our
 # store", so an open could create a second store of the same name.
 
+BeforeDiscovery {
+    # 16 stores of three System V segments each: not in a namespace with a stock Mac's 32 segments (the emulated-Mac
+    # pass, where stores take POSIX arenas and tests/EmulatedMac.Tests.ps1 covers the limit).
+    $shmmni = if (Test-Path -LiteralPath '/proc/sys/kernel/shmmni') { [decimal] (Get-Content -LiteralPath '/proc/sys/kernel/shmmni') } else { 0 }
+    $script:TooFewSegments = $shmmni -lt 64
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $script:Stores = [System.Collections.Generic.List[string]]::new()
@@ -26,7 +33,7 @@ AfterAll {
     Remove-TestStore $script:Stores
 }
 
-Describe 'A per-process attachment limit (kern.sysv.shmseg)' {
+Describe 'A per-process attachment limit (kern.sysv.shmseg)' -Skip:$TooFewSegments {
     It 'lets one session use 16 stores within 8 attachments, idle stores letting go of theirs, round after round' {
         $prefix = New-TestStoreName 'shmseg'
         1..16 | ForEach-Object { $script:Stores.Add("$prefix-$_") }

@@ -73,13 +73,13 @@ while ([DateTime]::UtcNow -lt `$end) {
     It 'uses 16 stores from one session, round after round' {
         $prefix = New-TestStoreName 'mac-many'
         1..16 | ForEach-Object { $script:Stores.Add("$prefix-$_") }
-        $output = Invoke-ChildPwsh @"
+        $output = @(Invoke-ChildPwsh @"
 foreach (`$round in 1..3) {
     foreach (`$i in 1..16) { Set-MemStack -Name 'n' -Value "`$round-`$i" -Store "$prefix-`$i" }
     foreach (`$i in 1..16) { if ((Get-MemStack -Name 'n' -Store "$prefix-`$i") -ne "`$round-`$i") { throw "store `$i, round `$round" } }
 }
 @(Get-MemStore -Name '$prefix-*').Count
-"@
+"@)
         $output[-1] | Should -Be '16'
     }
 

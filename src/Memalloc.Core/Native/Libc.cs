@@ -210,7 +210,8 @@ internal static unsafe partial class Libc
 
     /// <summary>Which System V limit a refused shmget or shmat hit, by its errno (Linux ipc/shm.c; macOS bsd/kern/sysv_shm.c,
     /// shmget_allocate_segment and shmat): a size over shmmax is EINVAL; no segment left is ENOSPC (shmmni, and on Linux
-    /// shmall too); over shmall on macOS is ENOMEM; one attachment too many is EMFILE (shmseg).</summary>
+    /// shmall too); over shmall on macOS is ENOMEM; one attachment too many is EMFILE (shmseg); EMFILE from shm_open is
+    /// the open-file limit.</summary>
     internal static string LimitHint(string function, int errno, bool creating) => (function, errno) switch
     {
         ("shmat", EMFILE) => SystemVLimits.Hint(SystemVSetting.MaxAttachmentsPerProcess),
@@ -218,6 +219,7 @@ internal static unsafe partial class Libc
         ("shmget", ENOSPC) => OperatingSystem.IsMacOS() ? SystemVLimits.Hint(SystemVSetting.MaxSegments)
             : SystemVLimits.Hint(SystemVSetting.MaxSegments, SystemVSetting.TotalPages),
         ("shmget", ENOMEM) when OperatingSystem.IsMacOS() => SystemVLimits.Hint(SystemVSetting.TotalPages),
+        (_, EMFILE) => "The process has as many files open as it may ('ulimit -n' raises the limit).",
         _ => "The system is short of memory.",
     };
 }
