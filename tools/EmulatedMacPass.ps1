@@ -53,4 +53,14 @@ else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } }
 # NotRun here are the Stress tests again: the main pass already names them, so they are not counted twice.
 $counts.Add([pscustomobject]@{ Runner = 'Pester (emulated Mac)'; Passed = $pester.Passed; Failed = $pester.Failed; Skipped = $pester.Skipped; NotRun = 0 })
 
+# Everything in this namespace is the pass's own and goes with it, except POSIX arena objects: /dev/shm outlives the
+# namespace, and once the anchors are gone no other namespace may judge them orphaned. Removed while they can be found.
+$cleanup = @'
+Import-Module Memalloc
+foreach ($name in [Memalloc.Core.MemStore]::ListStoreNames()) { $null = [Memalloc.Core.MemStore]::DestroyStore($name) }
+foreach ($orphans in [Memalloc.Core.MemStore]::ListOrphanedSegments()) { $null = [Memalloc.Core.MemStore]::RemoveOrphanedSegments($orphans.AnchorKey) }
+'@
+$env:PSModulePath = (Join-Path $RepoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
+& (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $cleanup | Out-Host
+
 $counts | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $ResultDir 'emulated-mac.json')
