@@ -1,5 +1,5 @@
 using System;
-using System.Security.Cryptography;
+using System.Buffers.Binary;
 using System.Text;
 using System.Threading;
 using Memalloc.Core.Native;
@@ -55,13 +55,18 @@ internal sealed unsafe partial class Anchor
     }
 
     /// <summary>The random, non-zero part of a POSIX store's arena names (anchor byte 388): the POSIX namespace is the
-    /// whole machine's, and names another user could compute could be squatted ahead of every growth.</summary>
+    /// whole machine's, and names another user could compute could be squatted ahead of every growth. From
+    /// Guid.NewGuid, whose first four bytes the runtime draws from the system's secure random source (getrandom,
+    /// arc4random) on Unix: RandomNumberGenerator would load OpenSSL on Linux, which aborts a process on a system
+    /// without libssl (met in the arm64 pass).</summary>
     private static uint NewNonce()
     {
+        Span<byte> bytes = stackalloc byte[16];
         uint nonce;
         do
         {
-            nonce = (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+            Guid.NewGuid().TryWriteBytes(bytes);
+            nonce = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
         }
         while (nonce == 0);
 
