@@ -19,6 +19,8 @@
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Export-MemStore'
+        'Import-MemStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

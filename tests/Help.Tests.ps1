@@ -13,6 +13,8 @@ BeforeDiscovery {
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Export-MemStore'
+        'Import-MemStore'
     )
 }
 

@@ -27,4 +27,8 @@ public enum MemStoreErrorKind
     NativeFailure,
     /// <summary>Another live process is creating the store and has not finished (stopped or starved); retry later.</summary>
     StoreBusy,
+    /// <summary>A snapshot file is truncated, damaged, malformed, of another format version, or not a snapshot at all.</summary>
+    InvalidSnapshot,
+    /// <summary>A snapshot's target file exists and was not to be replaced (-NoClobber).</summary>
+    FileExists,
 }

@@ -21,6 +21,11 @@ internal static unsafe class MacOSAbi
 
     /// <summary>bsd/sys/errno.h: <c>#define ENOSYS 78</c>.</summary>
     internal const int ENOSYS = 78;
+    internal const int ENOTSUP = 45;   // sys/errno.h
+
+    /// <summary>open(2) flags (sys/fcntl.h); macOS has no O_PATH.</summary>
+    internal const int O_NONBLOCK = 0x4;
+    internal const int O_CLOEXEC = 0x1000000;
 
     /// <summary>bsd/kern/sysv_shm.c: <c>SHMSEG_REMOVED 0x0400</c> and <c>SHMSEG_ALLOCATED 0x0800</c>, kernel bits kept in
     /// <c>shm_perm.mode</c> beside the permission bits. IPC_STAT fails with EINVAL for a removed segment
