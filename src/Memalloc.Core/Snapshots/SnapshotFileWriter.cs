@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using System.Text;
 using Memalloc.Core.Native;
 
@@ -74,8 +73,9 @@ public sealed class SnapshotFileWriter : IDisposable
         var folder = Path.GetDirectoryName(target)!;
         for (var attempt = 0; ; attempt++)
         {
-            // Hidden, and named for what it is, should a killed export leave it behind.
-            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}.tmp");
+            // Hidden, and named for what it is, should a killed export leave it behind. Guid.NewGuid, not
+            // RandomNumberGenerator: the latter loads OpenSSL on Linux and aborts a process without libssl (the arm64 pass).
+            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
             FileStream file;
             try
             {
