@@ -75,7 +75,7 @@ public sealed class SnapshotFileWriter : IDisposable
         {
             // Hidden, and named for what it is, should a killed export leave it behind. Guid.NewGuid, not
             // RandomNumberGenerator: the latter loads OpenSSL on Linux and aborts a process without libssl (the arm64 pass).
-            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6)}.tmp");
             FileStream file;
             try
             {
