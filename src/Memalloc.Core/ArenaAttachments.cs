@@ -48,9 +48,11 @@ internal sealed class ArenaAttachments : IDisposable
         return attachment is null ? null : Adopt(attachment);
     }
 
-    /// <summary>Owns <paramref name="mapping"/>, just made, and returns a borrow of it.</summary>
+    /// <summary>Owns <paramref name="mapping"/>, just made (huge pages advised: the one place every arena mapping passes),
+    /// and returns a borrow of it.</summary>
     internal SharedMapping Adopt(SharedMapping mapping)
     {
+        HugePages.Advise(mapping);
         mapping.TryBorrow(); // cannot fail: nobody has disposed it yet
         lock (_lock)
         {

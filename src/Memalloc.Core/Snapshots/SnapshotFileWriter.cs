@@ -73,8 +73,9 @@ public sealed class SnapshotFileWriter : IDisposable
         var folder = Path.GetDirectoryName(target)!;
         for (var attempt = 0; ; attempt++)
         {
-            // Hidden, and named for what it is, should a killed export leave it behind. Guid.NewGuid, not
-            // RandomNumberGenerator: the latter loads OpenSSL on Linux and aborts a process without libssl (the arm64 pass).
+            // Hidden, and named for what it is, should a killed export leave it behind. O_EXCL, not the name, keeps out a
+            // planted file, so the name needs no cryptographic randomness: Guid's comes from the runtime's own native
+            // shim, where RandomNumberGenerator would load OpenSSL (and abort where libssl is missing, as under qemu).
             var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6)}.tmp");
             FileStream file;
             try
