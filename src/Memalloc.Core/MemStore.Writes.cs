@@ -123,7 +123,7 @@ public sealed unsafe partial class MemStore
         var view = Enter();
         try
         {
-            WriterLock.Acquire(_anchor.Address);
+            WriterLock.Acquire(view.Anchor.Address);
         }
         catch
         {
@@ -135,16 +135,17 @@ public sealed unsafe partial class MemStore
         {
             now = StoreClock.NowMs();
             CheckNotRemoved(view, force: verifying, now);
-            var state = _anchor.State;
+            var anchor = view.Anchor;
+            var state = anchor.State;
             if (state == WriterState.Growing)
             {
-                Compaction.RecoverGrowth(_anchor, _uid);
+                Compaction.RecoverGrowth(anchor, _uid);
             }
 
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
             // The new view is entered before the old one is left: if entering throws (the store was destroyed or this
             // instance disposed while we waited), the catch below leaves the old view once, after releasing the lock.
-            if (view.Anchor.ArenaRef != view.ArenaRef)
+            if (anchor.ArenaRef != view.ArenaRef)
             {
                 var next = Enter();
                 view.Exit();
@@ -156,28 +157,28 @@ public sealed unsafe partial class MemStore
                 Compaction.Recount(view);
             }
 
-            _anchor.State = WriterState.Writing;
+            view.Anchor.State = WriterState.Writing;
             return view;
         }
         catch
         {
-            WriterLock.Release(_anchor.Address);
+            WriterLock.Release(view.Anchor.Address);
             view.Exit();
             throw;
         }
     }
 
-    private void EndWrite(ArenaView view)
+    private static void EndWrite(ArenaView view)
     {
-        _anchor.State = WriterState.Idle;
-        WriterLock.Release(_anchor.Address);
+        view.Anchor.State = WriterState.Idle;
+        WriterLock.Release(view.Anchor.Address);
         view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
-    private void AbortWrite(ArenaView view)
+    private static void AbortWrite(ArenaView view)
     {
-        WriterLock.Release(_anchor.Address);
+        WriterLock.Release(view.Anchor.Address);
         view.Exit();
     }
 
@@ -267,7 +268,7 @@ public sealed unsafe partial class MemStore
     /// <paramref name="view"/> an operation reference on it. Caller holds the writer lock.</summary>
     private void Compact(ref ArenaView view, long recordSize, long valueLength)
     {
-        var grown = Compaction.Grow(_anchor, _uid, view, recordSize, valueLength, _attachments);
+        var grown = Compaction.Grow(view.Anchor, _uid, view, recordSize, valueLength, _attachments);
         view.Exit();
         AdoptGrown(grown);
         // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
@@ -283,7 +284,7 @@ public sealed unsafe partial class MemStore
     /// Opportunistic: a failure (the kernel refusing a segment) leaves the store as it is, and the write stands.</summary>
     private void TryShrink(ref ArenaView view, long headroom = 0)
     {
-        if (!Compaction.ShouldShrink(_anchor, view, headroom))
+        if (!Compaction.ShouldShrink(view.Anchor, view, headroom))
         {
             return;
         }
@@ -296,8 +297,8 @@ public sealed unsafe partial class MemStore
         {
             // Nothing was published (the reference flips last): clean up whatever the attempt left, as recovery would,
             // and carry on. A committed write or removal is never reported as failed because a shrink could not be made.
-            Compaction.RecoverGrowth(_anchor, _uid);
-            _anchor.State = WriterState.Writing;
+            Compaction.RecoverGrowth(view.Anchor, _uid);
+            view.Anchor.State = WriterState.Writing;
         }
         catch (ObjectDisposedException)
         {
