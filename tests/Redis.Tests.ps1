@@ -251,21 +251,31 @@ Describe 'Redis Cluster' {
     }
 }
 
-Describe 'Snapshots of Redis stores (not yet)' {
-    It 'refuses Export-MemStore and Import-MemStore of a Redis store with NotSupported, and writes nothing' {
+Describe 'Snapshots of Redis stores' {
+    # The cases both backends share are in Snapshots.Tests.ps1; these are the signature's.
+    It 'refuses to export a store holding a planted unsigned value, with UntrustedValue, and writes no file' {
         $name = Register-TestStore
-        Set-MemStack -Name a -Value 1 -Store $name
-        $file = Join-Path $TestDrive 'redis.memsnap'
+        Set-MemStack -Name 'genuine' -Value 1 -Store $name
+        $xml = [System.Management.Automation.PSSerializer]::Serialize('planted')
+        Invoke-RedisCli -Port $Connection.Port -Arguments 'HSET', "memalloc:{$name}:s:planted", 'v', $xml, 'n', '1', 'h', '' -Authenticated | Out-Null
+        Invoke-RedisCli -Port $Connection.Port -Arguments 'ZADD', "memalloc:{$name}:names", 'inf', 'planted' -Authenticated | Out-Null
+        $file = Join-Path $TestDrive 'planted.memsnap'
         $err = { Export-MemStore -Name $name -Path $file -ErrorAction Stop } |
-            Should -Throw -ErrorId 'NotSupported,Memalloc.Commands.ExportMemStoreCommand' -PassThru
-        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotImplemented)
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.ExportMemStoreCommand' -PassThru
+        "$err" | Should -Match 'planted'
         $file | Should -Not -Exist
+    }
+
+    It 'signs what it imports with the store''s key, so that another host with the key reads it' {
         $local = New-TestStoreName
+        $name = Register-TestStore
         try {
-            Set-MemStack -Name b -Value 2 -Store $local
+            Set-MemStack -Name 'moved' -Value 'from shared memory' -Store $local
+            $file = Join-Path $TestDrive 'moved.memsnap'
             Export-MemStore -Name $local -Path $file
-            { Import-MemStore -Path $file -Name $name -ErrorAction Stop } | Should -Throw -ErrorId 'NotSupported,Memalloc.Commands.ImportMemStoreCommand'
-            Test-MemStack -Name b -Store $name | Should -BeFalse
+            Import-MemStore -Path $file -Name $name
+            Invoke-ChildPwsh "Get-MemStack -Name 'moved' -Store '$name'" | Should -BeExactly 'from shared memory'
+            Test-MemStore -Name $name | Should -BeTrue
         }
         finally { Remove-TestStore $local }
     }

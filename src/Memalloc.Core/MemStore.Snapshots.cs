@@ -67,13 +67,7 @@ public sealed partial class MemStore
     {
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..StackName.Encode(stack.NameText, nameBytes)];
-        if (stack.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml) || stack.TypeName.Length > Layout.MaxTypeNameBytes
-            || !SnapshotFormat.IsValidTime(stack.CreatedMs) || !SnapshotFormat.IsValidTime(stack.ModifiedMs)
-            || (stack.ExpiresMs != 0 && !SnapshotFormat.IsValidTime(stack.ExpiresMs)))
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"Stack '{stack.NameText}' has an unknown encoding, a type name too long or a time out of range.");
-        }
+        stack.EnsureWritable();
 
         var written = Commit(nameBytes, XxHash3.HashToUInt64(nameBytes), stack.TypeName, stack.Value, stack.Encoding,
             noClobber ? WriteOptions.MustNotExist : null, Expiry.AtUnixMs(stack.ExpiresMs), new RestoredTimes(stack.CreatedMs, stack.ModifiedMs),

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
 using Memalloc.Core;
-using Memalloc.Core.Snapshots;
 using StackExchange.Redis;
 
 namespace Memalloc.Redis;
@@ -57,17 +56,6 @@ public sealed partial class RedisStackStore
         return new VerifyReport { Store = Name, Problems = problems, EntriesChecked = names.Count, RecordsChecked = names.Count };
     }
 
-    /// <summary>Not yet on Redis (issue 16, stage 2): a consistent instant there means one MULTI or script over the whole
-    /// store, designed in docs/redis-design.md, "Snapshots".</summary>
-    public StoreSnapshot TakeSnapshot(Func<string, bool>? include) => throw SnapshotsNotSupported();
-
-    /// <inheritdoc cref="TakeSnapshot"/>
-    public RestoreOutcome Restore(in SnapshotStack stack, bool noClobber, out long version) => throw SnapshotsNotSupported();
-
-    private MemStoreException SnapshotsNotSupported() => new(MemStoreErrorKind.NotSupported,
-        $"Export-MemStore and Import-MemStore do not work on Redis stores yet, and '{Name}' is one ({_server}). Copy its stacks "
-        + "through a shared-memory store (Get-MemStack | Set-MemStack), or use the server's own persistence (appendonly, SAVE).");
-
     /// <summary>Deletes every stack and the index (never the version sequence); false when there was no stack.</summary>
     internal bool DestroyData()
     {
@@ -84,6 +72,7 @@ public sealed partial class RedisStackStore
         }
 
         _ = Call(() => _database.KeyDelete(_keys.Names));
+        _ = Call(() => _database.StringIncrement(_keys.Sequence)); // a snapshot copying meanwhile sees the removal
         return members.Length > 0;
     }
 }

@@ -58,10 +58,7 @@ public sealed partial class RedisStackStore : IStackStore
         var expires = fields[5].IsNullOrEmpty ? -1 : (long)fields[5];
         if (_signer is not null && !_signer.IsValid((byte[]?)fields[7] ?? [], name, typeName, encoding, expires, data))
         {
-            throw new MemStoreException(MemStoreErrorKind.UntrustedValue,
-                $"Stack '{name}' in Redis store '{Name}' ({_server}) does not carry a valid signature of the store's key: it was "
-                + "written by someone without the key (or with another one), and is not read. Remove it, or register the store "
-                + "with the key its writers use.");
+            throw Untrusted(name);
         }
 
         entry = new StackEntry { Info = Info(name, (long)fields[8], typeName, encoding, fields[3], fields[4], fields[5], fields[6]), Data = data };
@@ -131,30 +128,37 @@ public sealed partial class RedisStackStore : IStackStore
         // The writer's clock stamps the write and starts its time to live, so that the signature covers the expiry and
         // Expires - Modified is the time to live exactly (docs/redis-design.md, "Writes").
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var expires = ExpiryMs(options, now);
-        var data = value.ToArray();
-        var signature = _signer?.Sign(name, options.TypeName, (int)options.Encoding, expires, data) ?? [];
+        version = Write(name, value.ToArray(), options.TypeName, options.Encoding, ExpiryMs(options, now), options.ExpectedVersion, now, restoredCreated: null);
+        return version > 0;
+    }
+
+    /// <summary>Runs the write script (docs/redis-design.md, "Writes"): the new version, 0 when the expected version did
+    /// not hold, -1 when a restored stack had expired.</summary>
+    private long Write(string name, byte[] data, string? typeName, ValueEncoding encoding, long expires, long? expectedVersion,
+        long modified, long? restoredCreated)
+    {
+        var signature = _signer?.Sign(name, typeName, (int)encoding, expires, data) ?? [];
         RedisValue[] arguments =
         [
             data,
-            options.TypeName ?? string.Empty,
-            (int)options.Encoding,
+            typeName ?? string.Empty,
+            (int)encoding,
             expires < 0 ? string.Empty : expires.ToString(CultureInfo.InvariantCulture),
-            options.ExpectedVersion is { } expected ? expected.ToString(CultureInfo.InvariantCulture) : string.Empty,
+            expectedVersion is { } expected ? expected.ToString(CultureInfo.InvariantCulture) : string.Empty,
             signature,
             name,
             _keys.Events.ToString(),
-            now,
+            modified,
+            restoredCreated is { } created ? created.ToString(CultureInfo.InvariantCulture) : string.Empty,
         ];
         RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names];
-        version = (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
-        return version > 0;
+        return (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
     }
 
     public bool Remove(string name, long? expectedVersion = null)
     {
         MemStore.ValidateName(name);
-        RedisKey[] keys = [_keys.Stack(name), _keys.Names];
+        RedisKey[] keys = [_keys.Stack(name), _keys.Names, _keys.Sequence];
         RedisValue[] arguments =
         [
             expectedVersion is { } expected ? expected.ToString(CultureInfo.InvariantCulture) : string.Empty,
@@ -191,6 +195,11 @@ public sealed partial class RedisStackStore : IStackStore
             throw RedisFailures.From(e, Name, _server, _password);
         }
     }
+
+    private MemStoreException Untrusted(string name) => new(MemStoreErrorKind.UntrustedValue,
+        $"Stack '{name}' in Redis store '{Name}' ({_server}) does not carry a valid signature of the store's key: it was "
+        + "written by someone without the key (or with another one), and is not read. Remove it, or register the store "
+        + "with the key its writers use.");
 
     private static long ExpiryMs(in WriteOptions options, long now)
     {

@@ -6,12 +6,10 @@ namespace Memalloc.Redis;
 /// cluster (docs/redis-design.md, "Key layout").</summary>
 internal sealed class StoreKeys
 {
-    private readonly string _stackPrefix;
-
     public StoreKeys(string keyPrefix, string storeName)
     {
         var tagged = keyPrefix + "{" + storeName + "}:";
-        _stackPrefix = tagged + "s:";
+        StackPrefix = tagged + "s:";
         Sequence = tagged + "seq";
         Names = tagged + "names";
         Events = RedisChannel.Literal(tagged + "events");
@@ -26,5 +24,8 @@ internal sealed class StoreKeys
     /// <summary>The channel every write and removal publishes the stack's name on.</summary>
     public RedisChannel Events { get; }
 
-    public RedisKey Stack(string name) => _stackPrefix + name;
+    /// <summary>What every stack's key starts with (the name follows).</summary>
+    public string StackPrefix { get; }
+
+    public RedisKey Stack(string name) => StackPrefix + name;
 }

@@ -104,7 +104,41 @@ public sealed unsafe class StoreSnapshot : IDisposable
         }
     }
 
+    /// <summary>An empty snapshot for a backend without an arena (Redis), filled with <see cref="Append"/> and given its
+    /// instant with <see cref="CompleteAt"/> once the copy is known to be consistent.</summary>
+    public static StoreSnapshot Create(string storeName) => new(storeName);
+
+    /// <summary>Adds one stack, laid out as a store record (with its checksum), so that the file written from it is byte
+    /// for byte what a shared-memory store with the same stacks gives.</summary>
+    public void Append(in SnapshotStack stack)
+    {
+        if (stack.Name.Length is 0 or > Layout.MaxNameBytes || stack.TypeName.Length > Layout.MaxTypeNameBytes
+            || stack.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml))
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
+                $"Stack '{stack.NameText}' has a name or type name of a length no store holds, or an unknown encoding.");
+        }
+
+        var size = Layout.RecordSize(stack.Name.Length, stack.TypeName.Length, stack.Value.Length);
+        var record = Reserve(size);
+        Heap.WriteAt(record, stack.Name, System.IO.Hashing.XxHash3.HashToUInt64(stack.Name), stack.TypeName, stack.Value, stack.Encoding,
+            version: 0, stack.CreatedMs, stack.ModifiedMs, stack.ExpiresMs);
+        Commit(record, size);
+    }
+
+    /// <summary>The instant a snapshot made with <see cref="Create"/> holds (Unix ms).</summary>
+    public void CompleteAt(long takenAtMs) => TakenAtMs = takenAtMs;
+
     private void Add(byte* record, long size)
+    {
+        var target = Reserve(size);
+        Buffer.MemoryCopy(record, target, size, size);
+        Commit(target, size);
+    }
+
+    /// <summary>Where the next record of <paramref name="size"/> bytes goes: in the current chunk, the next reserved one,
+    /// or a new one.</summary>
+    private byte* Reserve(long size)
     {
         while (size > _left)
         {
@@ -122,8 +156,13 @@ public sealed unsafe class StoreSnapshot : IDisposable
             }
         }
 
-        Buffer.MemoryCopy(record, _cursor, size, size);
-        _records.Add(new SpooledRecord((IntPtr)_cursor, size));
+        return _cursor;
+    }
+
+    private void Commit(byte* record, long size)
+    {
+        _records.Add(new SpooledRecord((IntPtr)record, size));
+        _sorted = false;
         _cursor += size;
         _left -= size;
         Bytes += size;
