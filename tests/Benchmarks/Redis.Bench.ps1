@@ -8,7 +8,8 @@ Uses the harness's private redis-server ($context.RedisEndpoint); without one th
 
   Set+Get of a small object: Set-MemStack + Get-MemStack on a registered store (one Lua script, one HMGET, a signature
     each way) beside the floor of the same work from pwsh: StringSet + StringGet through StackExchange.Redis (the same
-    client, the module's copy, on a connection of its own) plus a PSSerializer round trip at depth 2.
+    client, the module's copy, on a connection of its own) plus a PSSerializer round trip at depth 2; and the same
+    cmdlets on a shared-memory store, the cmdlet layer's own share.
   Increment, 4 processes: Update-MemStack -Increment 1 on one counter from 4 pwsh processes (Contention.Worker.ps1),
     increments per second of wall time, summed; the final count says whether updates were lost.
 
@@ -27,6 +28,7 @@ Import-Module (Join-Path $PSScriptRoot 'BenchSuite.psm1')
 $context = Read-BenchContext -Path $ContextPath
 $rounds, $blockMs, $seconds = if ($context.Quick) { 3, 60, 1.0 } else { 9, 150, 3.0 }
 $store = 'bench-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+$local = "$store-local"
 $depth = 2
 $notes = [System.Collections.Generic.List[string]]::new()
 $measurements = [System.Collections.Generic.List[object]]::new()
@@ -64,6 +66,13 @@ try {
         @{ Subject = 'Memalloc'; Body = {
                 param([int] $n)
                 for ($i = 0; $i -lt $n; $i++) { Set-MemStack -Name small -Value $small -Store $store; $null = Get-MemStack -Name small -Store $store }
+            }
+        }
+        # The same cmdlets on a shared-memory store: what the cmdlet layer itself costs (binding, CliXml, the store's
+        # lookup), so that the report tells the round trips apart from PowerShell's own share.
+        @{ Subject = 'Memalloc, shared memory'; Body = {
+                param([int] $n)
+                for ($i = 0; $i -lt $n; $i++) { Set-MemStack -Name small -Value $small -Store $local; $null = Get-MemStack -Name small -Store $local }
             }
         }
         @{ Subject = 'StackExchange.Redis + PSSerializer'; Body = {
@@ -122,7 +131,7 @@ catch {
 finally {
     foreach ($p in $workers) { try { $p.StandardInput.WriteLine('exit'); $null = $p.WaitForExit(10000) } catch { $p.Kill() } }
     if (Get-Command Remove-MemStore -ErrorAction Ignore) {
-        Remove-MemStore -Name $store -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-MemStore -Name $store, $local -Force -Confirm:$false -ErrorAction SilentlyContinue
         Unregister-MemStore -Name $store -ErrorAction SilentlyContinue
     }
     Remove-Item -LiteralPath $env:XDG_CONFIG_HOME -Recurse -Force -ErrorAction Ignore
