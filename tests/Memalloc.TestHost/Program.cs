@@ -37,6 +37,8 @@ namespace Memalloc.TestHost;
 /// keeps blocking other writers.</item>
 /// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
 /// has it, and holds it until killed.</item>
+/// <item><c>wait-word SHMID OFFSET EXPECTED TIMEOUT_MS</c>: waits on a word of a segment with the core's wait primitive
+/// (<see cref="WaitWordCommand"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -70,6 +72,7 @@ internal static class Program
                 "open" => OpenAndWrite(args),
                 "turn" => HoldTurn(args),
                 "dispose-while-waiting" => DisposeWhileWaiting(args),
+                "wait-word" => WaitWordCommand.Run(args),
                 _ => Usage(args[0]),
             };
         }
