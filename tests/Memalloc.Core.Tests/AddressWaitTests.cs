@@ -23,26 +23,13 @@ public sealed unsafe class AddressWaitTests : IDisposable
     /// <summary>Where the word sits in the test segment: inside the anchor range reserved for wait words.</summary>
     private const int WordOffset = 3072;
 
-    private readonly SegmentJanitor _janitor = new();
-    private readonly int _shmId;
-    private readonly IntPtr _address;
+    private readonly TestSegment _segment = new();
 
-    public AddressWaitTests()
-    {
-        _shmId = SysVTestNative.ShmGet(0 /* IPC_PRIVATE */, 4096, SysVTestNative.IPC_CREAT | 0x180 /* 0600 */);
-        Assert.True(_shmId >= 0, $"shmget failed with errno {-_shmId}");
-        _janitor.Track(_shmId);
-        _address = SysVTestNative.ShmAt(_shmId, readOnly: false, out var errno);
-        Assert.True(_address != IntPtr.Zero, $"shmat failed with errno {errno}");
-    }
+    private int ShmId => _segment.ShmId;
 
-    private int* Word => (int*)((byte*)_address + WordOffset);
+    private int* Word => (int*)(_segment.Address + WordOffset);
 
-    public void Dispose()
-    {
-        SysVTestNative.ShmDt(_address);
-        _janitor.Dispose();
-    }
+    public void Dispose() => _segment.Dispose();
 
     [SysVFact]
     public void The_primitive_on_Linux_is_the_shared_futex()
@@ -88,7 +75,7 @@ public sealed unsafe class AddressWaitTests : IDisposable
     {
         *Word = 1;
         using var waiter = TestHostProcess.StartCommand("env",
-            [AddressWait.OverrideVariable + "=sleep", "dotnet", TestHostProcess.HostDll, "wait-word", Str(_shmId), Str(WordOffset), "1", "60000"]);
+            [AddressWait.OverrideVariable + "=sleep", "dotnet", TestHostProcess.HostDll, "wait-word", Str(ShmId), Str(WordOffset), "1", "60000"]);
         ReadyOf(waiter, WaitPrimitive.Sleep);
 
         Interlocked.Exchange(ref *Word, 2); // no WakeAll: the fallback has nothing to wake
@@ -132,7 +119,7 @@ public sealed unsafe class AddressWaitTests : IDisposable
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private TestHostProcess StartWaiter(int expected, int timeoutMs) =>
-        TestHostProcess.Start("wait-word", Str(_shmId), Str(WordOffset), Str(expected), Str(timeoutMs));
+        TestHostProcess.Start("wait-word", Str(ShmId), Str(WordOffset), Str(expected), Str(timeoutMs));
 
     private static (int Pid, int Tid) ReadyOf(TestHostProcess waiter, WaitPrimitive primitive)
     {

@@ -39,6 +39,7 @@ namespace Memalloc.TestHost;
 /// has it, and holds it until killed.</item>
 /// <item><c>wait-word SHMID OFFSET EXPECTED TIMEOUT_MS</c>: waits on a word of a segment with the core's wait primitive
 /// (<see cref="WaitWordCommand"/>).</item>
+/// <item><c>bucket-pong</c>, <c>bucket-wait</c>: the other side of the wait-bucket tests (<see cref="BucketCommands"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -73,6 +74,8 @@ internal static class Program
                 "turn" => HoldTurn(args),
                 "dispose-while-waiting" => DisposeWhileWaiting(args),
                 "wait-word" => WaitWordCommand.Run(args),
+                "bucket-pong" => BucketCommands.Pong(args),
+                "bucket-wait" => BucketCommands.Wait(args),
                 _ => Usage(args[0]),
             };
         }
