@@ -1,7 +1,8 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-The long fault campaigns (build.ps1 -Task Stress): kills, concurrency, soak, bad input and hostile segments.
+The long fault campaigns (build.ps1 -Task Stress): kills, concurrency, soak, bad input, hostile segments, fuzzing and
+model checking.
 
 .DESCRIPTION
 1. The core's own crash campaigns: the xunit tests of category Stress in tests/Memalloc.Core.Tests (the test host is
@@ -9,6 +10,9 @@ The long fault campaigns (build.ps1 -Task Stress): kills, concurrency, soak, bad
 2. The cmdlet-level campaigns: the Pester tests tagged Stress (pwsh writers and readers killed with SIGKILL at random
    points, at least MEMALLOC_STRESS_KILLS kills in all; mixed load from many processes and runspaces; a soak of
    MEMALLOC_SOAK_SECONDS), plus the bad-input and hostile-segment suites (tags BadInput, Security).
+   The xunit Stress category also holds the long model-based and linearizability runs (MEMALLOC_MODEL_SECONDS each)
+   and the cross-process history campaign (MEMALLOC_HISTORY_ROUNDS rounds).
+3. AFL++ on the store's fuzz harness for MEMALLOC_FUZZ_SECONDS (tools/Invoke-Fuzz.ps1); fails on any crash or hang.
 Each campaign writes its counts as JSON into out/TestResults/stress; this script sums them, rewrites the figures
 section of docs/reliability.md and prints 'stress: N passed, N failed'. Exit code 1 when anything failed.
 #>
@@ -22,7 +26,9 @@ param (
     [int] $Kills = $(if ($env:MEMALLOC_STRESS_KILLS) { [int] $env:MEMALLOC_STRESS_KILLS } else { 200 }),
     [int] $SoakSeconds = $(if ($env:MEMALLOC_SOAK_SECONDS) { [int] $env:MEMALLOC_SOAK_SECONDS } else { 300 }),
     [int] $ConcurrencySeconds = $(if ($env:MEMALLOC_CONCURRENCY_SECONDS) { [int] $env:MEMALLOC_CONCURRENCY_SECONDS } else { 90 }),
+    [int] $FuzzSeconds = $(if ($env:MEMALLOC_FUZZ_SECONDS) { [int] $env:MEMALLOC_FUZZ_SECONDS } else { 600 }),
     [switch] $SkipCore,
+    [switch] $SkipFuzz,
     [switch] $NoDocs,
     # Only rewrite the figures (docs/reliability.md) from the JSON of the last run in out/TestResults/stress.
     [switch] $FiguresOnly
@@ -93,6 +99,11 @@ if (-not $FiguresOnly) { try {
         Write-Warning 'Pester wrote no results.'
         $counts.Add([pscustomobject]@{ Suite = 'pester'; Passed = 0; Failed = 1 })
     }
+
+    # ---- 3. AFL++ on everything the store reads from shared memory ----
+    if (-not $SkipFuzz) {
+        $counts.Add((& (Join-Path $RepoRoot 'tools' 'Invoke-Fuzz.ps1') -RepoRoot $RepoRoot -ReportDir $reportDir -Seconds $FuzzSeconds))
+    }
 }
 finally {
     foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
@@ -153,6 +164,12 @@ if (-not $SkipCore) {
 }
 $lines.Add("| operations checked (acknowledged writes, values and counters re-read after kills, reader reads, mixed-load and soak operations) | $operations |")
 $lines.Add("| bad inputs tried (each: error id, category, store unchanged) | $inputs |")
+if ($figures.ContainsKey('fuzz')) {
+    $lines.Add("| AFL++ on the segments the store reads (tests/Memalloc.Fuzz): executions, paths, crashes and hangs | $(Get-Figure 'fuzz' 'Executions') in $(Get-Figure 'fuzz' 'Seconds') s, $(Get-Figure 'fuzz' 'Paths') paths, $((Get-Figure 'fuzz' 'Crashes') + (Get-Figure 'fuzz' 'Hangs')) |")
+}
+if ($figures.ContainsKey('history')) {
+    $lines.Add("| operations of several processes checked for linearizability (overlapping another process's) | $(Get-Figure 'history' 'OperationsChecked') ($(Get-Figure 'history' 'Overlapping')) |")
+}
 $lines.Add("| bytes of acknowledged writes lost | $bytesLost |")
 $lines.Add('')
 $lines.Add('| campaign | counts |')

@@ -20,7 +20,7 @@ internal static unsafe class Compaction
     /// </summary>
     internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, long valueLength, Mapping? spareMapping)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = StoreClock.NowMs();
         long liveBytes = 0;
         long liveEntries = 0;
         for (long i = 0; i < old.SlotCount; i++)

@@ -73,7 +73,7 @@ internal static unsafe class Heap
     internal static bool IsExpired(ArenaView view, long offset)
     {
         var expires = Expires(view, offset);
-        return expires != 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= expires;
+        return expires != 0 && StoreClock.NowMs() >= expires;
     }
 
     internal static bool IsExpired(ArenaView view, long offset, long nowMs)

@@ -704,17 +704,27 @@ public sealed unsafe class MemStore : IDisposable
         return result;
     }
 
-    /// <summary>Walks the index once (lock-free: each slot is one consistent load) and sorts by UTF-8 name bytes.
-    /// Retried from the start when the arena is recycled during the walk.</summary>
+    /// <summary>Lock-free walks a listing tries before it walks under the writer lock: a steady stream of writes could
+    /// otherwise keep it retrying forever.</summary>
+    private const int LockFreeListAttempts = 8;
+
+    /// <summary>
+    /// Walks the index (lock-free: each slot is one consistent load) and sorts by UTF-8 name bytes. The result is the
+    /// index as it was at one moment: a walk is kept only when no change of the index completed while it ran (the
+    /// arena's <see cref="MutationStamp"/> is the same before and after, and the arena was not recycled), since a walk
+    /// that read some slots before a change and others after a later one would list stacks as they never were
+    /// together. After <see cref="LockFreeListAttempts"/> disturbed walks it walks once under the writer lock.
+    /// </summary>
     private List<(byte[] Key, string Name, StackInfo? Info)> Collect(bool withInfo)
     {
-        while (true)
+        for (var attempt = 0; attempt < LockFreeListAttempts; attempt++)
         {
             var found = new List<(byte[] Key, string Name, StackInfo? Info)>();
             MemStoreException? corrupt = null;
             var view = Enter();
             try
             {
+                var stamp = MutationStamp(view);
                 try
                 {
                     CollectFrom(view, withInfo, found);
@@ -724,7 +734,7 @@ public sealed unsafe class MemStore : IDisposable
                     corrupt = e;
                 }
 
-                if (!view.StillValid())
+                if (!view.StillValid() || (corrupt is null && MutationStamp(view) != stamp))
                 {
                     continue;
                 }
@@ -734,19 +744,52 @@ public sealed unsafe class MemStore : IDisposable
                 view.Exit();
             }
 
-            if (corrupt is not null)
-            {
-                throw corrupt;
-            }
-
-            found.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
-            return found;
+            return corrupt is null ? Sorted(found) : throw corrupt;
         }
+
+        return CollectLocked(withInfo);
+    }
+
+    /// <summary>
+    /// Moves with every change of the index, and never comes back to an earlier value within one arena generation: a
+    /// write increments the sequence before it publishes its slot, a removal increments the tombstones after it
+    /// tombstones the slot (only a write, which also moves the sequence, decrements them), and one change completes,
+    /// counters included, before the next takes the lock. So a walk whose slot loads (acquire) lie between two equal
+    /// stamps saw no change after missing an earlier one: what it read is the index at one moment.
+    /// </summary>
+    private static (long Sequence, long Tombstones) MutationStamp(ArenaView view) =>
+        (Volatile.Read(ref view.Sequence), Volatile.Read(ref view.Tombstones));
+
+    /// <summary>The walk with writers excluded, as Verify does it (a dead writer is recovered from first).</summary>
+    private List<(byte[] Key, string Name, StackInfo? Info)> CollectLocked(bool withInfo)
+    {
+        lock (processLock)
+        {
+            var view = BeginWrite(out _);
+            try
+            {
+                var found = new List<(byte[] Key, string Name, StackInfo? Info)>();
+                CollectFrom(view, withInfo, found);
+                EndWrite(view);
+                return Sorted(found);
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
+
+    private static List<(byte[] Key, string Name, StackInfo? Info)> Sorted(List<(byte[] Key, string Name, StackInfo? Info)> found)
+    {
+        found.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        return found;
     }
 
     private void CollectFrom(ArenaView view, bool withInfo, List<(byte[] Key, string Name, StackInfo? Info)> found)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = StoreClock.NowMs();
         for (long i = 0; i < view.SlotCount; i++)
         {
             var word = Volatile.Read(ref view.Slots[i]);
@@ -919,7 +962,7 @@ public sealed unsafe class MemStore : IDisposable
 
         try
         {
-            now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            now = StoreClock.NowMs();
             CheckNotRemoved(view, force: verifying, now);
             var state = anchor.State;
             if (state == WriterState.Growing)

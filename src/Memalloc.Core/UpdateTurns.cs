@@ -128,9 +128,17 @@ internal static unsafe class UpdateTurns
             var ahead = unchecked(ticket - serving);
             if (ahead < 0)
             {
-                // Skipped while stalled: queue again.
+                // Skipped while stalled: queue again. The next ticket is never behind the one served unless the counters
+                // were broken (a corrupt or foreign page): then move it up first, so that queueing again is one step
+                // rather than up to 2^31 of them (which also kept this loop from its timeout and cancellation checks).
+                var next = Volatile.Read(ref NextTicket(turn));
+                if (unchecked(next - serving) < 0)
+                {
+                    Interlocked.CompareExchange(ref NextTicket(turn), serving, next);
+                }
+
                 ticket = Interlocked.Increment(ref NextTicket(turn)) - 1;
-                continue;
+                ahead = unchecked(ticket - serving);
             }
 
             if (ahead == 0 && Interlocked.CompareExchange(ref Owner(turn), WriterLock.OwnWord, 0) == 0)

@@ -34,23 +34,26 @@ internal sealed class TestHostProcess : IDisposable
         get
         {
             var overridePath = Environment.GetEnvironmentVariable("MEMALLOC_TESTHOST");
-            if (!string.IsNullOrEmpty(overridePath))
-            {
-                return overridePath;
-            }
-
-            var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var tfm = baseDir.Name;
-            var configuration = baseDir.Parent!.Name;
-            var testsDir = baseDir.Parent!.Parent!.Parent!.Parent!.FullName;
-            var path = Path.Combine(testsDir, "Memalloc.TestHost", "bin", configuration, tfm, "Memalloc.TestHost.dll");
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"The test host was not built at {path}; build tests/Memalloc.TestHost.", path);
-            }
-
-            return path;
+            return string.IsNullOrEmpty(overridePath) ? BuiltBeside("Memalloc.TestHost") : overridePath;
         }
+    }
+
+    /// <summary>The tests/ folder of the checkout these tests were built from.</summary>
+    internal static string TestsDirectory =>
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Parent!.Parent!.Parent!.FullName;
+
+    /// <summary>The assembly of another project under tests/, built (by a ProjectReference) with the same configuration
+    /// and target framework as the tests.</summary>
+    internal static string BuiltBeside(string project)
+    {
+        var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var path = Path.Combine(TestsDirectory, project, "bin", baseDir.Parent!.Name, baseDir.Name, project + ".dll");
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{project} was not built at {path}; build tests/{project}.", path);
+        }
+
+        return path;
     }
 
     private static readonly Lazy<string> NobodyHost = new(CopyHostForNobody);

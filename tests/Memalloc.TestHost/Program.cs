@@ -40,6 +40,7 @@ namespace Memalloc.TestHost;
 /// <item><c>wait-word SHMID OFFSET EXPECTED TIMEOUT_MS</c>: waits on a word of a segment with the core's wait primitive
 /// (<see cref="WaitWordCommand"/>).</item>
 /// <item><c>bucket-pong</c>, <c>bucket-wait</c>: the other side of the wait-bucket tests (<see cref="BucketCommands"/>).</item>
+/// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -76,6 +77,7 @@ internal static class Program
                 "wait-word" => WaitWordCommand.Run(args),
                 "bucket-pong" => BucketCommands.Pong(args),
                 "bucket-wait" => BucketCommands.Wait(args),
+                "history" => History.Run(args),
                 _ => Usage(args[0]),
             };
         }
