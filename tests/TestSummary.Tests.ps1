@@ -46,6 +46,22 @@ Describe 'tools/PesterTest.ps1' {
     }
 }
 
+Describe 'Get-RunnerLineCount' {
+    It 'reads the counts of the arm64 pass from its summary line' {
+        $count = Get-RunnerLineCount -Line (Get-Content -LiteralPath (Join-Path $Fixtures 'arm64-runner.txt')) -Runner 'arm64'
+        $count.Passed | Should -Be 111
+        $count.Failed | Should -Be 0
+        $count.Skipped | Should -Be 0
+    }
+
+    It 'counts a run that printed no summary line (the runner died) as one failure' {
+        $lines = @(Get-Content -LiteralPath (Join-Path $Fixtures 'arm64-runner.txt') | Select-Object -SkipLast 1)
+        $count = Get-RunnerLineCount -Line $lines -Runner 'arm64'
+        $count.Failed | Should -Be 1
+        $count.Passed | Should -Be 0
+    }
+}
+
 Describe 'Format-TestSummary' {
     It 'ends with the counts of both runners: <Scenario>' -TestCases @(
         @{ Scenario = 'nothing skipped'; Skipped = 0, 0; Last = 'tests: 12 passed, 1 failed' }

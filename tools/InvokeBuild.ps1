@@ -133,8 +133,32 @@ task PesterTests {
     $TestCounts.Add([pscustomobject]@{ Runner = 'Pester'; Passed = $count.Passed; Failed = $count.Failed; Skipped = $count.Skipped; NotRun = $count.NotRun })
 }
 
-# Synopsis: Build, xunit and Pester; the summary ends with 'tests: N passed, N failed[, N skipped]'.
-task Test Build, { $null = New-Item -ItemType Directory -Path $TestResultsDir -Force }, UnitTests, PesterTests, {
+# The extra passes the Test task runs besides xunit and Pester, named in MEMALLOC_TEST_PASSES (comma-separated;
+# .ci/run names both): 'emulated-mac' (root: macOS's System V limits in a private IPC namespace) and 'arm64'
+# (Linux arm64 under qemu-user; .ci/arm64.sh installs it). Their counts go into the same summary.
+function Test-TestPass([string] $Name) { ($env:MEMALLOC_TEST_PASSES -split ',' | ForEach-Object Trim) -contains $Name }
+
+# Synopsis: The emulated-Mac pass (tools/EmulatedMacPass.ps1), in a private IPC namespace of its own.
+task EmulatedMacTests -If { Test-TestPass 'emulated-mac' } {
+    $resultPath = Join-Path $TestResultsDir 'emulated-mac.json'
+    Remove-Item -LiteralPath $resultPath -ErrorAction Ignore
+    & unshare --ipc -- $Pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'EmulatedMacPass.ps1') -RepoRoot $BuildRoot `
+        -ResultDir $TestResultsDir -PesterPath (Get-PesterPath) -Configuration $Configuration | Out-Host
+    if (Test-Path -LiteralPath $resultPath) { Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json | ForEach-Object { $TestCounts.Add($_) } }
+    else { $TestCounts.Add([pscustomobject]@{ Runner = 'emulated Mac'; Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 }) }
+}
+
+# Synopsis: The Linux arm64 pass (.ci/arm64.sh): the core's single-process tests under qemu-user.
+task Arm64Tests -If { Test-TestPass 'arm64' } {
+    $lines = @(& bash (Join-Path $BuildRoot '.ci' 'arm64.sh') 2>&1 | ForEach-Object { "$_" })
+    $lines | Out-Host
+    # The child-process tests it leaves out ran natively above: they are not "not run" for the whole Test task.
+    $count = Get-RunnerLineCount -Line $lines -Runner 'arm64'
+    $TestCounts.Add([pscustomobject]@{ Runner = 'xunit (arm64, qemu)'; Passed = $count.Passed; Failed = $count.Failed; Skipped = $count.Skipped; NotRun = 0 })
+}
+
+# Synopsis: Build, xunit and Pester (and the passes MEMALLOC_TEST_PASSES names); the summary ends with 'tests: N passed, N failed[, N skipped]'.
+task Test Build, { $null = New-Item -ItemType Directory -Path $TestResultsDir -Force }, UnitTests, PesterTests, EmulatedMacTests, Arm64Tests, {
     Format-TestSummary -Count $TestCounts | Set-Content -LiteralPath $SummaryPath
     $failed = ($TestCounts | Measure-Object -Property Failed -Sum).Sum
     if ($failed -gt 0) { throw "$failed tests failed." }

@@ -22,6 +22,21 @@ function Get-TrxCount {
     }
 }
 
+# Passed, failed and skipped tests from the last 'NAME: N passed, N failed, N skipped[, N not run]' line a runner
+# printed (tests/Memalloc.TestRunner, which the arm64 pass runs); a run that printed none is one failure.
+function Get-RunnerLineCount {
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [AllowEmptyString()] [string[]] $Line,
+        [Parameter(Mandatory)] [string] $Runner
+    )
+
+    $pattern = '^' + [regex]::Escape($Runner) + ': (\d+) passed, (\d+) failed, (\d+) skipped(, \d+ not run)?$'
+    $summary = @($Line | Where-Object { $_ -match $pattern }) | Select-Object -Last 1
+    if (-not $summary -or $summary -notmatch $pattern) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    [pscustomobject]@{ Passed = [int] $Matches[1]; Failed = [int] $Matches[2]; Skipped = [int] $Matches[3] }
+}
+
 # The summary lines from each runner's counts (Runner, Passed, Failed, Skipped, NotRun). Tests a filter left
 # out (NotRun: the $LeftOutTag tests, which the task of that name runs) are named on a line of their own, never
 # counted as skipped; the last line is the one CI and people read.
@@ -46,4 +61,4 @@ function Format-TestSummary {
     $line
 }
 
-Export-ModuleMember -Function Get-TrxCount, Format-TestSummary
+Export-ModuleMember -Function Get-TrxCount, Get-RunnerLineCount, Format-TestSummary

@@ -1,0 +1,10 @@
+namespace Memalloc.Core.Native;
+
+/// <summary>What <c>fstat</c> says about a POSIX shared memory object, in the same shape on every platform (the raw
+/// <c>struct stat</c> differs per platform: <see cref="FileStatusLayout"/>). On macOS a shm object reports only mode,
+/// uid, gid and size (bsd/kern/posix_shm.c, pshm_stat: the rest is zero, no file type bits, no inode, no link count).</summary>
+internal readonly record struct FileStatus(ulong Device, ulong Inode, ulong Links, uint Mode, uint Uid, uint Gid, long Size)
+{
+    /// <summary>Permission bits (rwx for owner, group, other), without type, setuid, setgid or sticky bits.</summary>
+    internal int Permissions => (int)(Mode & 0x1FF);
+}
