@@ -42,7 +42,7 @@ internal sealed unsafe class BucketWaiter : IDisposable
     private void RenewLease()
     {
         ref var lease = ref WaitBuckets.Lease(_bucket);
-        var until = Environment.TickCount64 + (long)Math.Ceiling((_slice + WaitBuckets.LeaseMargin).TotalMilliseconds);
+        var until = Environment.TickCount64 + (long)Math.Ceiling(_slice.TotalMilliseconds) + WaitBuckets.LeaseMarginMilliseconds;
         var current = Volatile.Read(ref lease);
         while (current < until)
         {

@@ -17,9 +17,9 @@ internal static unsafe class WaitBuckets
     /// <summary>How long past a waiter's next timed wake its lease runs: a writer that sees a lease lapsed skips the
     /// wake, which a live waiter never depends on (it looks again when its slice ends), and which stops the needless
     /// wakes a killed waiter's registration would otherwise cause for ever.</summary>
-    internal static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(1);
+    internal const int LeaseMarginMilliseconds = 1000;
 
-    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan s_minimumSleep = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Checks the waiter's condition; true ends the wait. <paramref name="recheckWithin"/> bounds the next sleep
     /// (a stack's expiry, a lock owner's next liveness check); <see cref="Timeout.InfiniteTimeSpan"/> for no bound.</summary>
@@ -119,7 +119,7 @@ internal static unsafe class WaitBuckets
             if (recheckWithin != Timeout.InfiniteTimeSpan && recheckWithin < sleep)
             {
                 // At least a millisecond: a condition that asks to look again "now" must not turn the wait into a spin.
-                sleep = recheckWithin < MinimumSleep ? MinimumSleep : recheckWithin;
+                sleep = recheckWithin < s_minimumSleep ? s_minimumSleep : recheckWithin;
             }
 
             waiter.Sleep(seen, sleep);

@@ -36,8 +36,8 @@ internal static unsafe partial class LinuxFutex
     [StructLayout(LayoutKind.Sequential)]
     internal struct Timespec
     {
-        internal long Seconds;
-        internal long Nanoseconds;
+        public long Seconds;
+        public long Nanoseconds;
     }
 
     /// <summary>SYS_futex for this process's architecture; 0 where this code does not know it (the caller then sleeps
