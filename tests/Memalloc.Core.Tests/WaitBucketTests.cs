@@ -17,7 +17,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
     private const ulong PingHash = 0x0123_4567_89AB_CDEFUL;
     private const ulong PongHash = 0xFEDC_BA98_7654_3210UL;
 
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
 
     private readonly TestSegment _anchor = new();
 
@@ -59,7 +59,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
     public void A_condition_that_holds_returns_at_once_and_unregisters()
     {
         var calls = 0;
-        Assert.True(WaitBuckets.WaitUntil(Anchor, 42, Hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
+        Assert.True(WaitBuckets.WaitUntil(Anchor, 42, s_hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
         {
             recheck = Timeout.InfiniteTimeSpan;
             calls++;
@@ -73,7 +73,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
     public void A_zero_timeout_checks_once()
     {
         var calls = 0;
-        Assert.False(WaitBuckets.WaitUntil(Anchor, 42, Hour, TimeSpan.Zero, CancellationToken.None, (out TimeSpan recheck) =>
+        Assert.False(WaitBuckets.WaitUntil(Anchor, 42, s_hour, TimeSpan.Zero, CancellationToken.None, (out TimeSpan recheck) =>
         {
             recheck = Timeout.InfiniteTimeSpan;
             calls++;
@@ -89,7 +89,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
         // Nobody wakes the bucket and the slice is an hour: only the condition's own bound (an expiry, a liveness
         // check) can make it look again.
         var calls = 0;
-        Within(30, "a wait bounded by its condition", () => WaitBuckets.WaitUntil(Anchor, 42, Hour, Timeout.InfiniteTimeSpan, CancellationToken.None,
+        Within(30, "a wait bounded by its condition", () => WaitBuckets.WaitUntil(Anchor, 42, s_hour, Timeout.InfiniteTimeSpan, CancellationToken.None,
             (out TimeSpan recheck) =>
             {
                 recheck = TimeSpan.FromMilliseconds(5);
@@ -102,7 +102,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
     public void Cancellation_wakes_the_waiter_at_once()
     {
         using var cancellation = new CancellationTokenSource();
-        var wait = Task.Run(() => WaitBuckets.WaitUntil(Anchor, 42, Hour, Timeout.InfiniteTimeSpan, cancellation.Token, (out TimeSpan recheck) =>
+        var wait = Task.Run(() => WaitBuckets.WaitUntil(Anchor, 42, s_hour, Timeout.InfiniteTimeSpan, cancellation.Token, (out TimeSpan recheck) =>
         {
             recheck = Timeout.InfiniteTimeSpan;
             return false;
@@ -128,7 +128,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
             for (long round = 1; round <= Rounds; round++)
             {
                 var r = round;
-                WaitBuckets.WaitUntil(anchor, PingHash, Hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
+                WaitBuckets.WaitUntil(anchor, PingHash, s_hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
                 {
                     recheck = Timeout.InfiniteTimeSpan;
                     return Volatile.Read(ref *(long*)anchor) >= r;
@@ -186,7 +186,7 @@ public sealed unsafe class WaitBucketTests : IDisposable
             Interlocked.Exchange(ref *ping, round);
             WaitBuckets.WakeTouched(anchor, WaitBuckets.MaskOf(PingHash));
             var r = round;
-            WaitBuckets.WaitUntil(anchor, PongHash, Hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
+            WaitBuckets.WaitUntil(anchor, PongHash, s_hour, Timeout.InfiniteTimeSpan, CancellationToken.None, (out TimeSpan recheck) =>
             {
                 recheck = Timeout.InfiniteTimeSpan;
                 return Volatile.Read(ref *pong) >= r;
