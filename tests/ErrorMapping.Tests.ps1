@@ -1,10 +1,12 @@
-# The one helper that turns a core failure into an ErrorRecord (MemallocErrors): every MemStoreErrorKind,
-# and every errno a NativeFailure can carry, maps to one stable id and category.
+# The one helper that turns a core failure into an ErrorRecord (MemallocErrors): every MemStoreErrorKind maps to one
+# stable id and category, and a failed system call gets its kind from the core's one errno classifier.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $assembly = [Memalloc.MemStackInfo].Assembly
     $Errors = $assembly.GetType('Memalloc.MemallocErrors', $true)
-    $Kind = [Memalloc.Core.MemStoreErrorKind]
+    # The core loads when first used: load it here, so that this file also passes when it runs first.
+    $core = [System.Reflection.Assembly]::LoadFrom((Join-Path (Split-Path $assembly.Location) 'Memalloc.Core.dll'))
+    $Kind = $core.GetType('Memalloc.Core.MemStoreErrorKind', $true)
 }
 
 Describe 'MemallocErrors' {
@@ -31,20 +33,37 @@ Describe 'MemallocErrors' {
         $record.Exception | Should -Be $exception
     }
 
-    It 'maps a native failure with errno <Errno> to <Category>' -TestCases @(
-        @{ Errno = 13; Category = 'PermissionDenied' }
-        @{ Errno = 1; Category = 'PermissionDenied' }
-        @{ Errno = 2; Category = 'ObjectNotFound' }
-        @{ Errno = 22; Category = 'InvalidArgument' }
-        @{ Errno = 12; Category = 'LimitsExceeded' }
-        @{ Errno = 28; Category = 'LimitsExceeded' }
-        @{ Errno = 5; Category = 'NotSpecified' }
+    # The core classifies an errno once (Libc.Classify); the cmdlets map the kind it gives and never see the errno.
+    It 'maps a failed system call with errno <Errno> to id <Id> and category <Category>' -TestCases @(
+        @{ Errno = 13; Id = 'PermissionDenied'; Category = 'PermissionDenied' }
+        @{ Errno = 1; Id = 'PermissionDenied'; Category = 'PermissionDenied' }
+        @{ Errno = 12; Id = 'StoreFull'; Category = 'LimitsExceeded' }
+        @{ Errno = 28; Id = 'StoreFull'; Category = 'LimitsExceeded' }
+        @{ Errno = 2; Id = 'NativeFailure'; Category = 'NotSpecified' }
+        @{ Errno = 22; Id = 'NativeFailure'; Category = 'NotSpecified' }
+        @{ Errno = 5; Id = 'NativeFailure'; Category = 'NotSpecified' }
     ) {
-        param ($Errno, $Category)
-        $exception = [Memalloc.Core.MemStoreException]::new([Memalloc.Core.MemStoreErrorKind]::NativeFailure, 'test', 'shmget', $Errno)
+        param ($Errno, $Id, $Category)
+        $libc = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.Native.Libc', $true)
+        $exception = $libc.GetMethod('Failure', [System.Reflection.BindingFlags]'NonPublic,Static').Invoke($null, @('shmat', $Errno, 'Attaching'))
+        $exception.Errno | Should -Be $Errno
         $record = $Errors.GetMethod('FromStoreException').Invoke($null, @($exception, $null))
-        $record.FullyQualifiedErrorId | Should -BeExactly 'NativeFailure'
+        $record.FullyQualifiedErrorId | Should -BeExactly $Id
         $record.CategoryInfo.Category | Should -Be $Category
+    }
+
+    It 'maps a refused segment creation (errno <Errno>) to StoreFull' -TestCases @(
+        @{ Errno = 22 }
+        @{ Errno = 12 }
+        @{ Errno = 28 }
+    ) {
+        param ($Errno)
+        $libc = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.Native.Libc', $true)
+        $exception = $libc.GetMethod('CreationFailure', [System.Reflection.BindingFlags]'NonPublic,Static').Invoke($null, @($Errno, [long] 4096, 'Creating'))
+        $record = $Errors.GetMethod('FromStoreException').Invoke($null, @($exception, $null))
+        $record.FullyQualifiedErrorId | Should -BeExactly 'StoreFull'
+        $record.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $exception.Message | Should -BeLike '*refused a shared memory segment of 4096 bytes*'
     }
 
     It 'has an id for every kind the core defines' {

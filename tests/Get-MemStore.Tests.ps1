@@ -119,14 +119,10 @@ Describe 'Issue 10 defect 9: a store shrinks when most of its data is removed' {
     BeforeAll {
         $ShrinkStore = New-TestStoreName
         function Get-SegmentBytes([int[]] $ShmId) {
-            $sizes = @{}
-            Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
-                $fields = -split $_
-                $sizes[[int] $fields[1]] = [long] $fields[3]
-            }
+            $segments = Get-SysVSegment
             [pscustomobject]@{
-                Total   = ($ShmId | ForEach-Object { $sizes[$_] } | Measure-Object -Sum).Sum
-                Present = @($ShmId | Where-Object { $sizes.ContainsKey($_) })
+                Total   = ($ShmId | Where-Object { $segments.ContainsKey($_) } | ForEach-Object { $segments[$_].Size } | Measure-Object -Sum).Sum
+                Present = @($ShmId | Where-Object { $segments.ContainsKey($_) })
             }
         }
     }

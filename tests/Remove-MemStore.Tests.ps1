@@ -104,15 +104,6 @@ Describe 'Remove-MemStore' {
 
 Describe 'Orphaned segments: shown by Get-MemStore, freed by Remove-MemStore (issue 10 convention)' {
     BeforeAll {
-        function Get-ShmTable {
-            $table = @{}
-            Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
-                $fields = -split $_
-                $table[[int] $fields[1]] = [int] $fields[0]
-            }
-            $table
-        }
-
         # A store made (and left) by another process, whose anchor segment is then removed by hand, as 'ipcrm -m' does:
         # its arena (and spare, when it has one) stay behind. This process never attaches them.
         function New-OrphanedStore {
@@ -143,7 +134,7 @@ Set-MemStack -Name a -Value 1 -Store '$name'
         (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $orphan.Name
 
         Remove-MemStore -Name $listed[0].Name -Force
-        $table = Get-ShmTable
+        $table = Get-SysVSegment
         foreach ($id in $orphan.Arenas) { $table.ContainsKey($id) | Should -BeFalse -Because "segment $id was freed" }
         Get-MemStore -Name $listed[0].Name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
@@ -152,9 +143,9 @@ Set-MemStack -Name a -Value 1 -Store '$name'
         $orphan = New-OrphanedStore
         $entry = Get-MemStore | Where-Object Orphaned | Where-Object { $_.SegmentIds -contains $orphan.Arenas[0] }
         $entry | Remove-MemStore -WhatIf
-        (Get-ShmTable).ContainsKey($orphan.Arenas[0]) | Should -BeTrue
+        (Get-SysVSegment).ContainsKey($orphan.Arenas[0]) | Should -BeTrue
         $entry | Remove-MemStore -Force
-        (Get-ShmTable).ContainsKey($orphan.Arenas[0]) | Should -BeFalse
+        (Get-SysVSegment).ContainsKey($orphan.Arenas[0]) | Should -BeFalse
     }
 
     It 'reports a missing orphan name as MemStoreNotFound' {

@@ -147,9 +147,14 @@ while (-not (Test-MemStack -Name 'stop-plain' -Store '$Store') -and [DateTime]::
     It 'a turn holder killed in the middle of its script block does not hold the other updaters back' {
         Set-MemStack -Name 'victim' -Value 0 -Store $Store
         $fast = Start-FastUpdater 'victim'
-        # The slow updater loses its first three races (the documented point at which an updater takes its turn), so
-        # its fourth run holds the turn: there it reports and sleeps until it is killed.
-        $slow = Start-ChildPwsh @"
+        $slow = $null
+        try {
+            # Only against an updater already running hot does the slow one lose its first races: on a loaded machine the
+            # slow child could otherwise start first, win at once and never hold the turn.
+            Wait-Until { Test-MemStack -Name 'started-victim' -Store $Store } | Should -BeTrue
+            # The slow updater loses its first three races (the documented point at which an updater takes its turn), so
+            # its fourth run holds the turn: there it reports and sleeps until it is killed.
+            $slow = Start-ChildPwsh @"
 `$global:runs = 0
 Update-MemStack -Name 'victim' -Store '$Store' -ScriptBlock {
     ++`$global:runs
@@ -158,7 +163,6 @@ Update-MemStack -Name 'victim' -Store '$Store' -ScriptBlock {
     `$_ + 1000000
 }
 "@
-        try {
             Wait-Until { Test-MemStack -Name 'holding' -Store $Store } | Should -BeTrue
             # While the slow updater holds the turn, the fast one waits for it.
             $held = Get-MemStack -Name 'victim' -Store $Store
@@ -171,7 +175,7 @@ Update-MemStack -Name 'victim' -Store '$Store' -ScriptBlock {
         }
         finally {
             Set-MemStack -Name 'stop-victim' -Value 1 -Store $Store
-            if (-not $slow.Process.HasExited) { $slow.Process.Kill() }
+            if ($slow -and -not $slow.Process.HasExited) { $slow.Process.Kill() }
         }
         $count = [long] (Wait-ChildPwsh $fast | Select-Object -Last 1)
         Get-MemStack -Name 'victim' -Store $Store | Should -Be ($count + 1)

@@ -73,6 +73,17 @@ function Wait-ChildPwsh {
     }
 }
 
+# The System V segments of this IPC namespace as the kernel lists them (/proc/sysvipc/shm), keyed by shmid: what the
+# tests check the store's segments against, read apart from the store's own parser.
+function Get-SysVSegment {
+    $segments = @{}
+    Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
+        $fields = -split $_
+        $segments[[int] $fields[1]] = [pscustomobject]@{ Key = [int] $fields[0]; ShmId = [int] $fields[1]; Size = [long] $fields[3] }
+    }
+    $segments
+}
+
 # Waits until a condition holds, without ever asserting on elapsed time: the timeout only stops a
 # hung test, and the caller asserts on the condition, not on the clock.
 function Wait-Until {

@@ -16,9 +16,10 @@ internal static unsafe class Compaction
     /// Builds the successor of <paramref name="old"/> with room for a record of <paramref name="recordSize"/> bytes
     /// and one more entry, publishes it, and removes the old arena. Returns the new view (one reference, which the
     /// caller owns); the old view is untouched and still mapped. Throws CapacityExceeded (nothing changed) when even
-    /// the maximum capacity cannot hold the live data plus the new record.
+    /// the maximum capacity cannot hold the live data plus the new record, and ObjectDisposedException (nothing changed)
+    /// when the store instance was disposed meanwhile.
     /// </summary>
-    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, long valueLength, Mapping? spareMapping)
+    internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, long valueLength, ArenaAttachments attachments)
     {
         var now = StoreClock.NowMs();
         long liveBytes = 0;
@@ -57,33 +58,26 @@ internal static unsafe class Compaction
                 var free = Math.Max(0, heap - liveBytes);
                 throw new MemStoreException(MemStoreErrorKind.CapacityExceeded,
                     $"A value of {valueLength} bytes ({recordSize} bytes with its record header and name) does not fit in the store: {free} bytes are free at its maximum capacity of {maximum} bytes " +
-                    $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {Arena.KernelLimitHint()}");
+                    $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {Libc.KernelLimitHint}");
             }
 
             capacity = Math.Min(capacity * 2, maximum);
         }
 
-        anchor.PreviousShmId = old.ShmId;
-        anchor.State = WriterState.Growing;
-        var spare = anchor.SpareRef;
-        var successor = spare != 0 ? Arena.TryRecycle(anchor, uid, spare, old.Generation + 1, capacity, slots, old.Sequence, spareMapping) : null;
-        if (successor is null)
+        anchor.Borrow(); // for the successor's view, before anything changes
+        ArenaView? successor = null;
+        try
         {
-            if (spare != 0)
+            anchor.PreviousShmId = old.ShmId;
+            anchor.State = WriterState.Growing;
+            successor = Build(anchor, uid, old, capacity, slots, attachments);
+        }
+        finally
+        {
+            if (successor is null)
             {
-                // A spare of the wrong size (the store grew): it will not be reused. Removed before it is forgotten:
-                // a writer killed in between leaves a reference to a removed segment (harmless: every user of
-                // SpareRef checks the segment first), never a segment nothing refers to.
-                if (Arena.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
-                {
-                    Libc.Remove(Anchor.ShmIdOf(spare));
-                }
-
-                CrashPoints.Hit?.Invoke("grow.stale-spare-drop");
-                anchor.SpareRef = 0;
+                anchor.Return();
             }
-
-            successor = Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true);
         }
 
         try
@@ -118,6 +112,7 @@ internal static unsafe class Compaction
         catch
         {
             Libc.Remove(successor.ShmId);
+            attachments.Drop(successor.Attachment);
             successor.Release();
             anchor.PendingShmId = -1;
             anchor.PendingCapacity = 0;
@@ -146,8 +141,35 @@ internal static unsafe class Compaction
         return successor;
     }
 
+    /// <summary>The successor's arena: the spare recycled when it has the size, else a new segment (a spare of another
+    /// size is removed first). Takes over the caller's borrow of the anchor when it returns.</summary>
+    private static ArenaView Build(Anchor anchor, uint uid, ArenaView old, long capacity, long slots, ArenaAttachments attachments)
+    {
+        var spare = anchor.SpareRef;
+        if (spare != 0 && Arena.TryRecycle(anchor, uid, spare, old.Generation + 1, capacity, slots, old.Sequence, attachments) is { } recycled)
+        {
+            return recycled;
+        }
+
+        if (spare != 0)
+        {
+            // A spare of the wrong size (the store grew): it will not be reused. Removed before it is forgotten:
+            // a writer killed in between leaves a reference to a removed segment (harmless: every user of
+            // SpareRef checks the segment first), never a segment nothing refers to.
+            if (ArenaHeader.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
+            {
+                Libc.Remove(Anchor.ShmIdOf(spare));
+            }
+
+            CrashPoints.Hit?.Invoke("grow.stale-spare-drop");
+            anchor.SpareRef = 0;
+        }
+
+        return Arena.Create(anchor, uid, old.Generation + 1, capacity, slots, old.Sequence, growing: true, attachments);
+    }
+
     /// <summary>Capacity of a store created before its initial capacity was recorded in the anchor: the default.</summary>
-    private static readonly long DefaultInitialCapacity = new MemStoreOptions().InitialCapacity;
+    private static readonly long s_defaultInitialCapacity = new MemStoreOptions().InitialCapacity;
 
     /// <summary>
     /// The smallest halving of <paramref name="capacity"/>, never below the store's initial capacity, at which
@@ -158,7 +180,7 @@ internal static unsafe class Compaction
     internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
     {
         // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
-        var floor = Math.Min(capacity, Math.Max(Arena.MinCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : DefaultInitialCapacity));
+        var floor = Math.Min(capacity, Math.Max(Layout.MinArenaCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : s_defaultInitialCapacity));
         while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
         {
             capacity /= 2;
@@ -213,7 +235,7 @@ internal static unsafe class Compaction
         {
             // Committed: the replaced arena goes, unless it was already kept as the spare.
             var previous = anchor.PreviousShmId;
-            if (previous >= 0 && previous != current && previous != spare && Arena.IsOurs(anchor, uid, previous))
+            if (previous >= 0 && previous != current && previous != spare && ArenaHeader.IsOurs(anchor, uid, previous))
             {
                 Libc.Remove(previous);
             }
@@ -224,7 +246,7 @@ internal static unsafe class Compaction
             // spare (no pending key) is initialised; a new segment may not be yet, and is then ours only at the key and
             // size the growth recorded.
             var pending = anchor.PendingShmId;
-            if (pending >= 0 && pending != current && Arena.IsOurs(anchor, uid, pending, anchor.PendingKey, anchor.PendingCapacity))
+            if (pending >= 0 && pending != current && ArenaHeader.IsOurs(anchor, uid, pending, anchor.PendingKey, anchor.PendingCapacity))
             {
                 Libc.Remove(pending);
                 if (pending == spare)

@@ -9,5 +9,5 @@ namespace Memalloc.Core;
 /// </summary>
 internal static class CrashPoints
 {
-    internal static Action<string>? Hit;
+    internal static Action<string>? Hit { get; set; }
 }

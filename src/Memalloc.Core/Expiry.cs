@@ -9,15 +9,15 @@ namespace Memalloc.Core;
 /// </summary>
 internal readonly struct Expiry
 {
-    private readonly DateTime? absolute;
-    private readonly long absoluteMs;
-    private readonly long timeToLiveMs;
+    private readonly DateTime? _absolute;
+    private readonly long _absoluteMs;
+    private readonly long _timeToLiveMs;
 
     private Expiry(DateTime? absolute, long absoluteMs, long timeToLiveMs)
     {
-        this.absolute = absolute;
-        this.absoluteMs = absoluteMs;
-        this.timeToLiveMs = timeToLiveMs;
+        _absolute = absolute;
+        _absoluteMs = absoluteMs;
+        _timeToLiveMs = timeToLiveMs;
     }
 
     /// <summary>Checks what can be checked without the clock; throws InvalidArgument.</summary>
@@ -52,19 +52,19 @@ internal readonly struct Expiry
     /// time that has passed by then is refused rather than written already expired.</summary>
     internal long At(long nowMs)
     {
-        if (timeToLiveMs > 0)
+        if (_timeToLiveMs > 0)
         {
-            return timeToLiveMs <= Layout.MaxUnixMilliseconds - nowMs
-                ? nowMs + timeToLiveMs
-                : throw Invalid($"A time to live of {TimeSpan.FromMilliseconds(timeToLiveMs)} ends after the year 9999.");
+            return _timeToLiveMs <= Layout.MaxUnixMilliseconds - nowMs
+                ? nowMs + _timeToLiveMs
+                : throw Invalid($"A time to live of {TimeSpan.FromMilliseconds(_timeToLiveMs)} ends after the year 9999.");
         }
 
-        if (absolute is { } time && absoluteMs <= nowMs)
+        if (_absolute is { } time && _absoluteMs <= nowMs)
         {
             throw Invalid($"The expiry time {time:o} is not in the future.");
         }
 
-        return absoluteMs;
+        return _absoluteMs;
     }
 
     private static MemStoreException Invalid(string message) => new(MemStoreErrorKind.InvalidArgument, message);

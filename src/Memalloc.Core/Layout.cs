@@ -61,6 +61,9 @@ internal static class Layout
     internal static long InitialSequence(DateTime utcNow) =>
         Math.Clamp((utcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10, 0, MaxSequenceSeedMicroseconds) << SequenceSeedShift;
 
+    /// <summary>Smallest arena: the header, a minimal index and some heap.</summary>
+    internal const long MinArenaCapacity = 32 * 1024;
+
     /// <summary>No arena may be larger (256 TiB, past any machine's memory and far below the 2^51 bytes a slot word can
     /// address): a maximum capacity beyond it, at creation or read from an anchor, is refused before it is computed with.</summary>
     internal const long MaxCapacityLimit = 1L << 48;
@@ -146,17 +149,9 @@ internal static class Layout
         : null;
 
     /// <summary>Whether a maximum capacity read from an anchor (or given at creation) can be computed with.</summary>
-    internal static bool IsValidMaxCapacity(long maxCapacity) => maxCapacity is >= Arena.MinCapacity and <= MaxCapacityLimit;
+    internal static bool IsValidMaxCapacity(long maxCapacity) => maxCapacity is >= MinArenaCapacity and <= MaxCapacityLimit;
 
     /// <summary>Whether a write sequence read from an arena header can hand out the next version: positive, and not
     /// at the end of the range (the next version must not overflow).</summary>
     internal static bool IsValidSequence(long sequence) => sequence is >= 0 and < long.MaxValue - 1;
-}
-
-/// <summary>What the current (or last, if it died) writer was doing; kept in the anchor.</summary>
-internal enum WriterState : uint
-{
-    Idle = 0,
-    Writing = 1,
-    Growing = 2,
 }

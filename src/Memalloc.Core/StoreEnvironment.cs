@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using Memalloc.Core.Native;
 
 namespace Memalloc.Core;
 
@@ -20,7 +21,7 @@ internal static class StoreEnvironment
         {
             if (!Layout.IsValidMaxCapacity(configured))
             {
-                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"MaxCapacity must be {Arena.MinCapacity} to {Layout.MaxCapacityLimit} bytes; it was {configured}.");
+                throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"MaxCapacity must be {Layout.MinArenaCapacity} to {Layout.MaxCapacityLimit} bytes; it was {configured}.");
             }
 
             return configured;
@@ -32,7 +33,7 @@ internal static class StoreEnvironment
             if (!TryParseSize(fromEnvironment, out var size) || !Layout.IsValidMaxCapacity(size))
             {
                 throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                    $"MEMALLOC_MAX_CAPACITY='{fromEnvironment}' is not a size of {Arena.MinCapacity} to {Layout.MaxCapacityLimit} bytes (a number of bytes, optionally with K, M or G).");
+                    $"MEMALLOC_MAX_CAPACITY='{fromEnvironment}' is not a size of {Layout.MinArenaCapacity} to {Layout.MaxCapacityLimit} bytes (a number of bytes, optionally with K, M or G).");
             }
 
             return size;
@@ -41,18 +42,18 @@ internal static class StoreEnvironment
         var maximum = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 64L << 20);
         if (OperatingSystem.IsLinux())
         {
-            if (ReadLong("/proc/sys/kernel/shmmax") is { } shmmax)
+            if (Procfs.ShmMax is { } shmmax)
             {
                 maximum = Math.Min(maximum, shmmax);
             }
 
-            if (ReadLong("/proc/sys/kernel/shmall") is { } shmall && shmall < long.MaxValue / Environment.SystemPageSize)
+            if (Procfs.ShmAll is { } shmall && shmall < long.MaxValue / Environment.SystemPageSize)
             {
                 maximum = Math.Min(maximum, shmall * Environment.SystemPageSize / 2);
             }
         }
 
-        return Math.Clamp(maximum, Arena.MinCapacity, Layout.MaxCapacityLimit);
+        return Math.Clamp(maximum, Layout.MinArenaCapacity, Layout.MaxCapacityLimit);
     }
 
     internal static bool TryParseSize(string text, out long size)
@@ -75,26 +76,6 @@ internal static class StoreEnvironment
         return false;
     }
 
-    private static long? ReadLong(string path)
-    {
-        try
-        {
-            var text = File.ReadAllText(path).Trim();
-            if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                return value > long.MaxValue ? long.MaxValue : (long)value;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        return null;
-    }
-
     internal static IReadOnlyList<string> Warnings(uint uid)
     {
         var warnings = new List<string>();
@@ -109,34 +90,15 @@ internal static class StoreEnvironment
                 "stores vanish at logout. Set RemoveIPC=no, enable lingering (loginctl enable-linger), or use a system account.");
         }
 
-        try
+        if (Procfs.IpcNamespace is { } link && link != InitialIpcNamespace)
         {
-            var link = new FileInfo("/proc/self/ns/ipc").LinkTarget;
-            if (link is not null && link != InitialIpcNamespace)
-            {
-                warnings.Add($"This process runs in a private IPC namespace ({link}), as containers do: its stores are invisible to processes outside it " +
-                    "(start the container with --ipc=host to share them) and vanish with the namespace.");
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            warnings.Add($"This process runs in a private IPC namespace ({link}), as containers do: its stores are invisible to processes outside it " +
+                "(start the container with --ipc=host to share them) and vanish with the namespace.");
         }
 
-        try
+        if (Procfs.KernelRelease?.Contains("Microsoft", StringComparison.Ordinal) == true)
         {
-            if (File.ReadAllText("/proc/sys/kernel/osrelease").Contains("Microsoft", StringComparison.Ordinal))
-            {
-                warnings.Add("This looks like WSL1, which has no System V shared memory; use WSL2.");
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            warnings.Add("This looks like WSL1, which has no System V shared memory; use WSL2.");
         }
 
         return warnings;

@@ -5,35 +5,45 @@ namespace Memalloc.Core;
 /// <summary>A snapshot of one store's size, segments and ownership.</summary>
 public sealed class StoreStatistics
 {
+    /// <summary>The store's name (case-sensitive).</summary>
     public required string Name { get; init; }
+
     /// <summary>System V key of the store's anchor segment.</summary>
     public int Key { get; init; }
+
     /// <summary>shmids of the anchor, the current arena and, when the store keeps one, the spare arena (in that order).</summary>
     public required IReadOnlyList<int> SegmentIds { get; init; }
+
+    /// <summary>Bytes of the current arena.</summary>
     public long Capacity { get; init; }
+
+    /// <summary>Largest arena the store may grow to, fixed at creation.</summary>
     public long MaxCapacity { get; init; }
+
+    /// <summary>Bytes of the current arena in use: its header and index, and the records readers can reach.</summary>
     public long BytesUsed { get; init; }
+
+    /// <summary>Capacity minus BytesUsed (garbage of overwritten and removed records counts as free: compaction reclaims it).</summary>
     public long BytesFree { get; init; }
+
     /// <summary>Stacks readers see: expired ones are not counted.</summary>
     public long Entries { get; init; }
+
     /// <summary>Expired stacks whose records still take space until the next compaction.</summary>
     public long ExpiredEntries { get; init; }
+
     /// <summary>Arena generation: increases each time the store grows or compacts into a new segment.</summary>
     public long Generation { get; init; }
+
     /// <summary>Permission bits of the segments, as "rw-------".</summary>
     public required string Permissions { get; init; }
+
+    /// <summary>Numeric uid of the segments' owner.</summary>
     public int OwnerUid { get; init; }
+
+    /// <summary>The owner's user name (the uid as text when it is not the current user).</summary>
     public required string Owner { get; init; }
+
     /// <summary>Persistence traps detected on this machine (systemd RemoveIPC, a private IPC namespace...).</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
-}
-
-/// <summary>Result of walking a whole store and checking every invariant.</summary>
-public sealed class VerifyReport
-{
-    public required string Store { get; init; }
-    public bool IsValid => Problems.Count == 0;
-    public required IReadOnlyList<string> Problems { get; init; }
-    public long EntriesChecked { get; init; }
-    public long RecordsChecked { get; init; }
 }

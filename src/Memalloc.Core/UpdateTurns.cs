@@ -5,27 +5,6 @@ using System.Threading;
 namespace Memalloc.Core;
 
 /// <summary>
-/// The turn of one stack's updaters (docs/store-design.md, "Update turns"): held while a read-modify-write that keeps
-/// losing its compare-and-set runs, so that a slow updater is not starved by fast ones. Dispose gives the turn back.
-/// Readers and plain writers never look at turns.
-/// </summary>
-public sealed class UpdateTurn : IDisposable
-{
-    private readonly Action release;
-    private int released;
-
-    internal UpdateTurn(Action release) => this.release = release;
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref released, 1) == 0)
-        {
-            release();
-        }
-    }
-}
-
-/// <summary>
 /// A table of <see cref="Layout.TurnCount"/> turns in the anchor page; a stack uses the turn its name hash selects (two
 /// stacks that share one only take turns together). Each turn is a ticket lock whose mutual exclusion is a lock word like
 /// the writer lock's: the owner word <c>startTimeToken &lt;&lt; 32 | pid</c> is taken by CAS from 0, and a waiter that finds its
@@ -45,10 +24,10 @@ internal static unsafe class UpdateTurns
     /// <summary>The turns this process holds (anchor key, turn index), with the managed thread that took each: an update
     /// nested in another's script block that needs the same turn goes ahead as its holder instead of waiting for itself.
     /// One entry per turn at most, since the owner word admits one holder per process.</summary>
-    private static readonly ConcurrentDictionary<(int, int), int> HeldInProcess = new();
+    private static readonly ConcurrentDictionary<(int, int), int> s_heldInProcess = new();
 
     private static bool HeldByThisThread(Anchor anchor, int index) =>
-        HeldInProcess.TryGetValue((anchor.Key, index), out var thread) && thread == Environment.CurrentManagedThreadId;
+        s_heldInProcess.TryGetValue((anchor.Key, index), out var thread) && thread == Environment.CurrentManagedThreadId;
 
     internal static int TurnIndex(ulong nameHash) => (int)(nameHash >> 57) & (Layout.TurnCount - 1);
 
@@ -80,7 +59,7 @@ internal static unsafe class UpdateTurns
     }
 
     /// <summary>Waits for the turn, first come first served; null when <paramref name="timeout"/> passed first.
-    /// Throws OperationCanceledException when <paramref name="cancellation"/> fires. Takes over one reference on
+    /// Throws OperationCanceledException when <paramref name="cancellation"/> fires. Takes over one borrow of
     /// <paramref name="anchor"/> (the caller's), which keeps the page mapped until the turn is given back.</summary>
     internal static UpdateTurn? Take(Anchor anchor, int index, TimeSpan timeout, CancellationToken cancellation)
     {
@@ -89,14 +68,14 @@ internal static unsafe class UpdateTurns
             var turn = TakeCore(anchor, index, timeout, cancellation);
             if (turn is null)
             {
-                anchor.Release();
+                anchor.Return();
             }
 
             return turn;
         }
         catch
         {
-            anchor.Release();
+            anchor.Return();
             throw;
         }
     }
@@ -105,7 +84,7 @@ internal static unsafe class UpdateTurns
     {
         if (HeldByThisThread(anchor, index))
         {
-            return new UpdateTurn(anchor.Release); // this thread holds it already (a nested update)
+            return new UpdateTurn(anchor.Return); // this thread holds it already (a nested update)
         }
 
         var turn = Turn(anchor, index);
@@ -191,16 +170,16 @@ internal static unsafe class UpdateTurns
 
     private static UpdateTurn Held(Anchor anchor, int index, byte* turn, int ticket)
     {
-        HeldInProcess[(anchor.Key, index)] = Environment.CurrentManagedThreadId;
+        s_heldInProcess[(anchor.Key, index)] = Environment.CurrentManagedThreadId;
         var address = (IntPtr)turn;
         return new UpdateTurn(() =>
         {
             // Given back from any thread (an async caller may resume elsewhere): the entry is the turn's, not the thread's.
             var releasing = (byte*)address;
-            HeldInProcess.TryRemove((anchor.Key, index), out _);
+            s_heldInProcess.TryRemove((anchor.Key, index), out _);
             Interlocked.CompareExchange(ref Owner(releasing), 0, WriterLock.OwnWord);
             Interlocked.CompareExchange(ref Serving(releasing), unchecked(ticket + 1), ticket);
-            anchor.Release();
+            anchor.Return();
         });
     }
 

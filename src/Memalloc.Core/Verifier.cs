@@ -43,7 +43,7 @@ internal static unsafe class Verifier
 
         if (!Layout.IsValidMaxCapacity(anchor.MaxCapacity))
         {
-            Report(F($"anchor: maximum capacity {anchor.MaxCapacity} outside {Arena.MinCapacity}..{Layout.MaxCapacityLimit}"));
+            Report(F($"anchor: maximum capacity {anchor.MaxCapacity} outside {Layout.MinArenaCapacity}..{Layout.MaxCapacityLimit}"));
         }
 
         if (anchor.ArenaRef != view.ArenaRef)
@@ -51,30 +51,16 @@ internal static unsafe class Verifier
             Report(F($"anchor: arena reference {anchor.ArenaRef:X} is not the verified arena {view.ArenaRef:X}"));
         }
 
-        // Arena header against the geometry checked at attach.
+        // Arena header: the checks of every attach, then against the geometry cached at attach.
         var a = view.Address;
-        if (*(ulong*)(a + Layout.ArenaMagicOffset) != Layout.ArenaMagic)
+        var headerProblems = new List<string>();
+        ArenaHeader.Problem(a, anchor.Key, view.Generation, view.Attachment.Size, out var capacity, out var slotCount, headerProblems);
+        foreach (var problem in headerProblems)
         {
-            Report("arena: bad magic");
+            Report("arena: " + problem);
         }
 
-        if (*(uint*)(a + Layout.ArenaVersionOffset) != Layout.LayoutVersion)
-        {
-            Report("arena: unknown layout version");
-        }
-
-        if (*(uint*)(a + Layout.ArenaGenerationOffset) != view.Generation)
-        {
-            Report("arena: generation differs from the anchor's reference");
-        }
-
-        if (*(int*)(a + Layout.ArenaAnchorKeyOffset) != anchor.Key)
-        {
-            Report("arena: anchor key differs");
-        }
-
-        if (*(long*)(a + Layout.ArenaCapacityOffset) != view.Capacity || *(long*)(a + Layout.ArenaSlotCountOffset) != view.SlotCount
-            || *(long*)(a + Layout.ArenaHeapOffsetOffset) != view.HeapOffset)
+        if (capacity != view.Capacity || slotCount != view.SlotCount || *(long*)(a + Layout.ArenaHeapOffsetOffset) != view.HeapOffset)
         {
             Report("arena: capacity, slot count or heap offset changed since attach");
         }

@@ -1,7 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.IO;
 using System.Threading;
 using Memalloc.Core.Native;
 
@@ -16,13 +14,13 @@ namespace Memalloc.Core;
 /// </summary>
 internal static unsafe class WriterLock
 {
-    private static readonly ConcurrentDictionary<int, object> ProcessLocks = new();
+    private static readonly ConcurrentDictionary<int, object> s_processLocks = new();
 
     /// <summary>This process's lock word, computed once (the pid and start time do not change).</summary>
-    internal static readonly ulong OwnWord = ((ulong)StartTimeToken(Environment.ProcessId) << 32) | (uint)Environment.ProcessId;
+    internal static ulong OwnWord { get; } = ((ulong)StartTimeToken(Environment.ProcessId) << 32) | (uint)Environment.ProcessId;
 
     /// <summary>The in-process lock in front of the lock word, one per anchor key, shared by every instance.</summary>
-    internal static object ProcessLockFor(int anchorKey) => ProcessLocks.GetOrAdd(anchorKey, static _ => new object());
+    internal static object ProcessLockFor(int anchorKey) => s_processLocks.GetOrAdd(anchorKey, static _ => new object());
 
     /// <summary>Takes the lock word. Caller holds the process lock for this store.</summary>
     internal static void Acquire(byte* anchor)
@@ -123,63 +121,10 @@ internal static unsafe class WriterLock
     }
 
     /// <summary>True when /proc/&lt;pid&gt;/stat shows the process dead but not yet reaped (state Z or X).</summary>
-    internal static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
-            // Field 3, after the command name (which may contain spaces and parentheses) and one space.
-            var rest = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
-            return rest.Length > 0 && (rest[0] == 'Z' || rest[0] == 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    internal static bool IsZombie(int pid) => Procfs.ProcessState(pid) is 'Z' or 'X';
 
     /// <summary>Low 32 bits of the process start time (clock ticks since boot, /proc/&lt;pid&gt;/stat field 22), forced
     /// non-zero; 0 when unknown (macOS, or the process vanished). Distinguishes a reused pid from its first owner.</summary>
-    internal static uint StartTimeToken(int pid)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return 0;
-        }
-
-        try
-        {
-            var stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
-            // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
-            var rest = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
-            var field = 3;
-            while (field < 22)
-            {
-                var space = rest.IndexOf(' ');
-                if (space < 0)
-                {
-                    return 0;
-                }
-
-                rest = rest[(space + 1)..];
-                field++;
-            }
-
-            var end = rest.IndexOf(' ');
-            var text = end < 0 ? rest : rest[..end];
-            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? (uint)ticks | 0x8000_0000u : 0;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return 0;
-        }
-    }
+    internal static uint StartTimeToken(int pid) =>
+        OperatingSystem.IsLinux() && Procfs.ProcessStartTicks(pid) is { } ticks ? (uint)ticks | 0x8000_0000u : 0;
 }

@@ -18,22 +18,31 @@ public sealed class MemStackInfo
     {
     }
 
+    // One property per property of the core's StackInfo, with its meaning (tests/MemStackInfo.Tests.ps1 fails when one
+    // is missing), except Encoding: the cmdlets write CliXml and read either encoding (docs/store-format.md, "Encodings").
+
+    /// <inheritdoc cref="StackInfo.Name"/>
     public required string Name { get; init; }
+
+    /// <inheritdoc cref="StackInfo.Store"/>
     public required string Store { get; init; }
 
-    /// <summary>Bytes stored (the UTF-8 CliXml text).</summary>
+    /// <inheritdoc cref="StackInfo.Size"/>
     public long Size { get; init; }
 
-    /// <summary>Type name of the stored root object; null for $null.</summary>
+    /// <inheritdoc cref="StackInfo.TypeName"/>
     public string? TypeName { get; init; }
 
+    /// <summary>The first write of the stack (kept across overwrites): <see cref="StackInfo.Created"/> as local time.</summary>
     public DateTime Created { get; init; }
+
+    /// <summary>The last write: <see cref="StackInfo.Modified"/> as local time.</summary>
     public DateTime Modified { get; init; }
 
-    /// <summary>When the stack disappears; null when it never expires.</summary>
+    /// <summary>When the stack disappears, null when it never expires: <see cref="StackInfo.Expires"/> as local time.</summary>
     public DateTime? Expires { get; init; }
 
-    /// <summary>Increases on every write of the stack.</summary>
+    /// <inheritdoc cref="StackInfo.Version"/>
     public long Version { get; init; }
 
     internal static MemStackInfo FromCore(StackInfo info) => new()

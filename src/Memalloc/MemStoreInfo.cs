@@ -16,35 +16,49 @@ public sealed class MemStoreInfo
     {
     }
 
+    // One property per property of the core's StoreStatistics, with its meaning (tests/MemStackInfo.Tests.ps1 fails when
+    // one is missing), and Orphaned for the orphaned segments Get-MemStore lists too.
+
+    /// <inheritdoc cref="StoreStatistics.Name"/>
     public required string Name { get; init; }
 
-    /// <summary>System V key of the store's anchor segment.</summary>
+    /// <inheritdoc cref="StoreStatistics.Key"/>
     public int Key { get; init; }
 
-    /// <summary>shmids of the anchor and the current arena.</summary>
+    /// <inheritdoc cref="StoreStatistics.SegmentIds"/>
     public required int[] SegmentIds { get; init; }
 
+    /// <inheritdoc cref="StoreStatistics.Capacity"/>
     public long Capacity { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.MaxCapacity"/>
     public long MaxCapacity { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.BytesUsed"/>
     public long BytesUsed { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.BytesFree"/>
     public long BytesFree { get; init; }
-    /// <summary>Stacks that readers see: expired ones are not counted.</summary>
+
+    /// <inheritdoc cref="StoreStatistics.Entries"/>
     public long Entries { get; init; }
 
-    /// <summary>Stacks that expired and still take space until the next compaction reclaims it.</summary>
+    /// <inheritdoc cref="StoreStatistics.ExpiredEntries"/>
     public long ExpiredEntries { get; init; }
 
-    /// <summary>Increases each time the store grows or compacts into a new segment.</summary>
+    /// <inheritdoc cref="StoreStatistics.Generation"/>
     public long Generation { get; init; }
 
-    /// <summary>Permission bits of the segments, as "rw-------".</summary>
+    /// <inheritdoc cref="StoreStatistics.Permissions"/>
     public required string Permissions { get; init; }
 
+    /// <inheritdoc cref="StoreStatistics.Owner"/>
     public required string Owner { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.OwnerUid"/>
     public int OwnerUid { get; init; }
 
-    /// <summary>Persistence traps found on this machine (systemd RemoveIPC, a private IPC namespace...), or what is
-    /// wrong with orphaned segments.</summary>
+    /// <inheritdoc cref="StoreStatistics.Warnings"/> For orphaned segments: what is wrong with them.
     public required string[] Warnings { get; init; }
 
     /// <summary>True for segments of the user left without their store's anchor segment (removed by hand): nothing can

@@ -10,14 +10,6 @@ namespace Memalloc;
 /// </summary>
 internal static class MemallocErrors
 {
-    // errno values shared by Linux and macOS (asm-generic/errno-base.h, sys/errno.h).
-    private const int EPERM = 1;
-    private const int ENOENT = 2;
-    private const int ENOMEM = 12;
-    private const int EACCES = 13;
-    private const int EINVAL = 22;
-    private const int ENOSPC = 28;
-
     public static ErrorRecord StackNotFound(string name, string store) => new(
         new ItemNotFoundException($"Cannot find a stack with the name '{name}' in store '{store}'."),
         "MemStackNotFound", ErrorCategory.ObjectNotFound, name);
@@ -76,7 +68,7 @@ internal static class MemallocErrors
 
     /// <summary>The one mapping from a core failure to an error id and category.</summary>
     public static ErrorRecord FromStoreException(MemStoreException exception, object? target) =>
-        new(exception, ErrorId(exception.Kind), Category(exception.Kind, exception.Errno), target);
+        new(exception, ErrorId(exception.Kind), Category(exception.Kind), target);
 
     /// <summary>Invalid stack or store names stop the command, as a bad argument does.</summary>
     public static bool IsTerminating(MemStoreException exception) =>
@@ -100,11 +92,12 @@ internal static class MemallocErrors
     };
 
     /// <summary>
-    /// A foreign segment (another owner's or another program's segment at our key) is reported as
-    /// PermissionDenied, not SecurityError: to the user it is a store they may not use, and that is
-    /// the category scripts already handle for access problems.
+    /// The category of each kind of failure. The core decides the kind, a failed system call's from its errno
+    /// (Memalloc.Core.Native.Libc.Classify): nothing here knows errno values. A foreign segment (another owner's or
+    /// another program's segment at our key) is reported as PermissionDenied, not SecurityError: to the user it is a
+    /// store they may not use, and that is the category scripts already handle for access problems.
     /// </summary>
-    public static ErrorCategory Category(MemStoreErrorKind kind, int errno) => kind switch
+    public static ErrorCategory Category(MemStoreErrorKind kind) => kind switch
     {
         MemStoreErrorKind.InvalidName or MemStoreErrorKind.InvalidStoreName or MemStoreErrorKind.InvalidArgument
             => ErrorCategory.InvalidArgument,
@@ -115,14 +108,7 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,
-        _ => errno switch
-        {
-            EACCES or EPERM => ErrorCategory.PermissionDenied,
-            ENOENT => ErrorCategory.ObjectNotFound,
-            EINVAL => ErrorCategory.InvalidArgument,
-            ENOMEM or ENOSPC => ErrorCategory.LimitsExceeded,
-            _ => ErrorCategory.NotSpecified,
-        },
+        _ => ErrorCategory.NotSpecified,
     };
 
     /// <summary>A time span in the user's terms: seconds, as a bare number means, and the span as PowerShell shows it.</summary>

@@ -92,8 +92,8 @@ internal static class StoreCache
     /// lease. A count that reached zero stays there: the instance is disposed and can no longer be entered.</summary>
     internal sealed class Entry
     {
-        private int users = 1;
-        private int dropped;
+        private int _users = 1;
+        private int _dropped;
 
         internal Entry(MemStore store)
         {
@@ -104,10 +104,10 @@ internal static class StoreCache
 
         internal bool TryEnter()
         {
-            var current = Volatile.Read(ref users);
+            var current = Volatile.Read(ref _users);
             while (current > 0)
             {
-                var seen = Interlocked.CompareExchange(ref users, current + 1, current);
+                var seen = Interlocked.CompareExchange(ref _users, current + 1, current);
                 if (seen == current)
                 {
                     return true;
@@ -121,7 +121,7 @@ internal static class StoreCache
 
         internal void Exit()
         {
-            if (Interlocked.Decrement(ref users) == 0)
+            if (Interlocked.Decrement(ref _users) == 0)
             {
                 try
                 {
@@ -137,26 +137,10 @@ internal static class StoreCache
         /// <summary>Gives up the cache's own reference, once.</summary>
         internal void Drop()
         {
-            if (Interlocked.Exchange(ref dropped, 1) == 0)
+            if (Interlocked.Exchange(ref _dropped, 1) == 0)
             {
                 Exit();
             }
         }
     }
-}
-
-/// <summary>One call's use of a cached store instance (see <see cref="StoreCache.Acquire"/>).</summary>
-internal readonly struct StoreLease : IDisposable
-{
-    private readonly StoreCache.Entry? entry;
-
-    internal StoreLease(StoreCache.Entry entry)
-    {
-        this.entry = entry;
-    }
-
-    /// <summary>The instance; null when the store does not exist (and was not to be created).</summary>
-    public MemStore? Store => entry?.Store;
-
-    public void Dispose() => entry?.Exit();
 }

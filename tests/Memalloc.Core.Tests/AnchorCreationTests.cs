@@ -14,13 +14,11 @@ namespace Memalloc.Core.Tests;
 /// A creator that died is cleaned up and the store is created at its key.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class AnchorCreationTests
+public sealed class AnchorCreationTests : ChildProcessTests
 {
-    private readonly ITestOutputHelper _output;
-
     public AnchorCreationTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     /// <summary>The creator stops for 4 s before it publishes the anchor (as a stopped, swapped or throttled process
@@ -72,7 +70,7 @@ public sealed class AnchorCreationTests
 
             using (var opener = TestHostProcess.Run(TimeSpan.FromSeconds(90), ["open", storeName, "second", "--creation-wait-ms", "1500"]))
             {
-                _output.WriteLine(opener.Transcript());
+                Output.WriteLine(opener.Transcript());
                 var line = opener.Lines.FirstOrDefault(l => l.StartsWith("ERROR", StringComparison.Ordinal) || l.StartsWith("OPENED", StringComparison.Ordinal));
                 Assert.True(line is not null && line.StartsWith("ERROR StoreBusy", StringComparison.Ordinal), "expected StoreBusy:\n" + opener.Transcript());
                 Assert.Contains(creator.Id.ToString(CultureInfo.InvariantCulture), line, StringComparison.Ordinal);
@@ -84,7 +82,7 @@ public sealed class AnchorCreationTests
             store = Within(60, "Open after the creator died", () => MemStore.Open(storeName));
             store.Set("third", Payload.Create("third", 1, 1, 64));
             Assert.Equal(probe0, store.GetStatistics().Key);
-            CrashTests.AssertValid(store);
+            AssertValid(store);
             AssertOnlyProbe0(storeName);
         }
         finally

@@ -14,13 +14,11 @@ namespace Memalloc.Core.Tests;
 /// as it found it and release the lock word through a mapping it still holds.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class BeginWriteFailureTests
+public sealed class BeginWriteFailureTests : ChildProcessTests
 {
-    private readonly ITestOutputHelper _output;
-
     public BeginWriteFailureTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     /// <summary>Another process destroys the store while this one waits for the lock: the write fails with
@@ -105,17 +103,17 @@ public sealed class BeginWriteFailureTests
 
             using var disposer = TestHostProcess.Start("dispose-while-waiting", storeName, "d", "--hold-seconds", "60");
             var outcome = disposer.WaitForLine(l => l.StartsWith("MAPPED", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-            _output.WriteLine(disposer.Transcript());
+            Output.WriteLine(disposer.Transcript());
             Assert.True(disposer.Lines.Contains("SET ObjectDisposedException"), "the waiting write did not fail as disposed:\n" + disposer.Transcript());
             Assert.True(outcome == "MAPPED 0", "segments still attached after Dispose:\n" + disposer.Transcript());
 
             // The disposer is still alive: a lock word it kept would hold the writer up until it exits.
             var done = writer.WaitForLine(l => l.StartsWith("DONE", StringComparison.Ordinal), TimeSpan.FromSeconds(45));
             Assert.False(disposer.HasExited, "the disposer ended early:\n" + disposer.Transcript());
-            _output.WriteLine(done);
+            Output.WriteLine(done);
 
             store = MemStore.Open(storeName);
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {

@@ -18,28 +18,27 @@ namespace Memalloc.Core.Tests;
 /// segment created by a killed process is left behind.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class CrashTests
+public sealed class CrashTests : ChildProcessTests
 {
     /// <summary>Random kills in the default run (the deterministic crash-point cases add 20 more).</summary>
     private const int DefaultRunKills = 20;
 
-    private static readonly string[] Points =
+    private static readonly string[] s_points =
     [
         "write.after-sequence", "write.after-record", "write.after-bump", "write.after-publish", "write.after-counters",
         "remove.after-tombstone", "remove.after-counters", "grow.after-shmget", "grow.after-recycle-mark", "grow.after-copy", "grow.after-publish", "grow.after-rmid-old",
     ];
 
-    private readonly ITestOutputHelper _output;
 
     public CrashTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     public static TheoryData<string, int> CrashPointCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var point in Points)
+        foreach (var point in s_points)
         {
             data.Add(point, 1);
             data.Add(point, 3);
@@ -51,7 +50,7 @@ public sealed class CrashTests
     public static TheoryData<string, int> StressCrashPointCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var point in Points)
+        foreach (var point in s_points)
         {
             // With recycling, a store that keeps its size calls shmget only a few times: later hits never come.
             foreach (var hit in point == "grow.after-shmget" ? new[] { 2 } : new[] { 2, 5, 8, 13 })
@@ -309,7 +308,7 @@ public sealed class CrashTests
         var random = new Random(seed);
         long generation;
         var seen = new HashSet<int>();
-        _output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
+        Output.WriteLine($"store {storeName}, {kills} kills, seed {seed}");
         try
         {
             store = MemStore.Open(storeName, SmallArena);
@@ -367,12 +366,12 @@ public sealed class CrashTests
             }
 
             var statistics = store.GetStatistics();
-            _output.WriteLine($"{ledger.Acks} acknowledged operations; generation {startGeneration} -> {statistics.Generation}; capacity {statistics.Capacity}");
+            Output.WriteLine($"{ledger.Acks} acknowledged operations; generation {startGeneration} -> {statistics.Generation}; capacity {statistics.Capacity}");
             if (reader is not null)
             {
                 reader.KillHard();
                 AssertNoViolations(reader);
-                _output.WriteLine("reader: " + reader.Lines.LastOrDefault(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+                Output.WriteLine("reader: " + reader.Lines.LastOrDefault(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
             }
         }
         finally
@@ -477,18 +476,5 @@ public sealed class CrashTests
         Assert.True(stopwatch.Elapsed < NextWriteBound,
             $"the first write after the kill took {stopwatch.Elapsed.TotalSeconds:0.0} s: stuck behind a lock timeout?");
         Assert.Equal(Payload.HashText(value), Payload.HashText(store.Get("probe")));
-    }
-
-    internal static void AssertValid(MemStore store)
-    {
-        var report = Within(60, "Verify", store.Verify);
-        Assert.True(report.IsValid, "Verify: " + string.Join("\n", report.Problems));
-    }
-
-    internal static void AssertNoViolations(TestHostProcess reader)
-    {
-        var bad = reader.Lines.Where(l => l.StartsWith("TORN", StringComparison.Ordinal)
-            || l.StartsWith("REGRESS", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
-        Assert.True(bad.Count == 0, "reader saw: " + string.Join("\n", bad.Take(20)));
     }
 }

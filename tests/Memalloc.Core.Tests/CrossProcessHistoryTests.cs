@@ -18,13 +18,11 @@ namespace Memalloc.Core.Tests;
 /// real time that explains every result, and checks that versions come from one store-wide sequence.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class CrossProcessHistoryTests
+public sealed class CrossProcessHistoryTests : ChildProcessTests
 {
-    private readonly ITestOutputHelper _output;
-
     public CrossProcessHistoryTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     [SysVFact]
@@ -52,7 +50,7 @@ public sealed class CrossProcessHistoryTests
             problems.AddRange(HistoryChecker.Check(history));
         }
 
-        _output.WriteLine($"{rounds} round(s), {checkedOps} operations checked ({concurrent} overlapping another process's), {problems.Count} problem(s)");
+        Output.WriteLine($"{rounds} round(s), {checkedOps} operations checked ({concurrent} overlapping another process's), {problems.Count} problem(s)");
         WriteFigures(rounds, processes, checkedOps, concurrent, problems.Count);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }

@@ -17,7 +17,7 @@ public sealed unsafe class ForeignSegmentRecoveryTests
 {
     private const long PlantedSize = 96 * 1024;
     private const int MarkerOffset = 4096;
-    private static readonly byte[] Marker = "another program's data"u8.ToArray();
+    private static readonly byte[] s_marker = "another program's data"u8.ToArray();
 
     [SysVTheory]
     [InlineData("next-arena-key")]
@@ -82,12 +82,12 @@ public sealed unsafe class ForeignSegmentRecoveryTests
                 Assert.Null(Payload.Check("a", store.Get("a"), out _, out _));
                 Assert.Null(Payload.Check("big5", store.Get("big5"), out _, out _));
                 Assert.DoesNotContain(planted, store.GetStatistics().SegmentIds);
-                CrashTests.AssertValid(store);
+                AssertValid(store);
             }
 
             var after = SysVTestNative.FindById(planted);
             Assert.True(after is { } s && s.Key == plantedKey, $"the foreign segment {planted} was removed ({where})");
-            Assert.Equal(Marker, SysVTestNative.ReadSegment(planted, MarkerOffset + Marker.Length)[MarkerOffset..]);
+            Assert.Equal(s_marker, SysVTestNative.ReadSegment(planted, MarkerOffset + s_marker.Length)[MarkerOffset..]);
             Assert.Equal(new byte[Layout.ArenaHeaderSize], SysVTestNative.ReadSegment(planted, Layout.ArenaHeaderSize));
         }
         finally
@@ -117,7 +117,7 @@ public sealed unsafe class ForeignSegmentRecoveryTests
                 SysVTestNative.IPC_CREAT | SysVTestNative.IPC_EXCL | Convert.ToInt32("600", 8));
             if (id >= 0)
             {
-                SysVTestNative.WriteSegment(id, MarkerOffset, Marker);
+                SysVTestNative.WriteSegment(id, MarkerOffset, s_marker);
                 return id;
             }
 

@@ -14,16 +14,15 @@ namespace Memalloc.Core.Tests;
 /// call on the laid-out segments works or throws MemStoreException, and nothing stays attached after Dispose.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class FuzzReplayTests
+public sealed class FuzzReplayTests : ChildProcessTests
 {
     /// <summary>Mutants per corpus input in the Test task: about 2,000 executions, some seconds.</summary>
     private const int Mutations = 160;
 
-    private readonly ITestOutputHelper _output;
 
     public FuzzReplayTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     private static string FuzzDirectory => Path.Combine(TestHostProcess.TestsDirectory, "Memalloc.Fuzz");
@@ -75,7 +74,7 @@ public sealed class FuzzReplayTests
         var finished = replay.WaitForExit(TimeSpan.FromMinutes(5));
         foreach (var line in replay.Lines.Where(l => !l.StartsWith("RUN ", StringComparison.Ordinal)))
         {
-            _output.WriteLine(line);
+            Output.WriteLine(line);
         }
 
         Assert.True(finished, "the replay did not finish within 5 minutes (a hang is a finding)\n" + replay.Transcript());

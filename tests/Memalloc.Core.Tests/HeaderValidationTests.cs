@@ -19,15 +19,14 @@ namespace Memalloc.Core.Tests;
 /// segmentation fault shows as its exit code.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class HeaderValidationTests
+public sealed class HeaderValidationTests : ChildProcessTests
 {
     private const int Names = 8;
 
-    private readonly ITestOutputHelper _output;
 
     public HeaderValidationTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     public static TheoryData<string, long> HostileGeometry() => new()
@@ -150,12 +149,9 @@ public sealed class HeaderValidationTests
             }
 
             corrupt(segments);
-            using var host = TestHostProcess.Run(TimeSpan.FromSeconds(120),
-                ["inspect", storeName, "--names", Names.ToString(CultureInfo.InvariantCulture), "--big-write", "1100000"]);
-            _output.WriteLine(host.Transcript(80));
-            Assert.True(host.ExitCode == 0, $"the inspection crashed (exit code {host.ExitCode})\n{host.Transcript()}");
-            Assert.DoesNotContain(host.Lines, l => l.Contains(" bad ", StringComparison.Ordinal));
-            return host.Lines.ToList();
+            var lines = Inspect(storeName, Names, TimeSpan.FromSeconds(120), "--big-write", "1100000");
+            Assert.DoesNotContain(lines, l => l.Contains(" bad ", StringComparison.Ordinal));
+            return lines;
         }
         finally
         {

@@ -19,15 +19,13 @@ namespace Memalloc.Core.Tests;
 /// code); the store reports ForeignSegment/Corrupt or probes on, and Verify reports instead of throwing.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class HostileSegmentTests
+public sealed class HostileSegmentTests : ChildProcessTests
 {
-    private static readonly MemStoreErrorKind[] Refusals = [MemStoreErrorKind.ForeignSegment, MemStoreErrorKind.Corrupt];
-
-    private readonly ITestOutputHelper _output;
+    private static readonly MemStoreErrorKind[] s_refusals = [MemStoreErrorKind.ForeignSegment, MemStoreErrorKind.Corrupt];
 
     public HostileSegmentTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     [OtherUserTheory]
@@ -167,7 +165,7 @@ public sealed class HostileSegmentTests
                 "the other user's store is not at its own key, owned by it");
             Assert.Null(store.Get("theirs"));
             Assert.Equal(["mine"], store.ListNames());
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {
@@ -211,14 +209,14 @@ public sealed class HostileSegmentTests
 
             var after = store.GetStatistics();
             janitor.TrackStore(store);
-            _output.WriteLine($"generation {statistics.Generation} -> {after.Generation}, capacity {statistics.Capacity} -> {after.Capacity}");
+            Output.WriteLine($"generation {statistics.Generation} -> {after.Generation}, capacity {statistics.Capacity} -> {after.Capacity}");
             Assert.True(after.Capacity > statistics.Capacity, "the store did not grow");
             foreach (var (name, hash) in expected)
             {
                 Assert.Equal(hash, Payload.HashText(store.Get(name)));
             }
 
-            CrashTests.AssertValid(store);
+            AssertValid(store);
             foreach (var (id, before) in planted)
             {
                 Assert.DoesNotContain(id, after.SegmentIds);
@@ -254,10 +252,10 @@ public sealed class HostileSegmentTests
             using var store = Within(30, "Open over a half-created anchor", () => MemStore.Open(storeName));
             Assert.True(stopwatch.Elapsed < NextWriteBound, $"Open took {stopwatch.Elapsed.TotalSeconds:0.0} s");
             janitor.TrackStore(store);
-            _output.WriteLine($"store at key 0x{store.GetStatistics().Key:x8}, the abandoned anchor was at 0x{key:x8}");
+            Output.WriteLine($"store at key 0x{store.GetStatistics().Key:x8}, the abandoned anchor was at 0x{key:x8}");
             store.Set("n0", Payload.Create("n0", 1, 1, 100));
             Assert.Null(Payload.Check("n0", store.Get("n0"), out _, out _));
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {
@@ -344,7 +342,7 @@ public sealed class HostileSegmentTests
                     break;
             }
 
-            var lines = Inspect(storeName, 16);
+            var lines = Inspect(storeName, 16, TimeSpan.FromSeconds(60));
             var verify = lines.FirstOrDefault(l => l.StartsWith("VERIFY", StringComparison.Ordinal));
             var open = lines.First(l => l.StartsWith("OPEN", StringComparison.Ordinal));
             Assert.True(open is "OPEN ok" or "OPEN threw Corrupt", open);
@@ -442,7 +440,7 @@ public sealed class HostileSegmentTests
             }
 
             var anchorBefore = SysVTestNative.ReadSegment(anchorId, Layout.AnchorSize);
-            var lines = Inspect(storeName, 4);
+            var lines = Inspect(storeName, 4, TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(lines, l => l.Contains(" bad ", StringComparison.Ordinal));
             Assert.DoesNotContain(lines, l => l.StartsWith("VERIFY threw", StringComparison.Ordinal) && !l.EndsWith("Corrupt", StringComparison.Ordinal) && !l.EndsWith("ForeignSegment", StringComparison.Ordinal));
             if (lines.Contains("VERIFY valid 0"))
@@ -529,9 +527,9 @@ public sealed class HostileSegmentTests
             using var existing = MemStore.OpenExisting(storeName);
             Assert.True(existing is null, "OpenExisting took a segment that is not the store for the store");
         }
-        catch (MemStoreException e) when (Refusals.Contains(e.Kind))
+        catch (MemStoreException e) when (s_refusals.Contains(e.Kind))
         {
-            _output.WriteLine($"OpenExisting refused: {e.Kind}: {e.Message}");
+            Output.WriteLine($"OpenExisting refused: {e.Kind}: {e.Message}");
         }
 
         MemStore store;
@@ -539,9 +537,9 @@ public sealed class HostileSegmentTests
         {
             store = MemStore.Open(storeName);
         }
-        catch (MemStoreException e) when (Refusals.Contains(e.Kind))
+        catch (MemStoreException e) when (s_refusals.Contains(e.Kind))
         {
-            _output.WriteLine($"Open refused: {e.Kind}: {e.Message}");
+            Output.WriteLine($"Open refused: {e.Kind}: {e.Message}");
             return;
         }
 
@@ -549,12 +547,12 @@ public sealed class HostileSegmentTests
         {
             janitor.TrackStore(store);
             var statistics = store.GetStatistics();
-            _output.WriteLine($"Open probed to key 0x{statistics.Key:x8} (planted at 0x{plantedKey:x8})");
+            Output.WriteLine($"Open probed to key 0x{statistics.Key:x8} (planted at 0x{plantedKey:x8})");
             Assert.NotEqual(plantedKey, statistics.Key);
             Assert.Null(store.Get("n0"));
             store.Set("n1", Payload.Create("n1", 1, 2, 100));
             Assert.Null(Payload.Check("n1", store.Get("n1"), out _, out _));
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
 
         using var again = MemStore.OpenExisting(storeName);
@@ -573,15 +571,5 @@ public sealed class HostileSegmentTests
         }
 
         return hashes;
-    }
-
-    /// <summary>Opens, verifies and reads the store in a child process: a crash there is an exit code, not a dead
-    /// test runner.</summary>
-    private List<string> Inspect(string storeName, int names)
-    {
-        using var host = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["inspect", storeName, "--names", names.ToString(CultureInfo.InvariantCulture)]);
-        _output.WriteLine(string.Join("\n", host.Lines));
-        Assert.True(host.ExitCode == 0, $"inspecting the corrupted store ended with exit code {host.ExitCode} (a crash)\n{host.Transcript()}");
-        return host.Lines.ToList();
     }
 }

@@ -66,7 +66,7 @@ public class LayoutTests
         Assert.Equal(4096, Arena.SlotCountFor(1 << 20, 0));
         Assert.Equal(1024, Arena.SlotCountFor(64 * 1024, 0));
         Assert.Equal(1L << 21, Arena.SlotCountFor(1 << 20, 1_000_000));
-        Assert.True(Layout.HeapOffsetFor(Arena.SlotCountFor(Arena.MinCapacity, 0)) <= Arena.MinCapacity / 2 + 64);
+        Assert.True(Layout.HeapOffsetFor(Arena.SlotCountFor(Layout.MinArenaCapacity, 0)) <= Layout.MinArenaCapacity / 2 + 64);
     }
 
     [Fact]

@@ -129,8 +129,8 @@ public class ForeignKeyTests
         Assert.True(foreign >= 0, "errno " + errno);
         try
         {
-            var address = Libc.ShmAt(foreign, out _);
-            new Span<byte>(address, 4096).Fill(0xAB);
+            using var attachment = Libc.ShmAt(foreign, 4096, out _)!;
+            new Span<byte>(attachment.Address, 4096).Fill(0xAB);
             using (var store = MemStore.Open(name))
             {
                 Assert.NotEqual(key, store.AnchorKey);
@@ -144,8 +144,7 @@ public class ForeignKeyTests
             }
 
             Assert.True(MemStore.DestroyStore(name));
-            Assert.True(new Span<byte>(address, 4096).IndexOfAnyExcept((byte)0xAB) < 0, "the foreign segment was never written");
-            Libc.ShmDt(address);
+            Assert.True(new Span<byte>(attachment.Address, 4096).IndexOfAnyExcept((byte)0xAB) < 0, "the foreign segment was never written");
         }
         finally
         {

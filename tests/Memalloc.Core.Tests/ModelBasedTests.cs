@@ -17,7 +17,7 @@ namespace Memalloc.Core.Tests;
 /// </summary>
 public sealed class ModelBasedTests
 {
-    private static readonly string LongName = new string('n', 200) + "é";
+    private static readonly string s_longName = new string('n', 200) + "é";
 
     private readonly ITestOutputHelper _output;
 
@@ -37,7 +37,7 @@ public sealed class ModelBasedTests
 
     private void Check(long iter, int time)
     {
-        var name = Gen.OneOf("a", "b", "c", "d", "e", "f", "g", LongName);
+        var name = Gen.OneOf("a", "b", "c", "d", "e", "f", "g", s_longName);
         var value = Gen.Frequency<int>((6, Gen.Int[0, 600]), (3, Gen.Int[600, 3000]), (1, Gen.Int[9000, 20000]))
             .Select(Gen.Int, (length, seed) => (length, seed));
         var ttl = Gen.Frequency<int>((3, Gen.Const(0)), (1, Gen.Int[1, 60]));

@@ -15,13 +15,11 @@ namespace Memalloc.Core.Tests;
 /// while the arena grows and compacts underneath them, compare-and-set across processes.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class MultiProcessTests
+public sealed class MultiProcessTests : ChildProcessTests
 {
-    private readonly ITestOutputHelper _output;
-
     public MultiProcessTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     [SysVFact]
@@ -53,11 +51,11 @@ public sealed class MultiProcessTests
             {
                 Assert.True(host.WaitForExit(TimeSpan.FromSeconds(120)), "incrementer hung\n" + host.Transcript());
                 Assert.True(host.ExitCode == 0, host.Transcript());
-                _output.WriteLine(host.Lines.Last());
+                Output.WriteLine(host.Lines.Last());
             }
 
             Assert.Equal((Processes * Increments).ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetString(store.Get("counter")!));
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {
@@ -109,16 +107,16 @@ public sealed class MultiProcessTests
             {
                 reader.WaitForLine(l => l.StartsWith("PROGRESS", StringComparison.Ordinal), TimeSpan.FromSeconds(30), startIndex: reader.Lines.Count);
                 reader.KillHard();
-                CrashTests.AssertNoViolations(reader);
-                _output.WriteLine($"reader {reader.Id}: " + reader.Lines.Last(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
+                AssertNoViolations(reader);
+                Output.WriteLine($"reader {reader.Id}: " + reader.Lines.Last(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
             }
 
             writer.KillHard();
             Assert.DoesNotContain(writer.Lines, l => l.StartsWith("ERROR", StringComparison.Ordinal));
             var generation = store.GetStatistics().Generation;
-            _output.WriteLine($"generation {startGeneration} -> {generation}");
+            Output.WriteLine($"generation {startGeneration} -> {generation}");
             Assert.True(generation > startGeneration + 10, "too few compactions to recycle arenas under the paused readers");
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {
@@ -161,7 +159,7 @@ public sealed class MultiProcessTests
             using var store = MemStore.OpenExisting(storeName);
             Assert.NotNull(store);
             Assert.Equal(Enumerable.Range(0, Processes).Select(i => "p" + i.ToString(CultureInfo.InvariantCulture)), store.ListNames());
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {
@@ -214,9 +212,9 @@ public sealed class MultiProcessTests
             {
                 reader.WaitForLine(l => l.StartsWith("PROGRESS", StringComparison.Ordinal), TimeSpan.FromSeconds(30), startIndex: reader.Lines.Count);
                 reader.KillHard();
-                CrashTests.AssertNoViolations(reader);
+                AssertNoViolations(reader);
                 var progress = ProcessTestSupport.Fields(reader.Lines.Last(l => l.StartsWith("PROGRESS", StringComparison.Ordinal)));
-                _output.WriteLine($"reader {reader.Id}: {progress[1]} reads, {progress[2]} found");
+                Output.WriteLine($"reader {reader.Id}: {progress[1]} reads, {progress[2]} found");
                 Assert.True(long.Parse(progress[2], CultureInfo.InvariantCulture) > 0, "a reader never found a value");
             }
 
@@ -246,10 +244,10 @@ public sealed class MultiProcessTests
 
             generation = store.GetStatistics().Generation;
             var capacity = store.GetStatistics().Capacity;
-            _output.WriteLine($"generation {startGeneration} -> {generation}, capacity {startCapacity} -> {capacity}");
+            Output.WriteLine($"generation {startGeneration} -> {generation}, capacity {startCapacity} -> {capacity}");
             Assert.True(capacity > startCapacity, "the store never grew to a larger arena");
             Assert.True(generation > startGeneration, "the store never grew or compacted: the test did not exercise readers following a new arena");
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {

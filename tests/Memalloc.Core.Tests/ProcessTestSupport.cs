@@ -60,14 +60,14 @@ public sealed class OtherUserTheoryAttribute : TheoryAttribute
 
 internal static class ProcessTestSupport
 {
-    internal static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    internal static CultureInfo Inv { get; } = CultureInfo.InvariantCulture;
 
     /// <summary>Generous bound on the first write after a writer died holding the lock: the point is that no long
     /// lock timeout is involved, not speed.</summary>
-    internal static readonly TimeSpan NextWriteBound = TimeSpan.FromSeconds(5);
+    internal static TimeSpan NextWriteBound { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A small first arena, so that a few hundred writes grow and compact it.</summary>
-    internal static readonly MemStoreOptions SmallArena = new() { InitialCapacity = 64 * 1024 };
+    internal static MemStoreOptions SmallArena { get; } = new() { InitialCapacity = 64 * 1024 };
 
     internal static string NewStoreName() => "t-" + Guid.NewGuid().ToString("N");
 
@@ -209,6 +209,21 @@ internal static class ProcessTestSupport
         }
 
         return ids;
+    }
+
+    /// <summary>Verify, with a generous bound against a hang: the store must be sound.</summary>
+    internal static void AssertValid(MemStore store)
+    {
+        var report = Within(60, "Verify", store.Verify);
+        Assert.True(report.IsValid, "Verify: " + string.Join("\n", report.Problems));
+    }
+
+    /// <summary>A reader child (tests/Memalloc.TestHost "reader") saw nothing torn, regressed or wrong.</summary>
+    internal static void AssertNoViolations(TestHostProcess reader)
+    {
+        var bad = reader.Lines.Where(l => l.StartsWith("TORN", StringComparison.Ordinal)
+            || l.StartsWith("REGRESS", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
+        Assert.True(bad.Count == 0, "reader saw: " + string.Join("\n", bad.Take(20)));
     }
 
     internal static string[] Fields(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -14,7 +14,7 @@ namespace Memalloc.Core.Tests;
 /// </summary>
 public class ReadOrderingTests
 {
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = LoadOpCodes();
+    private static readonly Dictionary<short, OpCode> s_opCodesByValue = LoadOpCodes();
 
     [Fact]
     public void SeqlockRecheck_FencesBeforeRereadingTheGeneration_OnEveryArchitecture()
@@ -23,7 +23,7 @@ public class ReadOrderingTests
         var il = method.GetMethodBody()!.GetILAsByteArray()!;
         for (var position = 0; position < il.Length;)
         {
-            var opCode = il[position] == 0xFE ? OpCodesByValue[(short)(0xFE00 | il[position + 1])] : OpCodesByValue[il[position]];
+            var opCode = il[position] == 0xFE ? s_opCodesByValue[(short)(0xFE00 | il[position + 1])] : s_opCodesByValue[il[position]];
             var operand = position + opCode.Size;
             Assert.False(opCode.FlowControl is FlowControl.Branch or FlowControl.Cond_Branch or FlowControl.Return,
                 $"IL_{position:x4}: {opCode.Name} before the barrier: some path re-reads the generation without one");

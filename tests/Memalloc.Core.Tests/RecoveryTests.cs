@@ -19,11 +19,11 @@ public class RecoveryTests
         }
     }
 
-    private static readonly object CrashPointsInUse = new();
+    private static readonly object s_crashPointsInUse = new();
 
     internal static void WithCrashAt(string point, Action action)
     {
-        lock (CrashPointsInUse)
+        lock (s_crashPointsInUse)
         {
             var thread = Environment.CurrentManagedThreadId;
             var hit = false;

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Memalloc.Core;
 using Memalloc.Core.Native;
+using Memalloc.TestHost;
 using Xunit;
 
 namespace Memalloc.Core.Tests;
@@ -14,39 +15,32 @@ namespace Memalloc.Core.Tests;
 public class RecyclingTests
 {
     /// <summary>Live (not removed) arena segments of a store: ours, with its anchor key in their header.</summary>
-    internal static unsafe List<int> ArenaSegments(int anchorKey)
+    internal static List<int> ArenaSegments(int anchorKey)
     {
         var result = new List<int>();
         var uid = Libc.GetUid();
-        var first = true;
-        foreach (var line in File.ReadLines("/proc/sysvipc/shm"))
+        foreach (var segment in SysVTestNative.ListSegments())
         {
-            if (first)
-            {
-                first = false;
-                continue;
-            }
-
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var key = int.Parse(fields[0], CultureInfo.InvariantCulture);
-            var shmId = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            if (key == 0 || uint.Parse(fields[7], CultureInfo.InvariantCulture) != uid)
+            if (segment.Key == 0 || segment.Uid != uid)
             {
                 continue; // IPC_PRIVATE: removed, waiting for its last detach
             }
 
-            var address = Libc.ShmAt(shmId, out _);
-            if (address == null)
+            byte[] header;
+            try
             {
-                continue;
+                header = SysVTestNative.ReadSegment(segment.Id, Math.Min(segment.Size, Layout.ArenaHeaderSize));
+            }
+            catch (IOException)
+            {
+                continue; // removed since the listing
             }
 
-            if (*(ulong*)address == Layout.ArenaMagic && *(int*)(address + Layout.ArenaAnchorKeyOffset) == anchorKey)
+            if (header.Length >= Layout.ArenaHeaderSize && BitConverter.ToUInt64(header, 0) == Layout.ArenaMagic
+                && BitConverter.ToInt32(header, Layout.ArenaAnchorKeyOffset) == anchorKey)
             {
-                result.Add(shmId);
+                result.Add(segment.Id);
             }
-
-            Libc.ShmDt(address);
         }
 
         return result;

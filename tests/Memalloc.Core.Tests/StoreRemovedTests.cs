@@ -16,16 +16,15 @@ namespace Memalloc.Core.Tests;
 /// promptly (never a hang): with a clear StoreRemoved, or working on a fresh store; and the name is usable again.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class StoreRemovedTests
+public sealed class StoreRemovedTests : ChildProcessTests
 {
     /// <summary>Any single call after the removal; far above what a call costs, far below a hung test run.</summary>
     private const double CallBoundSeconds = 15;
 
-    private readonly ITestOutputHelper _output;
 
     public StoreRemovedTests(ITestOutputHelper output)
+        : base(output)
     {
-        _output = output;
     }
 
     [SysVFact]
@@ -52,7 +51,7 @@ public sealed class StoreRemovedTests
             using var fresh = MemStore.Open(storeName);
             Assert.Null(fresh.Get("a"));
             fresh.Set("a", Payload.Create("a", 2, 1, 64));
-            CrashTests.AssertValid(fresh);
+            AssertValid(fresh);
         }
         finally
         {
@@ -83,7 +82,7 @@ public sealed class StoreRemovedTests
                 || l.StartsWith("ERROR", StringComparison.Ordinal), TimeSpan.FromSeconds(CallBoundSeconds));
             Assert.True(line.StartsWith("REMOVED", StringComparison.Ordinal), reader.Transcript());
             Assert.True(reader.WaitForExit(TimeSpan.FromSeconds(30)) && reader.ExitCode == 0, reader.Transcript());
-            CrashTests.AssertNoViolations(reader);
+            AssertNoViolations(reader);
         }
         finally
         {
@@ -134,13 +133,13 @@ public sealed class StoreRemovedTests
                 Outcome("GetStatistics", () => open.GetStatistics().Entries.ToString(CultureInfo.InvariantCulture)),
                 Outcome("Verify", () => open.Verify().IsValid ? "valid" : "invalid"),
             };
-            _output.WriteLine($"after ipcrm of the {which}, the open instance: " + string.Join("; ", outcomes));
+            Output.WriteLine($"after ipcrm of the {which}, the open instance: " + string.Join("; ", outcomes));
             Assert.DoesNotContain(outcomes, o => o.Contains("NOT GENUINE", StringComparison.Ordinal));
 
             // Another process opening the store by name: never a crash or a hang.
             using (var inspector = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["inspect", storeName, "--names", "8"]))
             {
-                _output.WriteLine("another process: " + string.Join("; ", inspector.Lines));
+                Output.WriteLine("another process: " + string.Join("; ", inspector.Lines));
                 Assert.True(inspector.ExitCode == 0, inspector.Transcript());
                 Assert.DoesNotContain(inspector.Lines, l => l.Contains(" bad ", StringComparison.Ordinal));
                 var open2 = inspector.Lines.First(l => l.StartsWith("OPEN", StringComparison.Ordinal));
@@ -158,7 +157,7 @@ public sealed class StoreRemovedTests
             }
             catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.StoreRemoved or MemStoreErrorKind.Corrupt)
             {
-                _output.WriteLine($"Open after ipcrm: {e.Kind}: {e.Message}; destroying and reopening");
+                Output.WriteLine($"Open after ipcrm: {e.Kind}: {e.Message}; destroying and reopening");
                 Within(CallBoundSeconds, "DestroyStore after ipcrm", () => MemStore.DestroyStore(storeName));
                 fresh = MemStore.Open(storeName);
             }
@@ -168,7 +167,7 @@ public sealed class StoreRemovedTests
                 janitor.TrackStore(fresh);
                 fresh.Set("after", Payload.Create("after", 3, 1, 100));
                 Assert.Null(Payload.Check("after", fresh.Get("after"), out _, out _));
-                CrashTests.AssertValid(fresh);
+                AssertValid(fresh);
             }
         }
         finally
@@ -203,7 +202,7 @@ public sealed class StoreRemovedTests
 
             using (var inspector = TestHostProcess.Run(TimeSpan.FromSeconds(60), ["inspect", storeName, "--names", "1"]))
             {
-                _output.WriteLine("another process: " + string.Join("; ", inspector.Lines));
+                Output.WriteLine("another process: " + string.Join("; ", inspector.Lines));
                 Assert.True(inspector.ExitCode == 0, inspector.Transcript());
                 Assert.False(inspector.Lines.Contains("WRITE ok"),
                     $"another process wrote into the store whose {which} was removed (the write is lost at the last detach): "
@@ -228,7 +227,7 @@ public sealed class StoreRemovedTests
                 }
             }
 
-            _output.WriteLine($"{acknowledged} writes acknowledged after the ipcrm of the {which} before: {refused?.Kind.ToString() ?? "none"}");
+            Output.WriteLine($"{acknowledged} writes acknowledged after the ipcrm of the {which} before: {refused?.Kind.ToString() ?? "none"}");
             Assert.True(refused is not null, $"{acknowledged} writes over 5 s after the {which} was removed were all acknowledged (and lost)");
             Assert.Equal(MemStoreErrorKind.StoreRemoved, refused.Kind);
         }
@@ -277,7 +276,7 @@ public sealed class StoreRemovedTests
             }
             catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.StoreRemoved)
             {
-                _output.WriteLine($"Open: {e.Message}; DestroyStore finishes the job");
+                Output.WriteLine($"Open: {e.Message}; DestroyStore finishes the job");
                 Assert.True(Within(CallBoundSeconds, "DestroyStore after a destroy killed midway", () => MemStore.DestroyStore(storeName)));
                 reopened = MemStore.Open(storeName);
             }
@@ -287,7 +286,7 @@ public sealed class StoreRemovedTests
                 janitor.TrackStore(reopened);
                 Assert.Null(reopened.Get("n0"));
                 reopened.Set("n1", Payload.Create("n1", 1, 2, 300));
-                CrashTests.AssertValid(reopened);
+                AssertValid(reopened);
             }
 
             Assert.True(MemStore.DestroyStore(storeName));
@@ -324,7 +323,7 @@ public sealed class StoreRemovedTests
                 janitor.TrackStore(fresh);
                 Assert.Null(fresh.Get("n0"));
                 fresh.Set("n1", Payload.Create("n1", 1, 2, 300));
-                CrashTests.AssertValid(fresh);
+                AssertValid(fresh);
             }
 
             Assert.True(destroyer.WaitForExit(TimeSpan.FromSeconds(30)) && destroyer.ExitCode == 0, destroyer.Transcript());

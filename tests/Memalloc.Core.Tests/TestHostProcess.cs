@@ -56,11 +56,11 @@ internal sealed class TestHostProcess : IDisposable
         return path;
     }
 
-    private static readonly Lazy<string> NobodyHost = new(CopyHostForNobody);
+    private static readonly Lazy<string> s_nobodyHost = new(CopyHostForNobody);
 
     /// <summary>The host as another user can run it: a copy of its output folder under the temp directory with
     /// world-readable files, since the checkout may sit below a directory only root can enter (/root).</summary>
-    internal static string HostDllForNobody => NobodyHost.Value;
+    internal static string HostDllForNobody => s_nobodyHost.Value;
 
     private static string CopyHostForNobody()
     {

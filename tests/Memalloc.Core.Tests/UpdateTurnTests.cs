@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Threading;
 using Memalloc.TestHost;
 using Xunit;
+using Xunit.Abstractions;
 using static Memalloc.Core.Tests.ProcessTestSupport;
 
 namespace Memalloc.Core.Tests;
@@ -14,16 +15,21 @@ namespace Memalloc.Core.Tests;
 /// Waits are bounded generously; the assertions are on who holds the turn, never on elapsed time.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class UpdateTurnTests
+public sealed class UpdateTurnTests : ChildProcessTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
+
+    public UpdateTurnTests(ITestOutputHelper output)
+        : base(output)
+    {
+    }
 
     [Fact]
     public void A_held_turn_keeps_others_out_until_it_is_given_back()
     {
         using var t = new TestStore();
         Assert.False(t.Store.IsUpdateTurnBusy("s"));
-        using (var first = t.Store.TakeUpdateTurn("s", Long))
+        using (var first = t.Store.TakeUpdateTurn("s", s_long))
         {
             Assert.NotNull(first);
             var other = OnThread(() => t.Store.TakeUpdateTurn("s", TimeSpan.FromMilliseconds(200)));
@@ -32,7 +38,7 @@ public sealed class UpdateTurnTests
         }
 
         Assert.False(t.Store.IsUpdateTurnBusy("s"), "given back, and the waiter that gave up left no ticket behind");
-        using var again = OnThread(() => t.Store.TakeUpdateTurn("s", Long));
+        using var again = OnThread(() => t.Store.TakeUpdateTurn("s", s_long));
         Assert.NotNull(again);
     }
 
@@ -40,7 +46,7 @@ public sealed class UpdateTurnTests
     public void Readers_and_plain_writers_never_wait_for_a_turn()
     {
         using var t = new TestStore();
-        using var turn = t.Store.TakeUpdateTurn("s", Long);
+        using var turn = t.Store.TakeUpdateTurn("s", s_long);
         var plain = OnThread(() =>
         {
             t.Store.Set("s", "plain"u8);
@@ -53,7 +59,7 @@ public sealed class UpdateTurnTests
     public void Waiters_are_served_in_the_order_they_came()
     {
         using var t = new TestStore();
-        var holder = t.Store.TakeUpdateTurn("s", Long)!;
+        var holder = t.Store.TakeUpdateTurn("s", s_long)!;
         var served = new ConcurrentQueue<int>();
         var waiters = new List<Thread>();
         for (var i = 0; i < 4; i++)
@@ -62,15 +68,15 @@ public sealed class UpdateTurnTests
             var id = i;
             waiters.Add(Started(() =>
             {
-                using var turn = t.Store.TakeUpdateTurn("s", Long);
+                using var turn = t.Store.TakeUpdateTurn("s", s_long);
                 served.Enqueue(turn is null ? -1 : id);
             }));
             // The next waiter starts only once this one holds its ticket.
-            Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket != before, Long));
+            Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket != before, s_long));
         }
 
         holder.Dispose();
-        waiters.ForEach(waiter => Assert.True(waiter.Join(Long)));
+        waiters.ForEach(waiter => Assert.True(waiter.Join(s_long)));
         Assert.Equal([0, 1, 2, 3], served.ToArray());
     }
 
@@ -78,7 +84,7 @@ public sealed class UpdateTurnTests
     public void A_thread_that_holds_a_turn_takes_it_again_without_waiting_for_itself()
     {
         using var t = new TestStore();
-        using var outer = t.Store.TakeUpdateTurn("s", Long);
+        using var outer = t.Store.TakeUpdateTurn("s", s_long);
         using var inner = t.Store.TakeUpdateTurn("s", TimeSpan.Zero);
         Assert.NotNull(inner);
         Assert.False(t.Store.IsUpdateTurnBusy("s"), "this thread holds it: not busy for this thread");
@@ -89,12 +95,12 @@ public sealed class UpdateTurnTests
     {
         using var t = new TestStore();
         using var host = TestHostProcess.Start("turn", t.StoreName, "s");
-        host.WaitForLine(line => line.StartsWith("HELD", StringComparison.Ordinal), Long);
+        host.WaitForLine(line => line.StartsWith("HELD", StringComparison.Ordinal), s_long);
         Assert.Null(t.Store.TakeUpdateTurn("s", TimeSpan.FromMilliseconds(200)));
         Assert.True(t.Store.IsUpdateTurnBusy("s"));
 
         host.KillHard();
-        using var taken = t.Store.TakeUpdateTurn("s", Long);
+        using var taken = t.Store.TakeUpdateTurn("s", s_long);
         Assert.NotNull(taken);
         Assert.Equal(WriterLock.OwnWord, t.Store.UpdateTurnState("s").Owner);
     }
@@ -103,16 +109,16 @@ public sealed class UpdateTurnTests
     public void A_waiter_killed_while_queued_is_skipped()
     {
         using var t = new TestStore();
-        var holder = t.Store.TakeUpdateTurn("s", Long)!;
+        var holder = t.Store.TakeUpdateTurn("s", s_long)!;
         var before = t.Store.UpdateTurnState("s").NextTicket;
         using (var host = TestHostProcess.Start("turn", t.StoreName, "s"))
         {
-            Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket != before, Long), "the host queued\n" + host.Transcript());
+            Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket != before, s_long), "the host queued\n" + host.Transcript());
             host.KillHard();
         }
 
         holder.Dispose();
-        using var taken = OnThread(() => t.Store.TakeUpdateTurn("s", Long));
+        using var taken = OnThread(() => t.Store.TakeUpdateTurn("s", s_long));
         Assert.NotNull(taken);
     }
 
@@ -120,16 +126,16 @@ public sealed class UpdateTurnTests
     public void Giving_up_while_queued_behind_others_leaves_them_their_turn()
     {
         using var t = new TestStore();
-        var holder = t.Store.TakeUpdateTurn("s", Long)!;
+        var holder = t.Store.TakeUpdateTurn("s", s_long)!;
         UpdateTurn? quit = null;
         UpdateTurn? waited = null;
         var quitter = Started(() => quit = t.Store.TakeUpdateTurn("s", TimeSpan.FromMilliseconds(300)));
-        Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket - t.Store.UpdateTurnState("s").Serving == 2, Long));
-        var patient = Started(() => waited = t.Store.TakeUpdateTurn("s", Long));
-        Assert.True(quitter.Join(Long));
+        Assert.True(SpinWait.SpinUntil(() => t.Store.UpdateTurnState("s").NextTicket - t.Store.UpdateTurnState("s").Serving == 2, s_long));
+        var patient = Started(() => waited = t.Store.TakeUpdateTurn("s", s_long));
+        Assert.True(quitter.Join(s_long));
         Assert.Null(quit);
         holder.Dispose();
-        Assert.True(patient.Join(Long));
+        Assert.True(patient.Join(s_long));
         Assert.NotNull(waited);
         waited!.Dispose();
     }
@@ -138,7 +144,7 @@ public sealed class UpdateTurnTests
     public void Cancellation_ends_the_wait_and_gives_the_ticket_back()
     {
         using var t = new TestStore();
-        using var holder = t.Store.TakeUpdateTurn("s", Long);
+        using var holder = t.Store.TakeUpdateTurn("s", s_long);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         Exception? thrown = null;
         Assert.True(Started(() =>
@@ -151,7 +157,7 @@ public sealed class UpdateTurnTests
             {
                 thrown = e;
             }
-        }).Join(Long));
+        }).Join(s_long));
         Assert.NotNull(thrown);
         var state = t.Store.UpdateTurnState("s");
         Assert.Equal(1, state.NextTicket - state.Serving);
@@ -168,7 +174,7 @@ public sealed class UpdateTurnTests
     private static T OnThread<T>(Func<T> function)
     {
         T result = default!;
-        Assert.True(Started(() => result = function()).Join(Long), "the other thread finished");
+        Assert.True(Started(() => result = function()).Join(s_long), "the other thread finished");
         return result;
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using Memalloc.TestHost;
 using Xunit;
+using Xunit.Abstractions;
 using static Memalloc.Core.Tests.ProcessTestSupport;
 
 namespace Memalloc.Core.Tests;
@@ -13,8 +14,13 @@ namespace Memalloc.Core.Tests;
 /// after a stack has expired, and each write must act on the time it commits.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
-public sealed class WriteClockTests
+public sealed class WriteClockTests : ChildProcessTests
 {
+    public WriteClockTests(ITestOutputHelper output)
+        : base(output)
+    {
+    }
+
     [SysVFact]
     public void Write_AfterWaitingForTheLock_UsesTheClockOfTheWrite()
     {
@@ -80,7 +86,7 @@ public sealed class WriteClockTests
             var refused = Assert.IsType<MemStoreException>(results[2]); // never acknowledged already expired
             Assert.Equal(MemStoreErrorKind.InvalidArgument, refused.Kind);
             Assert.False(store.Exists("short"));
-            CrashTests.AssertValid(store);
+            AssertValid(store);
         }
         finally
         {

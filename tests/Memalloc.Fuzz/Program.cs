@@ -18,14 +18,14 @@ namespace Memalloc.Fuzz;
 /// <item><c>seeds DIR</c>: writes the seed corpus.</item>
 /// <item><c>replay [--store NAME] [--mutations N] [--seed S] PATH...</c>: runs every input file (or every file of a
 /// directory) and N deterministic mutants of each; prints FINDING for each input that broke the property (the mutant is
-/// saved beside the temp directory's findings), then SUMMARY with the counts and executions per second. Exit code 1
+/// saved in the temp directory's per-user findings folder), then SUMMARY with the counts and executions per second. Exit code 1
 /// when anything was found.</item>
 /// <item><c>describe FILE</c>: the decoded store an input lays out (shape, flags, anchor and arena header fields), for triage.</item>
 /// </list>
 /// </summary>
 internal static class Program
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
     private static int Main(string[] args)
     {
@@ -61,7 +61,7 @@ internal static class Program
     private static int WriteSeeds(string directory)
     {
         Directory.CreateDirectory(directory);
-        var harness = new FuzzHarness("fz-seeds-" + Environment.ProcessId.ToString(Inv));
+        var harness = new FuzzHarness("fz-seeds-" + Environment.ProcessId.ToString(s_inv));
         foreach (var (name, input) in harness.Seeds())
         {
             File.WriteAllBytes(Path.Combine(directory, name + ".bin"), input);
@@ -73,7 +73,7 @@ internal static class Program
 
     private static int Describe(string file)
     {
-        var harness = new FuzzHarness("fz-describe-" + Environment.ProcessId.ToString(Inv));
+        var harness = new FuzzHarness("fz-describe-" + Environment.ProcessId.ToString(s_inv));
         var fuzzCase = FuzzCase.Decode(harness.Shapes, File.ReadAllBytes(file));
         string Fields(byte[] segment, params (string Name, int Offset)[] fields) =>
             string.Join(" ", fields.Select(f => $"{f.Name}={BitConverter.ToInt64(segment, f.Offset)}"));
@@ -89,7 +89,7 @@ internal static class Program
 
     private static int Replay(string[] args)
     {
-        var store = "fz-replay-" + Environment.ProcessId.ToString(Inv);
+        var store = "fz-replay-" + Environment.ProcessId.ToString(s_inv);
         var mutations = 0;
         var seed = 9;
         var paths = new List<string>();
@@ -98,8 +98,8 @@ internal static class Program
             switch (args[i])
             {
                 case "--store": store = args[++i]; break;
-                case "--mutations": mutations = int.Parse(args[++i], Inv); break;
-                case "--seed": seed = int.Parse(args[++i], Inv); break;
+                case "--mutations": mutations = int.Parse(args[++i], s_inv); break;
+                case "--seed": seed = int.Parse(args[++i], s_inv); break;
                 default: paths.Add(args[i]); break;
             }
         }
@@ -107,7 +107,8 @@ internal static class Program
         var files = paths.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p).Order(StringComparer.Ordinal) : (IEnumerable<string>)[p]).ToList();
         var harness = new FuzzHarness(store);
         var mutator = new Mutator(seed);
-        var findingsDir = Path.Combine(Path.GetTempPath(), "memalloc-fuzz-findings");
+        // One folder per user: /tmp is shared, and a folder another user made first would refuse our writes.
+        var findingsDir = Path.Combine(Path.GetTempPath(), "memalloc-fuzz-findings-" + Environment.UserName);
         var executions = 0;
         var findings = 0;
         var clock = Stopwatch.StartNew();
@@ -147,7 +148,7 @@ internal static class Program
 
         var rate = executions / Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
         var refusals = string.Join(",", harness.Refusals.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"));
-        Console.WriteLine($"SUMMARY executions {executions} findings {findings} per-second {rate.ToString("0", Inv)} opened {harness.Opened} verify-failures {harness.VerifyFailures} refusals {refusals} .");
+        Console.WriteLine($"SUMMARY executions {executions} findings {findings} per-second {rate.ToString("0", s_inv)} opened {harness.Opened} verify-failures {harness.VerifyFailures} refusals {refusals} .");
         return findings == 0 ? 0 : 1;
     }
 }

@@ -19,7 +19,7 @@ namespace Memalloc.TestHost;
 /// </summary>
 internal static class History
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
     internal static int Run(string[] args)
     {
@@ -40,7 +40,7 @@ internal static class History
         var seen = new Dictionary<string, long>();
         for (var i = 0; i < count; i++)
         {
-            var key = "k" + random.Next(keys).ToString(Inv);
+            var key = "k" + random.Next(keys).ToString(s_inv);
             var value = $"{id}.{i}";
             var bytes = Padded(value, random.Next(8, 2400));
             var kind = random.Next(10) switch
@@ -52,20 +52,20 @@ internal static class History
                 _ => "get",
             };
             var expected = seen.GetValueOrDefault(key, 1);
-            var argument = kind switch { "set" or "create" => value, "cas" => value + "@" + expected.ToString(Inv), _ => "-" };
+            var argument = kind switch { "set" or "create" => value, "cas" => value + "@" + expected.ToString(s_inv), _ => "-" };
             var start = Stopwatch.GetTimestamp();
             string result;
             switch (kind)
             {
                 case "set":
                     var version = memStore.Set(key, bytes);
-                    result = version.ToString(Inv);
+                    result = version.ToString(s_inv);
                     seen[key] = version;
                     break;
                 case "cas":
                 case "create":
                     var options = new WriteOptions { ExpectedVersion = kind == "cas" ? expected : WriteOptions.MustNotExist };
-                    result = memStore.TrySet(key, bytes, options, out var written) ? "ok " + written.ToString(Inv) : "fail";
+                    result = memStore.TrySet(key, bytes, options, out var written) ? "ok " + written.ToString(s_inv) : "fail";
                     if (written > 0)
                     {
                         seen[key] = written;
@@ -76,7 +76,7 @@ internal static class History
                     result = memStore.Remove(key) ? "True" : "False";
                     break;
                 default:
-                    result = memStore.TryGet(key, out var entry) ? $"{Unpad(entry!.Data)} {entry.Info.Version.ToString(Inv)}" : "none";
+                    result = memStore.TryGet(key, out var entry) ? $"{Unpad(entry!.Data)} {entry.Info.Version.ToString(s_inv)}" : "none";
                     if (entry is not null)
                     {
                         seen[key] = entry.Info.Version;
@@ -113,6 +113,6 @@ internal static class History
         where T : IParsable<T>
     {
         var at = Array.IndexOf(args, name);
-        return at > 0 && at + 1 < args.Length ? T.Parse(args[at + 1], Inv) : fallback;
+        return at > 0 && at + 1 < args.Length ? T.Parse(args[at + 1], s_inv) : fallback;
     }
 }

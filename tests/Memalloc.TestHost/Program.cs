@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Reflection;
 using System.Threading;
 using Memalloc.Core;
 
@@ -47,7 +46,7 @@ namespace Memalloc.TestHost;
 /// </summary>
 internal static class Program
 {
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
     private static int Main(string[] args)
     {
@@ -112,16 +111,13 @@ internal static class Program
     }
 
     private static int IntOption(string[] args, string name, int fallback) =>
-        int.Parse(Option(args, name, fallback.ToString(Inv)), Inv);
+        int.Parse(Option(args, name, fallback.ToString(s_inv)), s_inv);
 
-    /// <summary>Installs a CrashPoints hook that SIGKILLs this process at the Nth hit of the named step.
-    /// Reflection, so that the host builds against a core that does not have the hook yet.</summary>
-    private static bool InstallCrashPoint(string point, int hit)
+    /// <summary>Installs a CrashPoints hook that SIGKILLs this process at the Nth hit of the named step.</summary>
+    private static void InstallCrashPoint(string point, int hit)
     {
-        var type = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints");
-        const BindingFlags flags = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
         var hits = 0;
-        Action<string> hook = name =>
+        InstallHook(name =>
         {
             if (name == point && Interlocked.Increment(ref hits) == hit)
             {
@@ -129,31 +125,16 @@ internal static class Program
                 SysVTestNative.KillSelf();
                 Thread.Sleep(Timeout.Infinite);
             }
-        };
-        var field = type?.GetField("Hit", flags);
-        if (field is not null)
-        {
-            field.SetValue(null, hook);
-            return true;
-        }
-
-        var property = type?.GetProperty("Hit", flags);
-        if (property is not null)
-        {
-            property.SetValue(null, hook);
-            return true;
-        }
-
-        return false;
+        });
     }
 
     /// <summary>Like <see cref="InstallCrashPoint"/>, but stops at the first hit of the step for a while (printing
     /// PAUSE with the Unix ms time it began, then RESUME), so that the test can act while this process is in the
     /// middle of an operation.</summary>
-    private static bool InstallPausePoint(string point, int milliseconds)
+    private static void InstallPausePoint(string point, int milliseconds)
     {
         var paused = 0;
-        return InstallHook(name =>
+        InstallHook(name =>
         {
             if (name == point && Interlocked.Exchange(ref paused, 1) == 0)
             {
@@ -164,24 +145,16 @@ internal static class Program
         });
     }
 
-    private static bool InstallHook(Action<string> hook)
-    {
-        var field = typeof(MemStore).Assembly.GetType("Memalloc.Core.CrashPoints")?.GetField("Hit", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic);
-        field?.SetValue(null, hook);
-        return field is not null;
-    }
+    private static void InstallHook(Action<string> hook) => CrashPoints.Hit = hook;
 
-    /// <summary>--pause-at POINT [--pause-ms MS] of any subcommand; false (after an ERROR line) when the hook is missing.</summary>
-    private static bool PauseOption(string[] args)
+    /// <summary>--pause-at POINT [--pause-ms MS] of any subcommand.</summary>
+    private static void PauseOption(string[] args)
     {
         var pauseAt = Option(args, "--pause-at", string.Empty);
-        if (pauseAt.Length > 0 && !InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000)))
+        if (pauseAt.Length > 0)
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
-            return false;
+            InstallPausePoint(pauseAt, IntOption(args, "--pause-ms", 1000));
         }
-
-        return true;
     }
 
     private static int Writer(string[] args)
@@ -198,23 +171,19 @@ internal static class Program
         var bigSize = IntOption(args, "--big-size", 48 * 1024);
         var removeEvery = IntOption(args, "--remove-every", 0);
         var crashAt = Option(args, "--crash-at", string.Empty);
-        if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
+        if (crashAt.Length > 0)
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
-            return 2;
+            InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1));
         }
 
-        if (!PauseOption(args))
-        {
-            return 2;
-        }
+        PauseOption(args);
 
         using var store = MemStore.Open(storeName);
         Say($"READY {Environment.ProcessId}");
         long sequence = 0;
         for (var op = 0; count == 0 || op < count; op++)
         {
-            var name = prefix + random.Next(names).ToString(Inv);
+            var name = prefix + random.Next(names).ToString(s_inv);
             sequence++;
             if (removeEvery > 0 && random.Next(removeEvery) == 0)
             {
@@ -241,7 +210,7 @@ internal static class Program
         var storeName = args[1];
         var names = IntOption(args, "--names", 16);
         var prefix = Option(args, "--prefix", "n");
-        var seconds = double.Parse(Option(args, "--seconds", "3"), Inv);
+        var seconds = double.Parse(Option(args, "--seconds", "3"), s_inv);
         using var store = MemStore.OpenExisting(storeName);
         if (store is null)
         {
@@ -266,7 +235,7 @@ internal static class Program
 
                 for (var i = 0; i < names; i++)
                 {
-                    var name = prefix + i.ToString(Inv);
+                    var name = prefix + i.ToString(s_inv);
                     reads++;
                     if (!store.TryGet(name, out var entry) || entry is null)
                     {
@@ -324,7 +293,7 @@ internal static class Program
     {
         var storeName = args[1];
         var name = args[2];
-        var count = int.Parse(args[3], Inv);
+        var count = int.Parse(args[3], s_inv);
         using var store = MemStore.Open(storeName);
         Say($"READY {Environment.ProcessId}");
         long conflicts = 0;
@@ -337,10 +306,10 @@ internal static class Program
                 if (store.TryGet(name, out var entry) && entry is not null)
                 {
                     expected = entry.Info.Version;
-                    current = long.Parse(System.Text.Encoding.UTF8.GetString(entry.Data), Inv);
+                    current = long.Parse(System.Text.Encoding.UTF8.GetString(entry.Data), s_inv);
                 }
 
-                var next = System.Text.Encoding.UTF8.GetBytes((current + 1).ToString(Inv));
+                var next = System.Text.Encoding.UTF8.GetBytes((current + 1).ToString(s_inv));
                 if (store.TrySet(name, next, new WriteOptions { ExpectedVersion = expected }, out _))
                 {
                     break;
@@ -395,7 +364,7 @@ internal static class Program
 
             for (var i = 0; i < names; i++)
             {
-                var name = prefix + i.ToString(Inv);
+                var name = prefix + i.ToString(s_inv);
                 try
                 {
                     if (!store.TryGet(name, out var entry) || entry is null)
@@ -430,7 +399,7 @@ internal static class Program
             {
                 Report("VERIFY-AFTER-WRITE", () => VerifyText(store));
                 // Larger than the free heap of a 1 MiB arena: the store must grow (or refuse clearly).
-                Report("BIGWRITE", () => "ok " + store.Set(prefix + "inspect-big", Payload.Create(prefix + "inspect-big", 999, 2, bigWrite)).ToString(Inv));
+                Report("BIGWRITE", () => "ok " + store.Set(prefix + "inspect-big", Payload.Create(prefix + "inspect-big", 999, 2, bigWrite)).ToString(s_inv));
                 Report("VERIFY-AFTER-BIGWRITE", () => VerifyText(store));
             }
         }
@@ -459,8 +428,8 @@ internal static class Program
 
     private static int Plant(string[] args)
     {
-        var key = int.Parse(args[1], Inv);
-        var size = long.Parse(args[2], Inv);
+        var key = int.Parse(args[1], s_inv);
+        var size = long.Parse(args[2], s_inv);
         var mode = Convert.ToInt32(args[3], 8);
         var id = SysVTestNative.ShmGet(key, size, SysVTestNative.IPC_CREAT | SysVTestNative.IPC_EXCL | mode);
         if (id < 0)
@@ -483,18 +452,14 @@ internal static class Program
     {
         var storeName = args[1];
         var name = args[2];
-        var at = long.Parse(Option(args, "--at", "0"), Inv);
-        if (!PauseOption(args))
-        {
-            return 2;
-        }
+        var at = long.Parse(Option(args, "--at", "0"), s_inv);
+        PauseOption(args);
 
         var creationWait = Option(args, "--creation-wait-ms", string.Empty);
         if (creationWait.Length > 0)
         {
-            // How long Open waits for another process's half-created anchor (reflection: older cores lack the knob).
-            typeof(MemStore).Assembly.GetType("Memalloc.Core.Anchor")?.GetField("CreationWait", BindingFlags.Static | BindingFlags.NonPublic)
-                ?.SetValue(null, TimeSpan.FromMilliseconds(double.Parse(creationWait, Inv)));
+            // How long Open waits for another process's half-created anchor.
+            Anchor.CreationWait = TimeSpan.FromMilliseconds(double.Parse(creationWait, s_inv));
         }
 
         while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < at)
@@ -511,16 +476,12 @@ internal static class Program
 
     private static int Destroy(string[] args)
     {
-        if (!PauseOption(args))
-        {
-            return 2;
-        }
+        PauseOption(args);
 
         var crashAt = Option(args, "--crash-at", string.Empty);
-        if (crashAt.Length > 0 && !InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1)))
+        if (crashAt.Length > 0)
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
-            return 2;
+            InstallCrashPoint(crashAt, IntOption(args, "--crash-hit", 1));
         }
 
         Say($"DESTROYED {(MemStore.DestroyStore(args[1]) ? 1 : 0)}");
@@ -533,17 +494,13 @@ internal static class Program
         var name = args[2];
         var holdSeconds = IntOption(args, "--hold-seconds", 30);
         using var waiting = new ManualResetEventSlim();
-        if (!InstallHook(point =>
-            {
-                if (point == "lock.wait")
-                {
-                    waiting.Set();
-                }
-            }))
+        InstallHook(point =>
         {
-            Say("ERROR NoCrashPoints Memalloc.Core.CrashPoints.Hit not found");
-            return 2;
-        }
+            if (point == "lock.wait")
+            {
+                waiting.Set();
+            }
+        });
 
         var store = MemStore.Open(storeName);
         Say($"READY {Environment.ProcessId}");
@@ -588,7 +545,7 @@ internal static class Program
 
     private static int TryAttach(string[] args)
     {
-        var shmid = int.Parse(args[1], Inv);
+        var shmid = int.Parse(args[1], s_inv);
         var address = SysVTestNative.ShmAt(shmid, readOnly: true, out var errno);
         if (address == IntPtr.Zero)
         {

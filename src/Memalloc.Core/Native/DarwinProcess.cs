@@ -13,9 +13,7 @@ namespace Memalloc.Core.Native;
 /// </summary>
 internal static unsafe partial class DarwinProcess
 {
-    private const string LibraryName = "libc";
-
-    static DarwinProcess() => Libc.EnsureInitialized(); // the libc resolver, before the first call
+    private const string LibraryName = Libc.LibraryName;
 
     /// <summary>bsd/sys/proc_info.h: <c>#define PROC_PIDTBSDINFO 3</c>.</summary>
     internal const int PROC_PIDTBSDINFO = 3;

@@ -13,9 +13,7 @@ namespace Memalloc.Core.Native;
 /// </summary>
 internal static unsafe partial class DarwinSysctl
 {
-    private const string LibraryName = "libc";
-
-    static DarwinSysctl() => Libc.EnsureInitialized(); // the libc resolver, before the first call
+    private const string LibraryName = Libc.LibraryName;
 
     /// <summary>bsd/sys/ipcs.h: <c>IPCS_SHM_SYSCTL</c>.</summary>
     internal const string IpcsShmName = "kern.sysv.ipcs.shm";

@@ -1,28 +1,35 @@
 using System;
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Memalloc.Core.Native;
 
-/// <summary>Status of one System V segment as IPC_STAT reports it, in the same shape on every platform
-/// (the raw <c>struct shmid_ds</c> differs: see <see cref="LinuxAbi"/> and <see cref="MacOSAbi"/>).</summary>
-internal readonly record struct SegmentStatus(int Key, uint Uid, uint Gid, uint Cuid, uint Cgid, int Mode, long Size, int CreatorPid, long Attached);
-
 /// <summary>
-/// The libc calls the store needs: shmget, shmat, shmdt, shmctl, kill, getuid. Declarations are private;
-/// the wrappers turn a failure into a <see cref="MemStoreException"/> carrying the function name and errno,
-/// or return the errno where the caller has something to decide (EEXIST, ENOENT, ESRCH...).
+/// The libc calls the store needs: shmget, shmat, shmdt, shmctl, kill, getuid. Declarations are private and
+/// source-generated (<see cref="LibraryImportAttribute"/>); the wrappers return what the caller has to decide on (a
+/// shmid or -1 with the errno, an attachment or null) and <see cref="Failure"/> turns an errno into the one exception
+/// the store throws, deciding its kind. The library name resolves through <see cref="LibraryResolver"/>.
 /// Constants shared by Linux and macOS live here; what differs lives in one file per platform.
 /// </summary>
-internal static unsafe class Libc
+internal static unsafe partial class Libc
 {
-    private const string LibraryName = "libc";
+    /// <summary>The name every declaration of this assembly imports from; <see cref="LibraryResolver"/> picks the file.</summary>
+    internal const string LibraryName = "libc";
 
     // sys/ipc.h: identical values on Linux (bits/ipc.h) and macOS (sys/ipc.h).
     internal const int IPC_CREAT = 0x200;   // 01000
     internal const int IPC_EXCL = 0x400;    // 02000
     internal const int IPC_RMID = 0;
     internal const int IPC_STAT = 2;
+
+    /// <summary>IPC_PRIVATE: the key of a segment that has none, which the kernel also reports once IPC_RMID marked a
+    /// segment for destruction.</summary>
+    internal const int IPC_PRIVATE = 0;
+
+    // sys/stat.h permission bits, the low nine bits of ipc_perm.mode.
+    internal const int ModeOwnerRead = 0x100;       // S_IRUSR, 0400
+    internal const int ModeOwnerWrite = 0x80;       // S_IWUSR, 0200
+    internal const int ModeGroupAndOther = 0x3F;    // S_IRWXG | S_IRWXO, 0077
+    internal const int ModePermissionBits = 0x1FF;  // 0777
 
     // errno values the store reacts to; identical on Linux and macOS for these.
     internal const int EPERM = 1;
@@ -33,82 +40,54 @@ internal static unsafe class Libc
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
     internal const int ENOSPC = 28;
+
     /// <summary>Linux 43, macOS 82: the segment was removed while we looked at it.</summary>
     internal static int EIDRM => OperatingSystem.IsMacOS() ? MacOSAbi.EIDRM : LinuxAbi.EIDRM;
+
     /// <summary>Linux 38, macOS 78: no System V IPC at all (WSL1).</summary>
     internal static int ENOSYS => OperatingSystem.IsMacOS() ? MacOSAbi.ENOSYS : LinuxAbi.ENOSYS;
 
-    static Libc()
-    {
-        NativeLibrary.SetDllImportResolver(typeof(Libc).Assembly, Resolve);
-    }
+    [LibraryImport(LibraryName, EntryPoint = "shmget", SetLastError = true)]
+    private static partial int NativeShmGet(int key, nuint size, int shmflg);
 
-    /// <summary>Touch to make sure the resolver is installed before the first P/Invoke.</summary>
-    internal static void EnsureInitialized()
-    {
-    }
+    [LibraryImport(LibraryName, EntryPoint = "shmat", SetLastError = true)]
+    private static partial IntPtr NativeShmAt(int shmid, IntPtr shmaddr, int shmflg);
 
-    // "libc" alone does not resolve everywhere (glibc's libc.so is a linker script, musl names it after
-    // the loader), so pick the real file per platform; MEMALLOC_LIBC overrides for odd systems.
-    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        if (libraryName != LibraryName)
-        {
-            return IntPtr.Zero;
-        }
+    [LibraryImport(LibraryName, EntryPoint = "shmdt", SetLastError = true)]
+    private static partial int NativeShmDt(IntPtr shmaddr);
 
-        var overridePath = Environment.GetEnvironmentVariable("MEMALLOC_LIBC");
-        if (!string.IsNullOrEmpty(overridePath) && NativeLibrary.TryLoad(overridePath, out var handle))
-        {
-            return handle;
-        }
+    [LibraryImport(LibraryName, EntryPoint = "shmctl", SetLastError = true)]
+    private static partial int NativeShmCtl(int shmid, int cmd, byte* buf);
 
-        string[] candidates = OperatingSystem.IsMacOS()
-            ? ["/usr/lib/libSystem.B.dylib", "libc.dylib"]
-            : ["libc.so.6", "libc.musl-" + (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64") + ".so.1", "libc.so"];
-        foreach (var candidate in candidates)
-        {
-            if (NativeLibrary.TryLoad(candidate, out handle))
-            {
-                return handle;
-            }
-        }
+    [LibraryImport(LibraryName, EntryPoint = "kill", SetLastError = true)]
+    private static partial int NativeKill(int pid, int sig);
 
-        return IntPtr.Zero;
-    }
+    [LibraryImport(LibraryName, EntryPoint = "getuid")]
+    private static partial uint NativeGetUid();
 
-    [DllImport(LibraryName, EntryPoint = "shmget", SetLastError = true)]
-    private static extern int shmget_native(int key, nuint size, int shmflg);
-
-    [DllImport(LibraryName, EntryPoint = "shmat", SetLastError = true)]
-    private static extern IntPtr shmat_native(int shmid, IntPtr shmaddr, int shmflg);
-
-    [DllImport(LibraryName, EntryPoint = "shmdt", SetLastError = true)]
-    private static extern int shmdt_native(IntPtr shmaddr);
-
-    [DllImport(LibraryName, EntryPoint = "shmctl", SetLastError = true)]
-    private static extern int shmctl_native(int shmid, int cmd, byte* buf);
-
-    [DllImport(LibraryName, EntryPoint = "kill", SetLastError = true)]
-    private static extern int kill_native(int pid, int sig);
-
-    [DllImport(LibraryName, EntryPoint = "getuid")]
-    private static extern uint getuid_native();
-
-    internal static uint GetUid() => getuid_native();
+    internal static uint GetUid() => NativeGetUid();
 
     /// <summary>shmget; returns the shmid, or -1 with <paramref name="errno"/> set.</summary>
     internal static int ShmGet(int key, long size, int flags, out int errno)
     {
-        var id = shmget_native(key, (nuint)size, flags);
+        var id = NativeShmGet(key, (nuint)size, flags);
         errno = id < 0 ? Marshal.GetLastPInvokeError() : 0;
         return id;
     }
 
-    /// <summary>shmat read-write at an address the kernel picks; null with <paramref name="errno"/> on failure.</summary>
-    internal static byte* ShmAt(int shmid, out int errno)
+    /// <summary>The segment at <paramref name="key"/> (shmget(key, 0, 0): looks up, never creates); -1 with
+    /// <paramref name="errno"/> (ENOENT: none).</summary>
+    internal static int ShmLookup(int key, out int errno) => ShmGet(key, 0, 0, out errno);
+
+    /// <summary>Creates a segment of this user at <paramref name="key"/> with mode 0600 (IPC_CREAT | IPC_EXCL): -1 with
+    /// EEXIST when the key is taken.</summary>
+    internal static int ShmCreate(int key, long size, out int errno) => ShmGet(key, size, IPC_CREAT | IPC_EXCL | ModeOwnerRead | ModeOwnerWrite, out errno);
+
+    /// <summary>shmat read-write at an address the kernel picks; null with <paramref name="errno"/> on failure.
+    /// <paramref name="size"/> is what the caller knows of the segment's size (IPC_STAT's, or what it created).</summary>
+    internal static SharedMemoryAttachment? ShmAt(int shmid, long size, out int errno)
     {
-        var address = shmat_native(shmid, IntPtr.Zero, 0);
+        var address = NativeShmAt(shmid, IntPtr.Zero, 0);
         if (address == new IntPtr(-1))
         {
             errno = Marshal.GetLastPInvokeError();
@@ -116,11 +95,12 @@ internal static unsafe class Libc
         }
 
         errno = 0;
-        return (byte*)address;
+        return new SharedMemoryAttachment(address, shmid, size);
     }
 
-    /// <summary>shmdt; a failure here cannot be acted upon (the address is ours), so it is only reported as bool.</summary>
-    internal static bool ShmDt(byte* address) => shmdt_native((IntPtr)address) == 0;
+    /// <summary>shmdt; a failure here cannot be acted upon (the address is ours), so it is only reported as bool.
+    /// Only <see cref="SharedMemoryAttachment"/> detaches.</summary>
+    internal static bool ShmDt(IntPtr address) => NativeShmDt(address) == 0;
 
     /// <summary>IPC_STAT decoded through the platform's struct layout; false with <paramref name="errno"/> on failure.</summary>
     internal static bool TryStat(int shmid, out SegmentStatus status, out int errno)
@@ -128,7 +108,7 @@ internal static unsafe class Libc
         // Larger than any platform's shmid_ds (Linux 112 bytes, macOS 76).
         var buffer = stackalloc byte[256];
         new Span<byte>(buffer, 256).Clear();
-        if (shmctl_native(shmid, IPC_STAT, buffer) != 0)
+        if (NativeShmCtl(shmid, IPC_STAT, buffer) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
             status = default;
@@ -141,10 +121,10 @@ internal static unsafe class Libc
     }
 
     /// <summary>IPC_RMID; returns errno (0 on success).</summary>
-    internal static int Remove(int shmid)
-    {
-        return shmctl_native(shmid, IPC_RMID, null) == 0 ? 0 : Marshal.GetLastPInvokeError();
-    }
+    internal static int Remove(int shmid) => NativeShmCtl(shmid, IPC_RMID, null) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>True for the errno of a call on a shmid that no longer names a segment (removed meanwhile): EINVAL or EIDRM.</summary>
+    internal static bool IsGone(int errno) => errno == EINVAL || errno == EIDRM;
 
     /// <summary>kill(pid, 0): true unless the process certainly does not exist (ESRCH).
     /// EPERM means it exists under another user: alive.</summary>
@@ -155,24 +135,48 @@ internal static unsafe class Libc
             return false;
         }
 
-        return kill_native(pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH;
+        return NativeKill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH;
     }
 
-    /// <summary>An exception for a failed call, with the kind the errno suggests.</summary>
+    /// <summary>
+    /// The one place an errno becomes a failure kind: EACCES and EPERM are <see cref="MemStoreErrorKind.PermissionDenied"/>,
+    /// ENOSYS <see cref="MemStoreErrorKind.PlatformNotSupported"/>, ENOMEM and ENOSPC (the kernel refused the memory or has no
+    /// segment left) <see cref="MemStoreErrorKind.CapacityExceeded"/>, and so is EINVAL from a shmget that creates (a size
+    /// outside shmmin..shmmax: <paramref name="creating"/>); anything else is <see cref="MemStoreErrorKind.NativeFailure"/>.
+    /// The cmdlets map kinds to error categories and never look at the errno.
+    /// </summary>
+    internal static MemStoreErrorKind Classify(int errno, bool creating = false) => errno switch
+    {
+        EACCES or EPERM => MemStoreErrorKind.PermissionDenied,
+        ENOMEM or ENOSPC => MemStoreErrorKind.CapacityExceeded,
+        EINVAL when creating => MemStoreErrorKind.CapacityExceeded,
+        _ when errno == ENOSYS => MemStoreErrorKind.PlatformNotSupported,
+        _ => MemStoreErrorKind.NativeFailure,
+    };
+
+    /// <summary>An exception for a failed call, of the kind <see cref="Classify"/> gives its errno.</summary>
     internal static MemStoreException Failure(string function, int errno, string what)
     {
-        var kind = errno switch
-        {
-            EACCES or EPERM => MemStoreErrorKind.PermissionDenied,
-            _ when errno == ENOSYS => MemStoreErrorKind.PlatformNotSupported,
-            _ => MemStoreErrorKind.NativeFailure,
-        };
+        var kind = Classify(errno);
         var message = $"{what}: {function} failed with errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).";
-        if (kind == MemStoreErrorKind.PlatformNotSupported)
+        message += kind switch
         {
-            message += " System V shared memory is not available here (WSL1 has none; use WSL2).";
-        }
-
+            MemStoreErrorKind.PlatformNotSupported => " System V shared memory is not available here (WSL1 has none; use WSL2).",
+            MemStoreErrorKind.CapacityExceeded => " " + KernelLimitHint,
+            _ => string.Empty,
+        };
         return new MemStoreException(kind, message, function, errno);
     }
+
+    /// <summary>An exception for a shmget that was to create a segment of <paramref name="size"/> bytes.</summary>
+    internal static MemStoreException CreationFailure(int errno, long size, string what) =>
+        Classify(errno, creating: true) == MemStoreErrorKind.CapacityExceeded
+            ? new MemStoreException(MemStoreErrorKind.CapacityExceeded,
+                $"The kernel refused a shared memory segment of {size} bytes (shmget: errno {errno}). {KernelLimitHint}", "shmget", errno)
+            : Failure("shmget", errno, what);
+
+    /// <summary>Where the kernel's limits on System V shared memory are set, for messages about refused memory.</summary>
+    internal static string KernelLimitHint => OperatingSystem.IsMacOS()
+        ? "The kernel limits System V shared memory through kern.sysv.shmmax and kern.sysv.shmall (sysctl)."
+        : "The kernel limits System V shared memory through kernel.shmmax and kernel.shmall (sysctl, /proc/sys/kernel/).";
 }

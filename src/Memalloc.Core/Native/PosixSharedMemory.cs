@@ -12,9 +12,7 @@ namespace Memalloc.Core.Native;
 /// </summary>
 internal static unsafe partial class PosixSharedMemory
 {
-    private const string LibraryName = "libc";
-
-    static PosixSharedMemory() => Libc.EnsureInitialized(); // the libc resolver, before the first call
+    private const string LibraryName = Libc.LibraryName;
 
     /// <summary>bsd/sys/posix_shm.h: <c>#define PSHMNAMLEN 31</c>, the longest name macOS accepts (ENAMETOOLONG beyond).</summary>
     internal const int MaxNameLength = 31;

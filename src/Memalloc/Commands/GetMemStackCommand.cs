@@ -16,7 +16,7 @@ namespace Memalloc.Commands;
 [OutputType(typeof(OrderedDictionary))]
 public sealed class GetMemStackCommand : StackSelectionCommandBase
 {
-    private OrderedDictionary? table;
+    private OrderedDictionary? _table;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
     [ArgumentCompleter(typeof(MemStackNameCompleter))]
@@ -48,7 +48,7 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
         base.BeginProcessing();
         if (AsHashtable)
         {
-            table = new OrderedDictionary(StringComparer.Ordinal);
+            _table = new OrderedDictionary(StringComparer.Ordinal);
         }
     }
 
@@ -60,58 +60,46 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
         }
 
         var hasDefault = MyInvocation.BoundParameters.ContainsKey(nameof(Default));
-        foreach (var name in selection.Names ?? [])
+        ForEachStack(selection, selection.Store, (name, matched) =>
         {
-            try
+            if (ReadEntry(selection.Store, name) is { } entry)
             {
-                if (IsPattern(selection, name))
+                if (TryDeserialize(entry, out var value))
                 {
-                    foreach (var match in ResolvePattern(selection.Store, name))
-                    {
-                        // A stack that expired or went away since the listing is simply not a match.
-                        if (ReadEntry(selection.Store, match) is { } entry && TryDeserialize(entry, out var value))
-                        {
-                            Emit(match, value);
-                        }
-                    }
-                }
-                else if (ReadEntry(selection.Store, name) is { } entry)
-                {
-                    if (TryDeserialize(entry, out var value))
-                    {
-                        Emit(name, value);
-                    }
-                }
-                else if (hasDefault)
-                {
-                    Emit(name, Default);
-                }
-                else
-                {
-                    WriteError(MemallocErrors.StackNotFound(name, selection.Store));
+                    Emit(name, value);
                 }
             }
-            catch (MemStoreException e)
+            else if (matched)
             {
-                WriteStoreError(e, name);
+                // A stack that expired or went away since the listing is simply not a match.
             }
-        }
+            else if (hasDefault)
+            {
+                Emit(name, Default);
+            }
+            else
+            {
+                return false;
+            }
+
+            return true;
+        });
     }
 
     protected override void EndProcessing()
     {
-        if (table is not null)
+        if (_table is not null)
         {
-            WriteObject(table);
+            WriteObject(_table);
         }
     }
 
     // A stored collection comes back as one object, as Import-Clixml and Get-Variable -ValueOnly give it.
     private void Emit(string name, object? value)
     {
-        if (table is not null)
+        if (_table is not null)
         {
-            table[name] = value;
+            _table[name] = value;
         }
         else
         {

@@ -88,32 +88,18 @@ public sealed class GetMemStackInfoCommand : StackSelectionCommandBase
             return;
         }
 
-        IReadOnlyList<StackInfo>? listed = null;
-        foreach (var name in selection.Names)
+        // Across a pattern of stores, a name missing from some of them is no error.
+        var missingIsError = !WildcardPattern.ContainsWildcardCharacters(selection.Store);
+        ForEachStack(selection, storeName, (name, _) =>
         {
-            if (IsPattern(selection, name))
-            {
-                // One listing serves every pattern of this record.
-                listed ??= TryRead(storeName, store => store.List(), out var all) ? all : [];
-                var wildcard = new WildcardPattern(name, WildcardOptions.None);
-                foreach (var info in listed)
-                {
-                    if (wildcard.IsMatch(info.Name))
-                    {
-                        found[(storeName, info.Name)] = info;
-                    }
-                }
-            }
-            else if (TryRead(storeName, store => store.GetInfo(name), out var info) && info is not null)
+            if (TryRead(storeName, store => store.GetInfo(name), out var info) && info is not null)
             {
                 found[(storeName, info.Name)] = info;
+                return true;
             }
-            else if (!WildcardPattern.ContainsWildcardCharacters(selection.Store))
-            {
-                // Across a pattern of stores, a name missing from some of them is no error.
-                WriteError(MemallocErrors.StackNotFound(name, storeName));
-            }
-        }
+
+            return !missingIsError;
+        }, storeErrorsPerName: false);
     }
 
     /// <summary>Stores, then stack names as the store sorts them (by UTF-8 bytes, which is code point order: in UTF-16 a

@@ -19,17 +19,17 @@ public abstract class MemStackCommandBase : MemallocCmdlet
 
     /// <summary>The shortest time to live: the store keeps times in milliseconds, and the expiry is counted from the
     /// write's own clock reading, so any time to live this long is accepted on every run (and anything shorter on none).</summary>
-    private protected static readonly TimeSpan MinTimeToLive = TimeSpan.FromMilliseconds(1);
+    private protected static readonly TimeSpan s_minTimeToLive = TimeSpan.FromMilliseconds(1);
 
     /// <summary>The longest time to live: a fixed bound (not "before the year 10000", which would depend on today).</summary>
-    private protected static readonly TimeSpan MaxTimeToLive = TimeSpan.FromDays(1000 * 365.25);
+    private protected static readonly TimeSpan s_maxTimeToLive = TimeSpan.FromDays(1000 * 365.25);
 
     /// <summary>A -TimeToLive outside [1 ms, 1000 years] is a terminating InvalidTimeToLive, whatever the clock says.</summary>
     private protected void ValidateTimeToLive(TimeSpan? timeToLive)
     {
-        if (timeToLive is { } value && (value < MinTimeToLive || value > MaxTimeToLive))
+        if (timeToLive is { } value && (value < s_minTimeToLive || value > s_maxTimeToLive))
         {
-            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(value, MinTimeToLive, MaxTimeToLive));
+            ThrowTerminatingError(MemallocErrors.InvalidTimeToLive(value, s_minTimeToLive, s_maxTimeToLive));
         }
     }
 
@@ -50,25 +50,19 @@ public abstract class MemStackCommandBase : MemallocCmdlet
     }
 
     /// <summary>
-    /// Stack names a -Name entry stands for: a pattern (with wildcard characters) matched against the store's
-    /// names, in name order; a literal name as itself (whether or not it exists). A missing store has no names.
+    /// The options of every write the cmdlets make: CliXml with the root object's type name; a time to live counted by
+    /// the store from the moment the write commits (not from this call), or without one the expiry to keep
+    /// (<paramref name="keptExpiry"/>: if it passes before the write commits, a compare-and-set fails and the caller reads
+    /// again); and the version the write expects (compare-and-set), <see cref="WriteOptions.MustNotExist"/>, or null.
     /// </summary>
-    private protected static IEnumerable<string> ResolvePattern(string storeName, string pattern)
+    private protected static WriteOptions CliXmlWrite(SerializedValue serialized, TimeSpan? timeToLive, long? expectedVersion, DateTime? keptExpiry = null) => new()
     {
-        if (!TryRead(storeName, store => store.ListNames(), out var names))
-        {
-            yield break;
-        }
-
-        var wildcard = new WildcardPattern(pattern, WildcardOptions.None);
-        foreach (var name in names)
-        {
-            if (wildcard.IsMatch(name))
-            {
-                yield return name;
-            }
-        }
-    }
+        Encoding = ValueEncoding.CliXml,
+        TypeName = serialized.TypeName,
+        TimeToLive = timeToLive,
+        Expires = timeToLive is null ? keptExpiry : null,
+        ExpectedVersion = expectedVersion,
+    };
 
     /// <summary>A stack's entry, or null when the stack (or its store) does not exist.</summary>
     private protected static StackEntry? ReadEntry(string storeName, string name)

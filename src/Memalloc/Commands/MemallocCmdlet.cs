@@ -129,9 +129,9 @@ public abstract class MemallocCmdlet : PSCmdlet
 
     /// <summary>Runs a write against the store, creating it when missing; a store removed underneath is
     /// reopened (so made again) once, and the write replayed there: only for writes whose condition (if any) does
-    /// not come from an earlier read (compare-and-set goes through <see cref="TryWriteIfUnchanged"/>). Each write is confirmed with the kernel afterwards: the core checks for a
-    /// removal from outside (ipcrm, RemoveIPC) only every 250 ms, and a cmdlet must not report a write as done
-    /// that went into removed segments; one IPC_STAT is nothing next to a cmdlet call.</summary>
+    /// not come from an earlier read (compare-and-set goes through <see cref="TryWriteIfUnchanged"/>). Each write is
+    /// confirmed with the kernel afterwards (<see cref="MemStore.EnsureNotRemoved"/>): a cmdlet must not report a write
+    /// as done that went into removed segments (docs/store-design.md, "The removal check").</summary>
     private protected static T Write<T>(string storeName, Func<MemStore, T> write)
     {
         for (var attempt = 0; ; attempt++)

@@ -34,35 +34,20 @@ public sealed class RemoveMemStackCommand : StackSelectionCommandBase
         }
 
         var storeName = selection.Store;
-        foreach (var name in selection.Names ?? [])
+        ForEachStack(selection, storeName, (name, matched) =>
         {
-            try
+            if (!matched && !(TryRead(storeName, store => store.Exists(name), out var exists) && exists))
             {
-                if (IsPattern(selection, name))
-                {
-                    foreach (var match in ResolvePattern(storeName, name))
-                    {
-                        if (ShouldProcess(Describe(storeName, match), "Remove"))
-                        {
-                            // Gone meanwhile (another remover, expiry) is what was asked for.
-                            _ = TryRead(storeName, store => store.Remove(match), out _);
-                        }
-                    }
-                }
-                else if (!TryRead(storeName, store => store.Exists(name), out var exists) || !exists)
-                {
-                    WriteError(MemallocErrors.StackNotFound(name, storeName));
-                }
-                else if (ShouldProcess(Describe(storeName, name), "Remove")
-                         && !(TryRead(storeName, store => store.Remove(name), out var removed) && removed))
-                {
-                    WriteError(MemallocErrors.StackNotFound(name, storeName));
-                }
+                return false;
             }
-            catch (MemStoreException e)
+
+            if (!ShouldProcess(Describe(storeName, name), "Remove"))
             {
-                WriteStoreError(e, name);
+                return true;
             }
-        }
+
+            // A match gone meanwhile (another remover, expiry) is what was asked for; a literal name is not found.
+            return (TryRead(storeName, store => store.Remove(name), out var removed) && removed) || matched;
+        });
     }
 }

@@ -75,14 +75,7 @@ public sealed class SetMemStackCommand : MemStackCommandBase
         }
 
         WarnAbout(serialized, Name, Depth);
-        var options = new WriteOptions
-        {
-            Encoding = ValueEncoding.CliXml,
-            TypeName = serialized.TypeName,
-            // Counted by the store from the moment the write commits, not from this call.
-            TimeToLive = TimeToLive,
-            ExpectedVersion = NoClobber ? WriteOptions.MustNotExist : null,
-        };
+        var options = CliXmlWrite(serialized, TimeToLive, NoClobber ? WriteOptions.MustNotExist : null);
 
         try
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using Memalloc.Core;
 
 namespace Memalloc.Commands;
 
@@ -24,8 +25,8 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     private protected const string NameSet = "Name";
     private protected const string LiteralNameSet = "LiteralName";
 
-    private bool namesOnCommandLine;
-    private bool storeOnCommandLine;
+    private bool _namesOnCommandLine;
+    private bool _storeOnCommandLine;
 
     /// <summary>A store from Get-MemStore, from the pipeline: the stacks named by -Name or -LiteralName are looked up in it.</summary>
     [Parameter(ValueFromPipeline = true)]
@@ -50,14 +51,14 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     protected override void BeginProcessing()
     {
         var bound = MyInvocation.BoundParameters;
-        namesOnCommandLine = bound.ContainsKey("Name") || bound.ContainsKey("LiteralName");
-        storeOnCommandLine = bound.ContainsKey(nameof(Store));
-        if (storeOnCommandLine && !StoreIsPattern)
+        _namesOnCommandLine = bound.ContainsKey("Name") || bound.ContainsKey("LiteralName");
+        _storeOnCommandLine = bound.ContainsKey(nameof(Store));
+        if (_storeOnCommandLine && !StoreIsPattern)
         {
             ValidateStoreName(Store);
         }
 
-        if (namesOnCommandLine)
+        if (_namesOnCommandLine)
         {
             foreach (var name in NamesGiven ?? [])
             {
@@ -71,7 +72,7 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
     {
         if (InputObject is { } stack)
         {
-            if (namesOnCommandLine)
+            if (_namesOnCommandLine)
             {
                 WriteError(MemallocErrors.PipelineStoreConflict(
                     $"Stack '{stack.Name}' of store '{stack.Store}' was piped to {MyInvocation.MyCommand.Name}, and -Name or -LiteralName was "
@@ -97,12 +98,12 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
                 return RequiresNames ? Refuse(store.Name) : new StackSelection(store.Name, [], Patterns: false);
             }
 
-            return namesOnCommandLine ? new StackSelection(store.Name, CheckedNames(), NamesArePatterns)
+            return _namesOnCommandLine ? new StackSelection(store.Name, CheckedNames(), NamesArePatterns)
                 : RequiresNames ? Refuse(store.Name)
                 : new StackSelection(store.Name, null, Patterns: false);
         }
 
-        if (!storeOnCommandLine && !StoreIsPattern && !CheckStoreName(Store))
+        if (!_storeOnCommandLine && !StoreIsPattern && !CheckStoreName(Store))
         {
             return null; // a Store property from the pipeline that is no store name
         }
@@ -118,7 +119,7 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
 
     private bool SameStoreOrConflict(string pipedStore, string what)
     {
-        if (!storeOnCommandLine || string.Equals(Store, pipedStore, StringComparison.Ordinal))
+        if (!_storeOnCommandLine || string.Equals(Store, pipedStore, StringComparison.Ordinal))
         {
             return true;
         }
@@ -139,13 +140,47 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
         var valid = new List<string>(names.Length);
         foreach (var name in names)
         {
-            if (namesOnCommandLine || CheckStackName(name))
+            if (_namesOnCommandLine || CheckStackName(name))
             {
                 valid.Add(name);
             }
         }
 
         return valid;
+    }
+
+    /// <summary>
+    /// The one loop over the stack names a pipeline record selects in <paramref name="storeName"/>: a pattern stands for
+    /// the names it matches, in name order (one listing of the store per pattern; a pattern that matches nothing is
+    /// silent), a literal name for itself. <paramref name="visit"/> gets each name and whether it came from a pattern,
+    /// and returns false when that stack is missing: for a literal name, a non-terminating MemStackNotFound error. A
+    /// failure of the store is an error for the name it happened on, unless <paramref name="storeErrorsPerName"/> is
+    /// false: then it ends the loop and goes to the caller.
+    /// </summary>
+    private protected void ForEachStack(StackSelection selection, string storeName, Func<string, bool, bool> visit, bool storeErrorsPerName = true)
+    {
+        foreach (var name in selection.Names ?? [])
+        {
+            try
+            {
+                if (IsPattern(selection, name))
+                {
+                    var names = TryRead(storeName, store => store.ListNames(), out var listed) ? listed : [];
+                    foreach (var match in Matching(name, names))
+                    {
+                        visit(match, true);
+                    }
+                }
+                else if (!visit(name, false))
+                {
+                    WriteError(MemallocErrors.StackNotFound(name, storeName));
+                }
+            }
+            catch (MemStoreException e) when (storeErrorsPerName)
+            {
+                WriteStoreError(e, name);
+            }
+        }
     }
 
     /// <summary>Whether a name of this selection is a pattern: a -Name with wildcard characters, or with escaped ones
@@ -155,6 +190,3 @@ public abstract class StackSelectionCommandBase : MemStackCommandBase
         && (WildcardPattern.ContainsWildcardCharacters(name)
             || (name.Contains('`', StringComparison.Ordinal) && WildcardPattern.Unescape(name) != name));
 }
-
-/// <summary>The stacks one pipeline record selects: names (all of the store when null) in a store.</summary>
-internal readonly record struct StackSelection(string Store, IReadOnlyList<string>? Names, bool Patterns);

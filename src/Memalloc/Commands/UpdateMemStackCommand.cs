@@ -28,7 +28,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
     // Past this many attempts (races lost to plain writers, which never wait for turns) an error beats spinning on.
     private const int MaxAttempts = 10_000;
 
-    private readonly CancellationTokenSource stopping = new();
+    private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>The stack's name, taken literally.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -99,15 +99,15 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         {
             WriteStoreError(e, Name);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
     }
 
-    protected override void StopProcessing() => stopping.Cancel();
+    protected override void StopProcessing() => _stopping.Cancel();
 
-    public void Dispose() => stopping.Dispose();
+    public void Dispose() => _stopping.Dispose();
 
     private void Update()
     {
@@ -153,16 +153,8 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
                     warned = true;
                 }
 
-                var options = new WriteOptions
-                {
-                    Encoding = ValueEncoding.CliXml,
-                    TypeName = serialized.TypeName,
-                    // Counted from the commit; without -TimeToLive the stack keeps its expiry. If it expires before the
-                    // write commits, the version check fails and the update starts over with the stack missing.
-                    TimeToLive = TimeToLive,
-                    Expires = TimeToLive is null ? entry?.Info.Expires : null,
-                    ExpectedVersion = entry?.Info.Version ?? WriteOptions.MustNotExist,
-                };
+                // Without -TimeToLive the stack keeps its expiry.
+                var options = CliXmlWrite(serialized, TimeToLive, entry?.Info.Version ?? WriteOptions.MustNotExist, entry?.Info.Expires);
 
                 // Never replayed into a store made again after a removal: a lost race, read again (issue 9).
                 if (TryWriteIfUnchanged(Store, store => store.TrySet(Name, serialized.Data, options, out _)))
@@ -216,7 +208,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
             : TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
         // The turn keeps the anchor page mapped on its own: the lease only has to last while it is waited for.
         using var lease = StoreCache.Acquire(Store, create: true);
-        return lease.Store!.TakeUpdateTurn(Name, wait, stopping.Token);
+        return lease.Store!.TakeUpdateTurn(Name, wait, _stopping.Token);
     }
 
     // Another writer won the race: try again at once, then yield (randomised so that the losers do not collide again

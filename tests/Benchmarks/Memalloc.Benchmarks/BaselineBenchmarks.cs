@@ -14,9 +14,9 @@ namespace Memalloc.Benchmarks;
 /// </summary>
 public class BaselineBenchmarks
 {
-    private readonly ConcurrentDictionary<string, byte[]> dictionary = new(StringComparer.Ordinal);
-    private byte[] source = [];
-    private byte[] destination = [];
+    private readonly ConcurrentDictionary<string, byte[]> _dictionary = new(StringComparer.Ordinal);
+    private byte[] _source = [];
+    private byte[] _destination = [];
 
     [ParamsSource(nameof(SizeValues))]
     public int Size { get; set; }
@@ -26,17 +26,17 @@ public class BaselineBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        source = GC.AllocateArray<byte>(Size, pinned: true);
-        new Random(Size).NextBytes(source);
-        destination = GC.AllocateArray<byte>(Size, pinned: true);
-        dictionary[Sizes.StackName] = source;
+        _source = GC.AllocateArray<byte>(Size, pinned: true);
+        new Random(Size).NextBytes(_source);
+        _destination = GC.AllocateArray<byte>(Size, pinned: true);
+        _dictionary[Sizes.StackName] = _source;
     }
 
     [Benchmark]
     public unsafe void MemoryCopy()
     {
-        fixed (byte* from = source)
-        fixed (byte* to = destination)
+        fixed (byte* from = _source)
+        fixed (byte* to = _destination)
         {
             Buffer.MemoryCopy(from, to, Size, Size);
         }
@@ -45,25 +45,25 @@ public class BaselineBenchmarks
     [Benchmark]
     public byte[]? DictionarySetGet()
     {
-        dictionary[Sizes.StackName] = source;
-        return dictionary.TryGetValue(Sizes.StackName, out var found) ? found : null;
+        _dictionary[Sizes.StackName] = _source;
+        return _dictionary.TryGetValue(Sizes.StackName, out var found) ? found : null;
     }
 
     [Benchmark]
-    public byte[]? DictionaryGet() => dictionary.TryGetValue(Sizes.StackName, out var found) ? found : null;
+    public byte[]? DictionaryGet() => _dictionary.TryGetValue(Sizes.StackName, out var found) ? found : null;
 
     /// <summary>A read that returns a fresh array can do no better than allocate it and copy into it.</summary>
     [Benchmark]
-    public byte[] CopyToNewArray() => source.AsSpan().ToArray();
+    public byte[] CopyToNewArray() => _source.AsSpan().ToArray();
 
     [Benchmark]
-    public ulong XxHash3Value() => XxHash3.HashToUInt64(source);
+    public ulong XxHash3Value() => XxHash3.HashToUInt64(_source);
 
     [Benchmark]
     public ulong CopyThenHash()
     {
-        source.AsSpan().CopyTo(destination);
-        return XxHash3.HashToUInt64(destination);
+        _source.AsSpan().CopyTo(_destination);
+        return XxHash3.HashToUInt64(_destination);
     }
 
 }

@@ -6,10 +6,10 @@ namespace Memalloc.Benchmarks;
 /// <summary>The core's facade, one process, one stack overwritten and read back: what the APCu pair is compared with.</summary>
 public class CoreBenchmarks
 {
-    private string storeName = string.Empty;
-    private MemStore? store;
-    private byte[] value = [];
-    private byte[] destination = [];
+    private string _storeName = string.Empty;
+    private MemStore? _store;
+    private byte[] _value = [];
+    private byte[] _destination = [];
 
     [ParamsSource(nameof(SizeValues))]
     public int Size { get; set; }
@@ -19,35 +19,35 @@ public class CoreBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        storeName = Sizes.NewStoreName();
+        _storeName = Sizes.NewStoreName();
         // Big enough that a 1 MiB overwrite loop compacts now and then rather than on every write.
-        store = MemStore.Open(storeName, new MemStoreOptions { InitialCapacity = 64L << 20 });
-        value = Sizes.RandomValue(Size, Size);
-        destination = new byte[Size];
-        store.Set(Sizes.StackName, value);
+        _store = MemStore.Open(_storeName, new MemStoreOptions { InitialCapacity = 64L << 20 });
+        _value = Sizes.RandomValue(Size, Size);
+        _destination = new byte[Size];
+        _store.Set(Sizes.StackName, _value);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        store?.Dispose();
-        MemStore.DestroyStore(storeName);
+        _store?.Dispose();
+        MemStore.DestroyStore(_storeName);
     }
 
     [Benchmark]
-    public long Set() => store!.Set(Sizes.StackName, value);
+    public long Set() => _store!.Set(Sizes.StackName, _value);
 
     [Benchmark]
-    public byte[]? Get() => store!.Get(Sizes.StackName);
+    public byte[]? Get() => _store!.Get(Sizes.StackName);
 
     /// <summary>The read into a caller's reused buffer (no allocation): what a large read costs without the new array.</summary>
     [Benchmark]
-    public long CopyValue() => store!.CopyValue(Sizes.StackName, destination);
+    public long CopyValue() => _store!.CopyValue(Sizes.StackName, _destination);
 
     [Benchmark]
     public byte[]? SetGet()
     {
-        store!.Set(Sizes.StackName, value);
-        return store.Get(Sizes.StackName);
+        _store!.Set(Sizes.StackName, _value);
+        return _store.Get(Sizes.StackName);
     }
 }

@@ -36,7 +36,7 @@ internal sealed record RunResult(string Clock, bool CoreAvailable, string? CoreE
 /// </summary>
 internal static class Program
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_jsonOptions = new() { WriteIndented = true };
 
     public static int Main(string[] args)
     {
@@ -139,7 +139,7 @@ internal static class Program
 
         var facts = ScaleBenchmarks.HugePagesMappedKb.ToDictionary(p => string.Create(CultureInfo.InvariantCulture, $"HugePagesMappedKb.{p.Key}"), p => p.Value);
         var result = new RunResult(clock, coreError is null, coreError, cases, readers, facts, errors);
-        File.WriteAllText(outPath, JsonSerializer.Serialize(result, JsonOptions));
+        File.WriteAllText(outPath, JsonSerializer.Serialize(result, s_jsonOptions));
         Console.WriteLine($"Results: {outPath}");
         return 0;
     }

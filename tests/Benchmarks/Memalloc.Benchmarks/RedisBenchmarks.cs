@@ -10,10 +10,10 @@ public class RedisBenchmarks
     /// <summary>host:port of the redis-server the task started; set by Program before the run.</summary>
     public const string EndpointVariable = "MEMALLOC_BENCH_REDIS";
 
-    private ConnectionMultiplexer? connection;
-    private IDatabase? database;
-    private RedisKey key;
-    private byte[] value = [];
+    private ConnectionMultiplexer? _connection;
+    private IDatabase? _database;
+    private RedisKey _key;
+    private byte[] _value = [];
 
     [ParamsSource(nameof(SizeValues))]
     public int Size { get; set; }
@@ -25,30 +25,30 @@ public class RedisBenchmarks
     {
         var endpoint = Environment.GetEnvironmentVariable(EndpointVariable)
             ?? throw new InvalidOperationException($"{EndpointVariable} is not set.");
-        connection = ConnectionMultiplexer.Connect(endpoint + ",abortConnect=false,syncTimeout=10000");
-        database = connection.GetDatabase();
-        key = Sizes.NewStoreName();
-        value = Sizes.RandomValue(Size, Size);
-        database.StringSet(key, value);
+        _connection = ConnectionMultiplexer.Connect(endpoint + ",abortConnect=false,syncTimeout=10000");
+        _database = _connection.GetDatabase();
+        _key = Sizes.NewStoreName();
+        _value = Sizes.RandomValue(Size, Size);
+        _database.StringSet(_key, _value);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        database?.KeyDelete(key);
-        connection?.Dispose();
+        _database?.KeyDelete(_key);
+        _connection?.Dispose();
     }
 
     [Benchmark]
-    public bool Set() => database!.StringSet(key, value);
+    public bool Set() => _database!.StringSet(_key, _value);
 
     [Benchmark]
-    public byte[]? Get() => database!.StringGet(key);
+    public byte[]? Get() => _database!.StringGet(_key);
 
     [Benchmark]
     public byte[]? SetGet()
     {
-        database!.StringSet(key, value);
-        return database.StringGet(key);
+        _database!.StringSet(_key, _value);
+        return _database.StringGet(_key);
     }
 }

@@ -19,11 +19,11 @@ public class ScaleBenchmarks
 {
     private const int ValueSize = 100;
     private const int PickCount = 16384;
-    private string storeName = string.Empty;
-    private MemStore? store;
-    private string[] picks = [];
-    private string[] hotPicks = [];
-    private int next;
+    private string _storeName = string.Empty;
+    private MemStore? _store;
+    private string[] _picks = [];
+    private string[] _hotPicks = [];
+    private int _next;
 
     /// <summary>Shared memory this process had mapped with huge pages after filling each store (kB, by Stacks),
     /// from /proc/self/smaps_rollup: 0 when the kernel gave none.</summary>
@@ -35,21 +35,21 @@ public class ScaleBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        storeName = Sizes.NewStoreName();
+        _storeName = Sizes.NewStoreName();
         // Start big enough for a million records so the fill does not spend its time growing.
         long initial = Stacks > 1000 ? 512L << 20 : 1L << 20;
-        store = MemStore.Open(storeName, new MemStoreOptions { InitialCapacity = initial, MaxCapacity = 4L << 30 });
+        _store = MemStore.Open(_storeName, new MemStoreOptions { InitialCapacity = initial, MaxCapacity = 4L << 30 });
         var value = Sizes.RandomValue(ValueSize, 100);
         for (var i = 0; i < Stacks; i++)
         {
-            store.Set(Name(i), value);
+            _store.Set(Name(i), value);
         }
 
         var random = new Random(42);
-        picks = new string[PickCount];
+        _picks = new string[PickCount];
         for (var i = 0; i < PickCount; i++)
         {
-            picks[i] = Name(random.Next(Stacks));
+            _picks[i] = Name(random.Next(Stacks));
         }
 
         var hot = new string[100];
@@ -58,13 +58,13 @@ public class ScaleBenchmarks
             hot[i] = Name(random.Next(Stacks));
         }
 
-        hotPicks = new string[PickCount];
+        _hotPicks = new string[PickCount];
         for (var i = 0; i < PickCount; i++)
         {
-            hotPicks[i] = hot[random.Next(hot.Length)];
+            _hotPicks[i] = hot[random.Next(hot.Length)];
         }
 
-        if (store.Get(picks[0]) is not { Length: ValueSize })
+        if (_store.Get(_picks[0]) is not { Length: ValueSize })
         {
             throw new InvalidOperationException("The filled store does not return the value it was given.");
         }
@@ -75,15 +75,15 @@ public class ScaleBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        store?.Dispose();
-        MemStore.DestroyStore(storeName);
+        _store?.Dispose();
+        MemStore.DestroyStore(_storeName);
     }
 
     [Benchmark]
-    public byte[]? Get() => store!.Get(picks[next++ & (PickCount - 1)]);
+    public byte[]? Get() => _store!.Get(_picks[_next++ & (PickCount - 1)]);
 
     [Benchmark]
-    public byte[]? GetHot() => store!.Get(hotPicks[next++ & (PickCount - 1)]);
+    public byte[]? GetHot() => _store!.Get(_hotPicks[_next++ & (PickCount - 1)]);
 
     private static string Name(int i) => "stack-" + i.ToString("D7", CultureInfo.InvariantCulture);
 

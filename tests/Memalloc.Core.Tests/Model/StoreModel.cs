@@ -83,7 +83,7 @@ internal sealed class StoreModel
 /// <summary>The store lists names in the order of their UTF-8 bytes.</summary>
 internal sealed class Utf8Order : IComparer<string>
 {
-    internal static readonly Utf8Order Instance = new();
+    internal static Utf8Order Instance { get; } = new();
 
     public int Compare(string? x, string? y) =>
         Encoding.UTF8.GetBytes(x ?? "").AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y ?? ""));

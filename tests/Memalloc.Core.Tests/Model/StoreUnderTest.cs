@@ -14,13 +14,13 @@ namespace Memalloc.Core.Tests.Model;
 /// </summary>
 internal sealed class StoreUnderTest
 {
-    private static readonly object Gate = new();
+    private static readonly object s_gate = new();
 
     /// <summary>Open stores by group: each test class samples in its own group, so that one test retiring its stores
     /// (at the end, or before a new sample) never touches the stores of another test running beside it.</summary>
-    private static readonly Dictionary<string, HashSet<StoreUnderTest>> Open = new();
+    private static readonly Dictionary<string, HashSet<StoreUnderTest>> s_open = new();
 
-    internal static readonly MemStoreOptions SmallArena = new() { InitialCapacity = 32 * 1024, MaxCapacity = 4L << 20 };
+    internal static MemStoreOptions SmallArena { get; } = new() { InitialCapacity = 32 * 1024, MaxCapacity = 4L << 20 };
 
     private readonly string _name = "t-model-" + Guid.NewGuid().ToString("N");
     private readonly string _group;
@@ -54,7 +54,7 @@ internal sealed class StoreUnderTest
     /// open is destroyed (for samplers that run one sample at a time).</summary>
     private MemStore Materialize(bool retireOthers)
     {
-        lock (Gate)
+        lock (s_gate)
         {
             if (_store is not null)
             {
@@ -108,7 +108,7 @@ internal sealed class StoreUnderTest
     /// <summary>Keeps the final contents for the report and destroys the store.</summary>
     internal void Retire()
     {
-        lock (Gate)
+        lock (s_gate)
         {
             if (_store is null || !Group(_group).Remove(this))
             {
@@ -125,9 +125,9 @@ internal sealed class StoreUnderTest
 
     private static HashSet<StoreUnderTest> Group(string group)
     {
-        if (!Open.TryGetValue(group, out var stores))
+        if (!s_open.TryGetValue(group, out var stores))
         {
-            Open[group] = stores = new HashSet<StoreUnderTest>();
+            s_open[group] = stores = new HashSet<StoreUnderTest>();
         }
 
         return stores;
@@ -142,7 +142,7 @@ internal sealed class StoreUnderTest
         }
         finally
         {
-            lock (Gate)
+            lock (s_gate)
             {
                 foreach (var store in Group(group).ToList())
                 {

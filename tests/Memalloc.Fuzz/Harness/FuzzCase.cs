@@ -29,7 +29,7 @@ internal sealed class FuzzCase
     private readonly record struct Region(FuzzSegment Segment, int Offset, int Length, bool FromHeap = false, bool UsedSlots = false,
         bool Raw = false, bool FirstNameTurn = false);
 
-    private static readonly Region[] Regions =
+    private static readonly Region[] s_regions =
     [
         new(FuzzSegment.Anchor, 0, 120),                          // identity, maximum capacity, creation time, first capacity
         new(FuzzSegment.Anchor, Layout.LockWordOffset, 8),        // symbol
@@ -72,7 +72,7 @@ internal sealed class FuzzCase
     private static int Sum()
     {
         var total = 0;
-        foreach (var region in Regions)
+        foreach (var region in s_regions)
         {
             total += region.Length;
         }
@@ -86,7 +86,7 @@ internal sealed class FuzzCase
         var flags = (FuzzFlags)(input.Length > 1 ? input[1] : 0);
         var image = new FuzzCase(shape, flags, (byte[])shape.Anchor.Clone(), (byte[])shape.Arena.Clone(), (byte[]?)shape.Spare?.Clone());
         var position = HeaderBytes;
-        foreach (var region in Regions)
+        foreach (var region in s_regions)
         {
             var bytes = input.Length > position ? input.Slice(position, Math.Min(region.Length, input.Length - position)) : default;
             image.Overlay(region, bytes);
@@ -139,7 +139,7 @@ internal sealed class FuzzCase
     internal static int AnchorOverlayPosition(int offset)
     {
         var position = HeaderBytes;
-        foreach (var region in Regions)
+        foreach (var region in s_regions)
         {
             if (region.Segment == FuzzSegment.Anchor && !region.FirstNameTurn && offset >= region.Offset && offset < region.Offset + region.Length)
             {
@@ -160,7 +160,7 @@ internal sealed class FuzzCase
         input[0] = (byte)shapeIndex;
         input[1] = (byte)flags;
         var position = HeaderBytes;
-        foreach (var region in Regions)
+        foreach (var region in s_regions)
         {
             var segment = region.Segment switch { FuzzSegment.Anchor => shape.Anchor, FuzzSegment.Arena => shape.Arena, _ => shape.Spare };
             for (var i = 0; region.Raw && segment is not null && i < region.Length; i++)

@@ -16,7 +16,7 @@ namespace Memalloc.Fuzz;
 /// </summary>
 internal sealed class FuzzHarness
 {
-    private static readonly MemStoreOptions Creating = new() { InitialCapacity = 32 * 1024, MaxCapacity = StoreShapes.MaxCapacity };
+    private static readonly MemStoreOptions s_creating = new() { InitialCapacity = 32 * 1024, MaxCapacity = StoreShapes.MaxCapacity };
 
     private readonly string _storeName;
 
@@ -45,7 +45,7 @@ internal sealed class FuzzHarness
         MemStore? second = null;
         try
         {
-            store = Call(() => fuzzCase.Flags.HasFlag(FuzzFlags.OpenCreating) ? MemStore.Open(_storeName, Creating) : MemStore.OpenExisting(_storeName));
+            store = Call(() => fuzzCase.Flags.HasFlag(FuzzFlags.OpenCreating) ? MemStore.Open(_storeName, s_creating) : MemStore.OpenExisting(_storeName));
             if (store is null)
             {
                 return;

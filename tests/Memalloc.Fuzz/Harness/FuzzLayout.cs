@@ -139,13 +139,13 @@ internal sealed unsafe class FuzzLayout : IDisposable
         var shmId = Libc.ShmGet(key, size, Libc.IPC_CREAT | Libc.IPC_EXCL | mode, out var errno);
         if (shmId < 0 && errno == Libc.EEXIST)
         {
-            if (_created.Contains(Libc.ShmGet(key, 0, 0, out _)))
+            if (_created.Contains(Libc.ShmLookup(key, out _)))
             {
                 throw new InvalidOperationException($"The fuzz harness placed two segments at key {key}: a harness defect.");
             }
 
             // Left by an earlier case (a process killed mid-case): ours by key, remove it and retry.
-            Libc.Remove(Libc.ShmGet(key, 0, 0, out _));
+            Libc.Remove(Libc.ShmLookup(key, out _));
             shmId = Libc.ShmGet(key, size, Libc.IPC_CREAT | Libc.IPC_EXCL | mode, out errno);
         }
 
@@ -160,15 +160,10 @@ internal sealed unsafe class FuzzLayout : IDisposable
 
     private static void Fill(int shmId, byte[] bytes)
     {
-        var address = Libc.ShmAt(shmId, out var errno);
-        if (address == null)
-        {
-            throw new InvalidOperationException($"The fuzz harness could not attach segment {shmId}: errno {errno}.");
-        }
-
         Libc.TryStat(shmId, out var status, out _);
-        bytes.AsSpan(0, (int)Math.Min(bytes.Length, status.Size)).CopyTo(new Span<byte>(address, (int)status.Size));
-        Libc.ShmDt(address);
+        using var attachment = Libc.ShmAt(shmId, status.Size, out var errno)
+            ?? throw new InvalidOperationException($"The fuzz harness could not attach segment {shmId}: errno {errno}.");
+        bytes.AsSpan(0, (int)Math.Min(bytes.Length, status.Size)).CopyTo(new Span<byte>(attachment.Address, (int)status.Size));
     }
 
     /// <summary>Every segment this process created and has not removed yet (or removed, but still attached), with how
@@ -177,16 +172,11 @@ internal sealed unsafe class FuzzLayout : IDisposable
     private static List<(int ShmId, long Attached)> OwnSegments()
     {
         var found = new List<(int, long)>();
-        var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        foreach (var line in File.ReadLines("/proc/sysvipc/shm"))
+        foreach (var segment in Procfs.SharedMemorySegments())
         {
-            // key shmid perms size cpid lpid nattch ...
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length > 6 && fields[4] == pid
-                && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var shmId)
-                && long.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out var attached))
+            if (segment.CreatorPid == Environment.ProcessId)
             {
-                found.Add((shmId, attached));
+                found.Add((segment.ShmId, segment.Attached));
             }
         }
 

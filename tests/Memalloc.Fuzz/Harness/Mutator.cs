@@ -10,7 +10,7 @@ namespace Memalloc.Fuzz;
 /// </summary>
 internal sealed class Mutator
 {
-    private static readonly ulong[] Interesting64 =
+    private static readonly ulong[] s_interesting64 =
     [
         1UL << 60, 1UL << 61, 1UL << 62, 1UL << 63, 1UL << 32, 1UL << 31, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF, 0x80, 0xFF,
     ];
@@ -44,7 +44,7 @@ internal sealed class Mutator
                 case 2: // an aligned 64-bit field XOR an interesting value
                     at = FuzzCase.HeaderBytes + (_random.Next((overlay - FuzzCase.HeaderBytes) / 8) * 8);
                     Grow(input, at + 8);
-                    var value = Interesting64[_random.Next(Interesting64.Length)];
+                    var value = s_interesting64[_random.Next(s_interesting64.Length)];
                     for (var b = 0; b < 8; b++)
                     {
                         input[at + b] ^= (byte)(value >> (8 * b));

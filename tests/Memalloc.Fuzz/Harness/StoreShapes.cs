@@ -46,21 +46,21 @@ internal static unsafe class StoreShapes
     internal const long FarFutureMs = 4_102_444_800_000;      // 2100-01-01: other expiring names stay live
     internal const long MaxCapacity = 1L << 20;
 
-    private static readonly DateTime FarFuture = DateTime.UnixEpoch.AddMilliseconds(FarFutureMs);
+    private static readonly DateTime s_farFuture = DateTime.UnixEpoch.AddMilliseconds(FarFutureMs);
 
     /// <summary>Small arenas: growth and compaction are a few writes away.</summary>
-    private static readonly MemStoreOptions Small = new() { InitialCapacity = 32 * 1024, MaxCapacity = MaxCapacity };
+    private static readonly MemStoreOptions s_small = new() { InitialCapacity = 32 * 1024, MaxCapacity = MaxCapacity };
 
     internal static StoreShape[] Build(string storeName) =>
     [
-        Make(storeName, "empty", Small, _ => { }),
-        Make(storeName, "three", Small, s =>
+        Make(storeName, "empty", s_small, _ => { }),
+        Make(storeName, "three", s_small, s =>
         {
             s.Set("alpha", Bytes(16, 1));
             s.TrySet("beta", "<Objs Version=\"1.1.0.1\"><S>b</S></Objs>"u8, new WriteOptions { Encoding = ValueEncoding.CliXml, TypeName = "System.String" }, out _);
-            s.TrySet("gamma", Bytes(100, 3), new WriteOptions { Expires = FarFuture }, out _);
+            s.TrySet("gamma", Bytes(100, 3), new WriteOptions { Expires = s_farFuture }, out _);
         }),
-        Make(storeName, "churn", Small, s =>
+        Make(storeName, "churn", s_small, s =>
         {
             for (var round = 0; round < 3; round++)
             {
@@ -72,9 +72,9 @@ internal static unsafe class StoreShapes
 
             s.Remove("n1");
             s.Remove("n4");
-            s.TrySet("exp-x", Bytes(24, 9), new WriteOptions { Expires = FarFuture }, out _);
+            s.TrySet("exp-x", Bytes(24, 9), new WriteOptions { Expires = s_farFuture }, out _);
         }),
-        Make(storeName, "spare", Small, s =>
+        Make(storeName, "spare", s_small, s =>
         {
             for (var i = 0; i < 400 && s.SpareShmId < 0; i++)
             {
@@ -88,7 +88,7 @@ internal static unsafe class StoreShapes
             s.Set("big", Bytes(70_000, 5)); // past the 64 KiB in-place hash limit: the copy-and-hash read path
             s.Set("small", Bytes(8, 6));
         }),
-        Make(storeName, "many", Small, s =>
+        Make(storeName, "many", s_small, s =>
         {
             for (var i = 0; i < 60; i++)
             {
@@ -155,20 +155,9 @@ internal static unsafe class StoreShapes
             throw new InvalidOperationException($"The spare arena {shmId} vanished while the fuzzer's base stores were built.");
         }
 
-        var address = Libc.ShmAt(shmId, out var errno);
-        if (address == null)
-        {
-            throw new InvalidOperationException($"shmat of the spare arena {shmId} failed: errno {errno}.");
-        }
-
-        try
-        {
-            return new ReadOnlySpan<byte>(address, checked((int)status.Size)).ToArray();
-        }
-        finally
-        {
-            Libc.ShmDt(address);
-        }
+        using var attachment = Libc.ShmAt(shmId, status.Size, out var errno)
+            ?? throw new InvalidOperationException($"shmat of the spare arena {shmId} failed: errno {errno}.");
+        return new ReadOnlySpan<byte>(attachment.Address, checked((int)status.Size)).ToArray();
     }
 
     /// <summary>Fixed clock times, versions counted from 1, and symbols in place of shmids and lock words.</summary>

@@ -1,0 +1,114 @@
+using System;
+using System.Globalization;
+using System.Threading;
+using Memalloc.Core.Native;
+
+namespace Memalloc.Core;
+
+/// <summary>What a store holds and whether it is sound: statistics and Verify.</summary>
+public sealed unsafe partial class MemStore
+{
+    /// <summary>Size, segments and ownership of the store, asked of the kernel (so a removal from outside is noticed here).</summary>
+    public StoreStatistics GetStatistics()
+    {
+        var view = Enter();
+        try
+        {
+            CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var (live, expired) = CountEntries(ref view);
+            Libc.TryStat(_anchor.ShmId, out var status, out _);
+            var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
+            // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
+            // A plain array, so that PowerShell can index it.
+            var spare = _anchor.SpareRef;
+            int[] segments = spare == 0 ? [_anchor.ShmId, view.ShmId] : [_anchor.ShmId, view.ShmId, Anchor.ShmIdOf(spare)];
+            return new StoreStatistics
+            {
+                Name = Name,
+                Key = _anchor.Key,
+                SegmentIds = segments,
+                Capacity = view.Capacity,
+                MaxCapacity = _anchor.MaxCapacity,
+                BytesUsed = used,
+                BytesFree = view.Capacity - used,
+                Entries = live,
+                ExpiredEntries = expired,
+                Generation = view.Generation,
+                Permissions = status.Permissions,
+                OwnerUid = (int)status.Uid,
+                Owner = status.Uid == _uid ? Environment.UserName : status.Uid.ToString(CultureInfo.InvariantCulture),
+                Warnings = StoreEnvironment.Warnings(_uid),
+            };
+        }
+        finally
+        {
+            view.Exit();
+        }
+    }
+
+    /// <summary>Live and expired (not yet reclaimed) records, by a lock-free walk of the index: the arena's entries
+    /// counter includes expired records until compaction drops them. Walked again when the arena is recycled meanwhile;
+    /// <paramref name="view"/> is then the view the counts come from.</summary>
+    private (long Live, long Expired) CountEntries(ref ArenaView view)
+    {
+        while (true)
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long live = 0;
+            long expired = 0;
+            for (long i = 0; i < view.SlotCount; i++)
+            {
+                var word = Volatile.Read(ref view.Slots[i]);
+                if (Index.HoldsRecord(word) && Heap.CheckRecord(view, Index.OffsetOf(word)) > 0)
+                {
+                    if (Heap.IsExpired(view, Index.OffsetOf(word), now))
+                    {
+                        expired++;
+                    }
+                    else
+                    {
+                        live++;
+                    }
+                }
+            }
+
+            if (view.StillValid())
+            {
+                return (live, expired);
+            }
+
+            view.Exit();
+            view = Enter();
+        }
+    }
+
+    /// <summary>Walks header, index, heap and every record's checksum; never throws for corruption, reports it.</summary>
+    public VerifyReport Verify()
+    {
+        lock (_processLock)
+        {
+            ArenaView view;
+            try
+            {
+                // As a writer: recovery first (a dead writer's stale counters are not corruption), and a stable snapshot.
+                view = BeginWrite(out _, verifying: true);
+            }
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.ForeignSegment)
+            {
+                return new VerifyReport { Store = Name, Problems = [e.Message] };
+            }
+
+            try
+            {
+                var report = Verifier.Run(Name, _anchor, _uid, view);
+                EndWrite(view);
+                return report;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Memalloc.Core.Native;
+
+/// <summary>
+/// Where <see cref="Libc.LibraryName"/> comes from. "libc" alone does not resolve everywhere (glibc's libc.so is a
+/// linker script, musl names it after the loader, macOS has libSystem), so the real file is picked per platform;
+/// MEMALLOC_LIBC overrides it for odd systems. Installed by the module initializer, before any code of this assembly
+/// runs, so that no P/Invoke of any class can come first.
+/// </summary>
+internal static class LibraryResolver
+{
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255:The 'ModuleInitializer' attribute should not be used in libraries",
+        Justification = "The resolver must be in place before the first P/Invoke of this assembly, whichever class makes it.")]
+    internal static void Install() => NativeLibrary.SetDllImportResolver(typeof(LibraryResolver).Assembly, Resolve);
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName != Libc.LibraryName)
+        {
+            return IntPtr.Zero;
+        }
+
+        var overridePath = Environment.GetEnvironmentVariable("MEMALLOC_LIBC");
+        if (!string.IsNullOrEmpty(overridePath) && NativeLibrary.TryLoad(overridePath, out var handle))
+        {
+            return handle;
+        }
+
+        string[] candidates = OperatingSystem.IsMacOS()
+            ? ["/usr/lib/libSystem.B.dylib", "libc.dylib"]
+            : ["libc.so.6", "libc.musl-" + (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64") + ".so.1", "libc.so"];
+        foreach (var candidate in candidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, out handle))
+            {
+                return handle;
+            }
+        }
+
+        return IntPtr.Zero;
+    }
+}

@@ -1,0 +1,26 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Memalloc.Core;
+
+namespace Memalloc;
+
+/// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores.</summary>
+public sealed class MemStoreNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+        string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        try
+        {
+            // Store names cannot hold wildcard characters, so they never need escaping.
+            return CompletionHelper.Complete(MemStore.ListStoreNames(), wordToComplete, escapeWildcards: false);
+        }
+        catch (MemStoreException)
+        {
+            return [];
+        }
+    }
+}
