@@ -34,7 +34,7 @@ internal static unsafe class ArenaHeader
         }
 
         Check(*(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic, "bad magic");
-        Check(*(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion, "unknown layout version");
+        Check(!Layout.IsKnownVersion(*(uint*)(address + Layout.ArenaVersionOffset)), "unknown layout version");
         Check(*(uint*)(address + Layout.ArenaGenerationOffset) != generation, "generation differs from the anchor's");
         Check(*(int*)(address + Layout.ArenaAnchorKeyOffset) != anchorKey, "belongs to another anchor");
         var geometry = Layout.GeometryProblem(capacity, slotCount, heapOffset, segmentSize);
@@ -47,7 +47,7 @@ internal static unsafe class ArenaHeader
     internal readonly record struct Identity(int ShmId, int Key, long Size, ulong Magic, uint Version, int AnchorKey, uint Generation, long Entries)
     {
         /// <summary>An initialised arena of this layout (its magic is written last, so its other fields are complete).</summary>
-        internal bool IsInitialised => Magic == Layout.ArenaMagic && Version == Layout.LayoutVersion;
+        internal bool IsInitialised => Magic == Layout.ArenaMagic && Layout.IsKnownVersion(Version);
     }
 
     /// <summary>

@@ -29,6 +29,13 @@ public sealed class StackInfo
     /// <summary>UTC expiry time, or null when the stack never expires.</summary>
     public DateTime? Expires { get; init; }
 
-    /// <summary>Store-wide write sequence number of the last write: increases on every write, never reused.</summary>
+    /// <summary>Store-wide write sequence number of the last write: increases on every write, never reused. A queue's
+    /// changes with every send and receive.</summary>
     public long Version { get; init; }
+
+    /// <summary>A stack (one value) or a queue (items sent and received one by one).</summary>
+    public StackKind Kind { get; init; }
+
+    /// <summary>Values held: 1 for a stack, the items waiting for a queue (whose <see cref="Size"/> is then their bytes).</summary>
+    public long Count { get; init; }
 }

@@ -45,7 +45,6 @@ internal static unsafe class AddressWait
             return WaitPrimitive.Sleep;
         }
 
-        Libc.EnsureInitialized();
         var probe = 0;
         if (OperatingSystem.IsLinux())
         {
