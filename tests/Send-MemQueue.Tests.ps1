@@ -42,8 +42,11 @@ Describe 'Send-MemQueue' {
     }
 
     It 'serialises to -Depth' {
-        Send-MemQueue -Name 'deep' -Value @{ a = @{ b = @{ c = 'd' } } } -Depth 1 -Store $Store -WarningAction SilentlyContinue
-        (Receive-MemQueue -Name 'deep' -Store $Store).a.b | Should -BeOfType [string]
+        # Containers are never cut (as in Set-MemStack): an adapted .NET object two levels down is.
+        $deep = [pscustomobject]@{ File = [System.IO.FileInfo]::new('/etc/hostname') }
+        Send-MemQueue -Name 'deep' -Value $deep -Depth 1 -Store $Store -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings.Message | Should -Match 'Depth 1'
+        (Receive-MemQueue -Name 'deep' -Store $Store).File.Directory | Should -BeOfType [string]
     }
 
     It 'shows the queue in Get-MemStackInfo with its item count and bytes' {
@@ -88,9 +91,9 @@ Describe 'Send-MemQueue' {
         $small = New-TestStoreName
         try {
             $output = Invoke-ChildPwsh @"
-`$env:MEMALLOC_MAX_CAPACITY = '64K'
+`$env:MEMALLOC_MAX_CAPACITY = 2MB
 Send-MemQueue -Name 'full' -Value 'first' -Store '$small'
-try { Send-MemQueue -Name 'full' -Value ('x' * 200KB) -Store '$small' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category }
+try { Send-MemQueue -Name 'full' -Value ('x' * 4MB) -Store '$small' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category }
 (Get-MemStackInfo -Name 'full' -Store '$small').Count
 Receive-MemQueue -Name 'full' -Store '$small'
 "@
