@@ -3,7 +3,7 @@ BeforeAll {
     $Store = New-TestStoreName
     $CommandId = 'Memalloc.Commands.ReceiveMemQueueCommand'
 
-    function Get-Waiters { (Get-MemStore -Name $Store).Waiters }
+    function Get-Waiters { (Get-MemStore -Name $Store -ErrorAction Ignore).Waiters }
 }
 
 AfterAll {

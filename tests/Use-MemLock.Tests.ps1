@@ -3,7 +3,8 @@ BeforeAll {
     $Store = New-TestStoreName
     $CommandId = 'Memalloc.Commands.UseMemLockCommand'
 
-    function Get-Waiters { (Get-MemStore -Name $Store).Waiters }
+    # Waiters for one lock (a holder's own Wait-MemStack for its release counts in Get-MemStore's Waiters, not here).
+    function Get-LockWaiters([string] $Lock) { (Get-MemLock -Name $Lock -Store $Store).Waiters }
 
     # A child pwsh that takes the lock, says so by writing a stack, and holds it until the stack 'release-<name>' exists.
     function Start-Holder([string] $Lock) {
@@ -96,7 +97,7 @@ Describe 'Use-MemLock' {
             $holder = Start-Holder 'x3'
             $null = Wait-MemStack -Name 'held-x3' -Exists -Store $Store -Timeout 60
             $waiter = Start-ThreadJob -ArgumentList $Store { param ($store) Use-MemLock -Name 'x3' -Store $store -ScriptBlock { 'got it' } }
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-Until { (Get-LockWaiters 'x3') -ge 1 } | Should -BeTrue
             $waiter.State | Should -Be 'Running'
             Set-MemStack -Name 'release-x3' -Value 1 -Store $Store
             $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be 'got it'
@@ -106,9 +107,9 @@ Describe 'Use-MemLock' {
         It 'makes another runspace of the same process wait' {
             Use-MemLock -Name 'x4' -Store $Store -ScriptBlock {
                 $other = Start-ThreadJob -ArgumentList $Store { param ($store) Use-MemLock -Name 'x4' -Store $store -Timeout 0.2 -ScriptBlock { 'ran' } }
-                $other | Wait-Job | Out-Null
-                $other.ChildJobs[0].Error.FullyQualifiedErrorId | Should -Be "MemLockTimeout,$CommandId"
-                $other | Remove-Job
+                $output = $other | Receive-Job -Wait -AutoRemoveJob -ErrorVariable problems -ErrorAction SilentlyContinue
+                $output | Should -BeNullOrEmpty
+                $problems.FullyQualifiedErrorId | Should -Be "MemLockTimeout,$CommandId"
             }
         }
 
@@ -138,7 +139,7 @@ Describe 'Use-MemLock' {
             $holder = Start-Holder 'k1'
             $holderPid = Wait-MemStack -Name 'held-k1' -Exists -Store $Store -Timeout 60 | ForEach-Object { Get-MemStack -Name 'held-k1' -Store $Store }
             $waiter = Start-ThreadJob -ArgumentList $Store { param ($store) Use-MemLock -Name 'k1' -Store $store -ScriptBlock { $_.Token } }
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-Until { (Get-LockWaiters 'k1') -ge 1 } | Should -BeTrue
             $before = (Get-MemLock -Name 'k1' -Store $Store).Token
 
             kill -KILL $holderPid
@@ -146,7 +147,7 @@ Describe 'Use-MemLock' {
 
             # No -Timeout on the waiter: only noticing the death can let it in.
             $waiter | Wait-Job -Timeout 60 | Should -Not -BeNullOrEmpty
-            $waiter | Receive-Job -AutoRemoveJob | Should -BeGreaterThan $before
+            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -BeGreaterThan $before
         }
 
         It 'ends the wait at once when stopped (Ctrl+C), and gives the lock back when stopped inside the block' {
@@ -154,7 +155,7 @@ Describe 'Use-MemLock' {
             $null = Wait-MemStack -Name 'held-s1' -Exists -Store $Store -Timeout 60
             $shell = [powershell]::Create().AddScript("Import-Module Memalloc; Use-MemLock -Name 's1' -Store '$Store' -ScriptBlock { 'ran' }")
             $pending = $shell.BeginInvoke()
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-Until { (Get-LockWaiters 's1') -ge 1 } | Should -BeTrue
             $stopping = $shell.BeginStop($null, $null)
             $stopping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue
             $shell.InvocationStateInfo.State | Should -Be 'Stopped'

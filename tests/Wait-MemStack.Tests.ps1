@@ -4,7 +4,8 @@ BeforeAll {
     $CommandId = 'Memalloc.Commands.WaitMemStackCommand'
 
     # Registered waiters of the test's store: a child that counts here has read its version and sleeps (or is about to).
-    function Get-Waiters { (Get-MemStore -Name $Store).Waiters }
+    # Nothing until the child has made the store.
+    function Get-Waiters { (Get-MemStore -Name $Store -ErrorAction Ignore).Waiters }
 
     # Runs a script in a runspace of this process without waiting; Stop() and EndInvoke() are the test's.
     function Start-InRunspace([string] $Script) {

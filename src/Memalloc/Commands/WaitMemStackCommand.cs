@@ -9,11 +9,12 @@ namespace Memalloc.Commands;
 /// the one given, or its creation (docs/coordination-design.md, "Wait-MemStack"). Emits the info after the change,
 /// nothing after a removal or when -Timeout passes.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Wait, "MemStack", DefaultParameterSetName = ChangeSet)]
+[Cmdlet(VerbsLifecycle.Wait, "MemStack", DefaultParameterSetName = VersionSet)]
 [OutputType(typeof(MemStackInfo))]
 public sealed class WaitMemStackCommand : CoordinationCommandBase
 {
-    private const string ChangeSet = "Change";
+    // -Version is optional in the default set, not mandatory in a set of its own: the binder prefers the default set
+    // for pipeline input, so a mandatory -Version there would never be bound from Get-MemStackInfo's Version.
     private const string VersionSet = "Version";
     private const string ExistsSet = "Exists";
 
@@ -23,9 +24,10 @@ public sealed class WaitMemStackCommand : CoordinationCommandBase
     [AllowEmptyString]
     public string Name { get; set; } = string.Empty;
 
-    /// <summary>Returns when the version differs from this one (0: missing); at once when it already does.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = VersionSet, ValueFromPipelineByPropertyName = true)]
-    public long Version { get; set; }
+    /// <summary>Returns when the version differs from this one (0: missing); at once when it already does. Without it,
+    /// the version when the call starts: the next change.</summary>
+    [Parameter(ParameterSetName = VersionSet, ValueFromPipelineByPropertyName = true)]
+    public long? Version { get; set; }
 
     /// <summary>Returns when the stack exists: at once, or at its creation.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ExistsSet)]
@@ -44,12 +46,8 @@ public sealed class WaitMemStackCommand : CoordinationCommandBase
         ValidateStoreName(Store);
         try
         {
-            var version = ParameterSetName switch
-            {
-                VersionSet => Version,
-                ExistsSet => 0,
-                _ => TryRead(Store, store => store.GetInfo(Name)?.Version ?? 0, out var current) ? current : 0,
-            };
+            var version = Exists ? 0
+                : Version ?? (TryRead(Store, store => store.GetInfo(Name)?.Version ?? 0, out var current) ? current : 0);
 
             if (version < 0)
             {
