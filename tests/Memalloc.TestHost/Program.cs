@@ -40,6 +40,7 @@ namespace Memalloc.TestHost;
 /// (<see cref="WaitWordCommand"/>).</item>
 /// <item><c>bucket-pong</c>, <c>bucket-wait</c>: the other side of the wait-bucket tests (<see cref="BucketCommands"/>).</item>
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
+/// <item><c>coord STORE COUNT [POINT HIT]</c>: sends, receives and locks, logged (<see cref="CoordinationCommand"/>).</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -77,6 +78,7 @@ internal static class Program
                 "bucket-pong" => BucketCommands.Pong(args),
                 "bucket-wait" => BucketCommands.Wait(args),
                 "history" => History.Run(args),
+                "coord" => CoordinationCommand.Run(args),
                 _ => Usage(args[0]),
             };
         }
@@ -93,7 +95,7 @@ internal static class Program
         return 2;
     }
 
-    private static void Say(string line) => Console.Out.WriteLine(line + " .");
+    internal static void Say(string line) => Console.Out.WriteLine(line + " .");
 
     private static string OneLine(string text) => text.Replace('\n', ' ').Replace('\r', ' ');
 
@@ -114,7 +116,7 @@ internal static class Program
         int.Parse(Option(args, name, fallback.ToString(s_inv)), s_inv);
 
     /// <summary>Installs a CrashPoints hook that SIGKILLs this process at the Nth hit of the named step.</summary>
-    private static void InstallCrashPoint(string point, int hit)
+    internal static void InstallCrashPoint(string point, int hit)
     {
         var hits = 0;
         InstallHook(name =>
