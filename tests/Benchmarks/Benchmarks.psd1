@@ -9,6 +9,7 @@
         'Cmdlets'     # Set-MemStack, Get-MemStack beside PSSerializer, variables, Clixml files
         'ColdStart'   # the CPU time of a fresh pwsh's first write and read
         'Contention'  # 4 workers incrementing one counter
+        'Coordination' # wake latency, named locks beside a named Mutex and flock, queues beside a Redis list, waiter cost
     )
 
     # The targets (design.md section 5 and the issues), each the ratio of two measurements of one run: Of's value over
@@ -17,6 +18,8 @@
     # without Over limits Of's value itself, in its unit (ns, op/s, count): for the few absolute targets, such as a
     # latency. tools/bench/Write-BenchmarkReport.ps1 judges them; one whose measurements are missing is 'not measured'.
     Targets = @(
+        @{ Source = 'issue 13'; Target = 'Wake latency across processes, median (ns)'; AtMost = 200000
+            Of = @{ Suite = 'Coordination'; Case = 'wake latency'; Subject = 'Memalloc'; Percentile = 50 } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }
