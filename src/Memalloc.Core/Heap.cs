@@ -252,7 +252,7 @@ internal static unsafe class Heap
             Size = kind == RecordKind.QueueHead ? head.Bytes : shape.ValueLength,
             TypeName = shape.TypeNameLength == 0 ? null
                 : Encoding.UTF8.GetString(record + Layout.RecordNameOffset + shape.NameLength, shape.TypeNameLength),
-            Encoding = (ValueEncoding)record[Layout.RecordEncodingOffset],
+            Encoding = kind == RecordKind.QueueHead ? ValueEncoding.Raw : (ValueEncoding)kind, // a queue's items: bytes as sent
             Created = FromUnixMs(*(long*)(record + Layout.RecordCreatedOffset)),
             Modified = FromUnixMs(*(long*)(record + Layout.RecordModifiedOffset)),
             Expires = expires == 0 ? null : FromUnixMs(expires),

@@ -198,9 +198,9 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
+    /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.
     /// <paramref name="kind"/>: a stack's encoding, or a coordination record's kind; a stack write onto a live queue
-    /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes.
+    /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
         RecordKind kind, long? expectedVersion, long now, Expiry expiry, out long version)
     {

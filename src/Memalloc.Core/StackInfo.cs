@@ -17,7 +17,8 @@ public sealed class StackInfo
     /// <summary>Type name of the stored root object, or null when the writer gave none.</summary>
     public string? TypeName { get; init; }
 
-    /// <summary>How the value's bytes are to be read: CliXml (what the cmdlets write) or Raw.</summary>
+    /// <summary>How the value's bytes are to be read: CliXml (what the cmdlets write) or Raw. Raw for a queue, whose items
+    /// are returned as they were sent.</summary>
     public ValueEncoding Encoding { get; init; }
 
     /// <summary>UTC time of the first write of this stack (kept across overwrites).</summary>
