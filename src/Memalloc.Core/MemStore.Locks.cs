@@ -41,6 +41,10 @@ public sealed unsafe partial class MemStore
         var slot = -1;
         var claimed = false;
         var lastLivenessCheck = Environment.TickCount64;
+        var bucket = (IntPtr)WaitBuckets.Bucket(_anchor.Address, WaitBuckets.IndexOf(hash));
+        var peekedAt = 0L;
+        var peekedSequence = 0;
+        var owner = 0UL;
         try
         {
             WaitOnBucket(hash, s_lockWaitSlice, timeout, cancellation, (out TimeSpan recheckWithin) =>
@@ -52,9 +56,17 @@ public sealed unsafe partial class MemStore
                     slot = LockWaiterSlots.Claim(_anchor.Address, hash); // only for Get-MemLock's count
                 }
 
-                // A lock-free look first; a live holder's liveness is asked at most once per slice.
-                var owner = PeekLockOwner(recordName, hash);
+                // A lock-free look at the record when the bucket moved (a release wakes it), and at least once a
+                // lease's margin (a writer skips the wake of a lapsed lease); a live holder's liveness is asked at most
+                // once per slice. A slice that ends with nothing changed thus costs one liveness check.
                 var now = Environment.TickCount64;
+                var seen = Volatile.Read(ref WaitBuckets.Sequence((byte*)bucket));
+                if (peekedAt == 0 || seen != peekedSequence || now - peekedAt >= WaitBuckets.LeaseMarginMilliseconds)
+                {
+                    (peekedAt, peekedSequence) = (now, seen);
+                    owner = PeekLockOwner(recordName, hash);
+                }
+
                 if (owner != 0 && now - lastLivenessCheck < (long)s_lockWaitSlice.TotalMilliseconds)
                 {
                     return false;

@@ -17,6 +17,21 @@ internal static class CoordinationCommand
 {
     private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
 
+    /// <summary><c>lock-wait STORE NAME MILLISECONDS</c>: waits that long for lock NAME (which the test holds), after one
+    /// short wait that warms the code up; prints WAITED, the outcome, and the waiting thread's CPU time (µs) and
+    /// voluntary context switches.</summary>
+    internal static int LockWait(string[] args)
+    {
+        using var store = MemStore.OpenExisting(args[1]) ?? throw new InvalidOperationException("no store " + args[1]);
+        store.AcquireLock(args[2], 1, TimeSpan.FromMilliseconds(120))?.Dispose();
+        Program.Say("READY");
+        var before = WaitWordCommand.ThreadUsage();
+        using var held = store.AcquireLock(args[2], 1, TimeSpan.FromMilliseconds(int.Parse(args[3], s_inv)));
+        var after = WaitWordCommand.ThreadUsage();
+        Program.Say(string.Create(s_inv, $"WAITED {(held is null ? "timeout" : "acquired")} {after.CpuMicroseconds - before.CpuMicroseconds} {after.Voluntary - before.Voluntary}"));
+        return 0;
+    }
+
     internal static int Run(string[] args)
     {
         var count = int.Parse(args[2], s_inv);

@@ -40,7 +40,8 @@ namespace Memalloc.TestHost;
 /// (<see cref="WaitWordCommand"/>).</item>
 /// <item><c>bucket-pong</c>, <c>bucket-wait</c>: the other side of the wait-bucket tests (<see cref="BucketCommands"/>).</item>
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
-/// <item><c>coord STORE COUNT [POINT HIT]</c>: sends, receives and locks, logged (<see cref="CoordinationCommand"/>).</item>
+/// <item><c>coord STORE COUNT [POINT HIT]</c>: sends, receives and locks, logged (<see cref="CoordinationCommand"/>);
+/// <c>lock-wait STORE NAME MS</c>: the CPU a lock waiter uses.</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -79,6 +80,7 @@ internal static class Program
                 "bucket-wait" => BucketCommands.Wait(args),
                 "history" => History.Run(args),
                 "coord" => CoordinationCommand.Run(args),
+                "lock-wait" => CoordinationCommand.LockWait(args),
                 _ => Usage(args[0]),
             };
         }

@@ -72,7 +72,7 @@ internal static unsafe partial class WaitWordCommand
 
     private static void Say(string line) => Console.Out.WriteLine(line + " .");
 
-    private static (long CpuMicroseconds, long Voluntary, long Involuntary) ThreadUsage()
+    internal static (long CpuMicroseconds, long Voluntary, long Involuntary) ThreadUsage()
     {
         var usage = stackalloc byte[RusageSize];
         if (GetRusage(RusageThread, usage) != 0)
