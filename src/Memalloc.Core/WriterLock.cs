@@ -104,20 +104,20 @@ internal static unsafe class WriterLock
         }
 
         // A killed process stays a zombie until its parent reaps it: kill(pid, 0) still succeeds and the start
-        // time is unchanged, but it will never release the lock.
-        if (IsZombie(pid))
+        // time is unchanged, but it will never release the lock. One read of /proc/<pid>/stat answers both.
+        var (state, startTicks) = Procfs.ProcessStateAndStart(pid);
+        if (state is 'Z' or 'X')
         {
             return true;
         }
 
         var token = (uint)(word >> 32);
-        if (token == 0)
+        if (token == 0 || startTicks is not { } ticks)
         {
             return false;
         }
 
-        var current = StartTimeToken(pid);
-        return current != 0 && current != token;
+        return TokenOf(ticks) != token;
     }
 
     /// <summary>True when /proc/&lt;pid&gt;/stat shows the process dead but not yet reaped (state Z or X).</summary>
@@ -126,5 +126,7 @@ internal static unsafe class WriterLock
     /// <summary>Low 32 bits of the process start time (clock ticks since boot, /proc/&lt;pid&gt;/stat field 22), forced
     /// non-zero; 0 when unknown (macOS, or the process vanished). Distinguishes a reused pid from its first owner.</summary>
     internal static uint StartTimeToken(int pid) =>
-        OperatingSystem.IsLinux() && Procfs.ProcessStartTicks(pid) is { } ticks ? (uint)ticks | 0x8000_0000u : 0;
+        OperatingSystem.IsLinux() && Procfs.ProcessStartTicks(pid) is { } ticks ? TokenOf(ticks) : 0;
+
+    private static uint TokenOf(ulong startTicks) => (uint)startTicks | 0x8000_0000u;
 }

@@ -20,6 +20,8 @@
     Targets = @(
         @{ Source = 'issue 13'; Target = 'Wake latency across processes, median (ns)'; AtMost = 200000
             Of = @{ Suite = 'Coordination'; Case = 'wake latency'; Subject = 'Memalloc'; Percentile = 50 } }
+        @{ Source = 'issue 13'; Target = 'CPU of a process waiting 10 s for a lock (ns)'; AtMost = 10000000
+            Of = @{ Suite = 'Coordination'; Case = 'lock waiter CPU per 10 s'; Subject = 'Memalloc' } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }

@@ -9,6 +9,7 @@ Suite Coordination (issue 13): wake latency across processes, named locks, queue
   lock, uncontended    acquire + release in one process: the store's named lock, a named Mutex, flock(2) on a file
   lock, 4 processes    4 processes taking and giving back one lock for a few seconds: wall time per acquisition
   queue send+receive   one 16-byte item sent and received: the store's queue, a Redis list (LPUSH + RPOP) on loopback
+  lock waiter CPU      the CPU time a process waiting 10 s for a held lock uses (its 50 ms liveness checks)
   write, no waiter / write, waiter registered
                        a 16-byte Set, and the same with a waiter asleep on the write's wait bucket (one wake call)
 The in-process cases run under BenchmarkDotNet (group 'coordination', wall clock).
@@ -56,6 +57,11 @@ foreach ($percentile in 50, 99) {
     $measurements.Add((New-BenchMeasurement -Suite Coordination -Case 'wake latency' -Subject Memalloc -Value (Get-BenchPercentile -Samples $latencies -Percent $percentile) `
                 -Unit ns -Clock wall -Key @{ Percentile = $percentile }))
 }
+
+# The CPU a process waiting 10 s for a held lock uses (issue 13: under 10 ms).
+$waitSeconds = if ($context.Quick) { 2 } else { 10 }
+$cpuNs = [double] (& $binary lock-waiter-cpu ('bench-' + [guid]::NewGuid().ToString('N')) $waitSeconds)
+$measurements.Add((New-BenchMeasurement -Suite Coordination -Case 'lock waiter CPU per 10 s' -Subject Memalloc -Value ($cpuNs * 10 / $waitSeconds) -Unit ns -Clock cpu))
 
 # 4 processes on one lock, for each kind of lock.
 $seconds = if ($context.Quick) { 1 } else { 3 }

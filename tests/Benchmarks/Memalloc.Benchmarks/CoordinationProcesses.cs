@@ -14,6 +14,7 @@ namespace Memalloc.Benchmarks;
 /// <item><c>wake-latency STORE ROUNDS</c>: starts <c>wake-pong STORE</c>, then per round waits until the pong process
 /// is asleep on the bucket of 'ping', reads the monotonic clock, writes 'ping'; the pong process reads the clock as its
 /// wait returns and writes it to 'pong'. Prints one latency (ns) per line: the second reading minus the first.</item>
+/// <item><c>lock-waiter-cpu STORE SECONDS</c>: the CPU time a process waiting for a held lock uses.</item>
 /// <item><c>lock-worker STORE MODE SECONDS</c>: MODE memalloc, mutex or flock; takes and gives back the lock for
 /// SECONDS after 'go' on stdin, prints the count.</item>
 /// </list>
@@ -81,6 +82,33 @@ internal static class CoordinationProcesses
             seen = info?.Version ?? 0;
             store.Set("pong", BitConverter.GetBytes(woke));
         }
+    }
+
+    /// <summary><c>lock-waiter-cpu STORE SECONDS</c>: holds lock 'bench' and starts <c>lock-waiter</c>, which waits for it
+    /// for SECONDS and prints the CPU time its waiting thread used (ns); prints that.</summary>
+    internal static int LockWaiterCpu(string storeName, double seconds)
+    {
+        using (var store = MemStore.Open(storeName))
+        using (store.AcquireLock("bench", 1, TimeSpan.Zero))
+        {
+            var waiter = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["lock-waiter", storeName, seconds.ToString(s_inv)])
+            { UseShellExecute = false, RedirectStandardOutput = true })!;
+            Console.WriteLine(waiter.StandardOutput.ReadToEnd().Trim());
+            waiter.WaitForExit();
+        }
+
+        MemStore.DestroyStore(storeName);
+        return 0;
+    }
+
+    internal static int LockWaiter(string storeName, double seconds)
+    {
+        using var store = MemStore.OpenExisting(storeName)!;
+        store.AcquireLock("bench", 2, TimeSpan.FromMilliseconds(200))?.Dispose(); // warm up the waiting code
+        var before = CpuClock.ThreadNowNs();
+        store.AcquireLock("bench", 2, TimeSpan.FromSeconds(seconds))?.Dispose();
+        Console.WriteLine((CpuClock.ThreadNowNs() - before).ToString(s_inv));
+        return 0;
     }
 
     internal static int LockWorker(string storeName, string mode, double seconds)

@@ -53,6 +53,10 @@ internal static class Program
                 return CoordinationProcesses.WakeLatency(store, int.Parse(rounds, CultureInfo.InvariantCulture));
             case ["wake-pong", var store]:
                 return CoordinationProcesses.WakePong(store);
+            case ["lock-waiter-cpu", var store, var seconds]:
+                return CoordinationProcesses.LockWaiterCpu(store, double.Parse(seconds, CultureInfo.InvariantCulture));
+            case ["lock-waiter", var store, var seconds]:
+                return CoordinationProcesses.LockWaiter(store, double.Parse(seconds, CultureInfo.InvariantCulture));
             case ["lock-worker", var store, var mode, var seconds]:
                 return CoordinationProcesses.LockWorker(store, mode, double.Parse(seconds, CultureInfo.InvariantCulture));
         }
