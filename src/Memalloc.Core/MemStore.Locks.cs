@@ -45,6 +45,7 @@ public sealed unsafe partial class MemStore
         var peekedAt = 0L;
         var peekedSequence = 0;
         var owner = 0UL;
+        using var watch = new OwnerWatch();
         try
         {
             WaitOnBucket(hash, s_lockWaitSlice, timeout, cancellation, (out TimeSpan recheckWithin) =>
@@ -75,7 +76,7 @@ public sealed unsafe partial class MemStore
                 if (owner != 0)
                 {
                     lastLivenessCheck = now;
-                    if (!WriterLock.IsOwnerDead(owner))
+                    if (!watch.IsDead(owner))
                     {
                         return false;
                     }
