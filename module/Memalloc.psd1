@@ -24,6 +24,8 @@
         'Get-MemLock'
         'Send-MemQueue'
         'Receive-MemQueue'
+        'Export-MemStore'
+        'Import-MemStore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

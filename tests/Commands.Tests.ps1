@@ -13,6 +13,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Update-MemStack'; Class = 'UpdateMemStackCommand' }
         @{ Name = 'Get-MemStore'; Class = 'GetMemStoreCommand' }
         @{ Name = 'Remove-MemStore'; Class = 'RemoveMemStoreCommand' }
+        @{ Name = 'Export-MemStore'; Class = 'ExportMemStoreCommand' }
+        @{ Name = 'Import-MemStore'; Class = 'ImportMemStoreCommand' }
     ) {
         param ($Name, $Class)
         $command = Get-Command -Name $Name -Module Memalloc
@@ -25,6 +27,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Set-MemStack'; Type = 'Memalloc.MemStackInfo' }
         @{ Name = 'Get-MemStore'; Type = 'Memalloc.MemStoreInfo' }
         @{ Name = 'Test-MemStack'; Type = 'System.Boolean' }
+        @{ Name = 'Export-MemStore'; Type = 'System.IO.FileInfo' }
+        @{ Name = 'Import-MemStore'; Type = 'Memalloc.MemStackInfo' }
     ) {
         param ($Name, $Type)
         (Get-Command -Name $Name).OutputType.Name | Should -Contain $Type
@@ -33,7 +37,7 @@ Describe 'The Memalloc cmdlets' {
     It 'supports -WhatIf and -Confirm exactly on the commands that change something' {
         $changing = Get-Command -Module Memalloc | Where-Object { $_.Parameters.ContainsKey('WhatIf') } |
             ForEach-Object Name | Sort-Object
-        $changing | Should -Be @('Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Update-MemStack')
+        $changing | Should -Be @('Export-MemStore', 'Import-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Update-MemStack')
     }
 
     It '<Name> takes -Store with store-name completion' -TestCases @(

@@ -18,6 +18,8 @@ BeforeDiscovery {
         'Get-MemLock'
         'Send-MemQueue'
         'Receive-MemQueue'
+        'Export-MemStore'
+        'Import-MemStore'
     )
 }
 

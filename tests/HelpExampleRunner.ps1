@@ -1,6 +1,7 @@
 # Runs help examples for HelpExamples.Tests.ps1, in a pwsh that the test starts in a private IPC namespace. Each example
 # gets a new runspace, and every store it made (orphaned segments too) is removed before the next one starts: so each
-# example meets no store at all, the 'default' store included, as if it had the machine to itself. Writes one JSON line
+# example meets no store at all, the 'default' store included, as if it had the machine to itself, and runs in an empty
+# folder of its own (removed afterwards), so that examples that write files leave none behind. Writes one JSON line
 # per example: Key, Output (what the example wrote, warnings included, as text), Error (why it failed, or null), Seconds.
 param (
     [Parameter(Mandatory)] [string] $ExamplePath,
@@ -11,6 +12,8 @@ $ErrorActionPreference = 'Stop'
 Import-Module Memalloc
 
 foreach ($example in Get-Content -LiteralPath $ExamplePath -Raw | ConvertFrom-Json) {
+    # A folder of its own as the current location: examples that write files (snapshots) leave nothing behind.
+    $folder = New-Item -ItemType Directory -Path (Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-example-$([guid]::NewGuid().ToString('N'))")
     $runspace = [runspacefactory]::CreateRunspace()
     $runspace.Open()
     $shell = [powershell]::Create()
@@ -18,6 +21,7 @@ foreach ($example in Get-Content -LiteralPath $ExamplePath -Raw | ConvertFrom-Js
     $null = $shell.AddScript(@"
 `$ErrorActionPreference = 'Stop'
 Import-Module Memalloc
+Set-Location -LiteralPath '$($folder.FullName)'
 $($example.Given)
 `$PSDefaultParameterValues['Out-String:Width'] = 120
 & {
@@ -47,5 +51,6 @@ $($example.Body)
     }
 
     Get-MemStore | Remove-MemStore -Force -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $folder.FullName -Recurse -Force -ErrorAction SilentlyContinue
     [pscustomobject]@{ Key = $example.Key; Output = $output; Error = $failure; Seconds = $clock.Elapsed.TotalSeconds } | ConvertTo-Json -Compress
 }

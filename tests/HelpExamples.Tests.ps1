@@ -78,6 +78,7 @@ BeforeAll {
         'Get-MemStore Example 4'     = 'Set-MemStack -Name a -Value 1'
         'Remove-MemStack Example 1'  = 'Set-MemStack -Name lastRun -Value 1'
         'Remove-MemStack Example 3'  = 'Set-MemStack -Name old -Value 1 -Store cache'
+        'Import-MemStore Example 5'  = "`$null = New-Item -ItemType Directory -Path backups; Set-MemStack -Name a -Value 1 -Store s1; Set-MemStack -Name b -Value 2 -Store s2; Export-MemStore -Name s1 -Path backups/s1.memsnap; Export-MemStore -Name s2 -Path backups/s2.memsnap; Remove-MemStore -Name s1, s2 -Force"
         'Remove-MemStore Example 3'  = 'Set-MemStack -Name a -Value 1 -Store run-1; Set-MemStack -Name a -Value 1 -Store run-2; Remove-MemStack -Name a -Store run-2'
     }
 

@@ -48,6 +48,13 @@ internal readonly struct Expiry
         return default;
     }
 
+    /// <summary>An absolute expiry in Unix ms (0 = never), as a snapshot keeps it.</summary>
+    internal static Expiry AtUnixMs(long unixMs) =>
+        unixMs == 0 ? default : new Expiry(DateTime.SpecifyKind(DateTime.UnixEpoch.AddMilliseconds(unixMs), DateTimeKind.Utc), unixMs, 0);
+
+    /// <summary>An absolute expiry that has passed at <paramref name="nowMs"/> (a time to live never has).</summary>
+    internal bool HasPassed(long nowMs) => _absolute is not null && _absoluteMs <= nowMs;
+
     /// <summary>The record's expires field (0 = never) for a write committing at <paramref name="nowMs"/>. An absolute
     /// time that has passed by then is refused rather than written already expired.</summary>
     internal long At(long nowMs)

@@ -217,7 +217,7 @@ public sealed unsafe partial class MemStore
                 var nameBytes = Encoding.UTF8.GetBytes(name);
                 var value = new byte[LockRecord.SizeFor(nameBytes.Length)];
                 new LockRecord(WriterLock.OwnWord, holder, name).Write(nameBytes, value);
-                WriteLocked(ref view, recordName, hash, default, value, RecordKind.Lock, null, now, default, out var token); // commit point
+                WriteLocked(ref view, recordName, hash, default, value, RecordKind.Lock, null, now, default, restored: null, out var token); // commit point
                 CrashPoints.Hit?.Invoke("lock.after-publish");
                 EndWrite(view);
                 return new HeldLock(this, name, holder, token, Heap.FromUnixMs(now), reentered: false);

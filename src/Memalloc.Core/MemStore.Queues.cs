@@ -33,7 +33,7 @@ public sealed unsafe partial class MemStore
                 var head = ReadHead(view, name, hash, now) ?? new QueueHead(view.Sequence + 1, view.Sequence + 1, 0);
                 RaiseLayoutVersion(view);
                 CoordinationRecords.ItemName(queueHash, head.Next, itemName);
-                WriteLocked(ref view, itemName, XxHash3.HashToUInt64(itemName), typeBytes, item, RecordKind.QueueItem, null, now, default, out _);
+                WriteLocked(ref view, itemName, XxHash3.HashToUInt64(itemName), typeBytes, item, RecordKind.QueueItem, null, now, default, restored: null, out _);
                 CrashPoints.Hit?.Invoke("send.after-item");
                 var sent = head with { Next = head.Next + 1, Bytes = head.Bytes + item.Length };
                 WriteHead(ref view, name, hash, sent, now); // commit point
@@ -160,7 +160,7 @@ public sealed unsafe partial class MemStore
     {
         Span<byte> value = stackalloc byte[QueueHead.Size];
         head.Write(value);
-        WriteLocked(ref view, name, hash, default, value, RecordKind.QueueHead, null, now, default, out _);
+        WriteLocked(ref view, name, hash, default, value, RecordKind.QueueHead, null, now, default, restored: null, out _);
     }
 
     private static byte[] TypeNameBytes(string? typeName)

@@ -47,13 +47,29 @@ public sealed unsafe partial class MemStore
             Encoding.UTF8.GetBytes(type, typeName);
         }
 
-        var expiry = Expiry.From(options);
+        return Commit(nameBytes, hash, typeName, value, options.Encoding, options.ExpectedVersion, Expiry.From(options), restored: null, out version, out _);
+    }
+
+    /// <summary>One write under the lock, for <see cref="TrySet"/> and <see cref="Restore"/>. A restored record keeps the
+    /// snapshot's times, and is not written (false, <paramref name="expired"/>) when its expiry has passed by the time the
+    /// lock is held.</summary>
+    private bool Commit(ReadOnlySpan<byte> nameBytes, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value, ValueEncoding encoding,
+        long? expectedVersion, Expiry expiry, RestoredTimes? restored, out long version, out bool expired)
+    {
         lock (_processLock)
         {
             var view = BeginWrite(out var now);
             try
             {
-                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, (RecordKind)options.Encoding, options.ExpectedVersion, now, expiry, out version);
+                expired = restored is not null && expiry.HasPassed(now);
+                if (expired)
+                {
+                    version = 0;
+                    EndWrite(view);
+                    return false;
+                }
+
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, (RecordKind)encoding, expectedVersion, now, expiry, restored, out version);
                 EndWrite(view);
                 return written;
             }
@@ -202,7 +218,7 @@ public sealed unsafe partial class MemStore
     /// <paramref name="kind"/>: a stack's encoding, or a coordination record's kind; a stack write onto a live queue
     /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        RecordKind kind, long? expectedVersion, long now, Expiry expiry, out long version)
+        RecordKind kind, long? expectedVersion, long now, Expiry expiry, RestoredTimes? restored, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
@@ -228,7 +244,7 @@ public sealed unsafe partial class MemStore
                 $"The store is corrupt: its write sequence {view.Sequence} cannot give the next version (arena generation {view.Generation}). Nothing was written; run Verify, or remove the store.");
         }
 
-        var created = live ? Heap.Created(view, oldOffset) : now;
+        var created = restored?.Created ?? (live ? Heap.Created(view, oldOffset) : now);
         var size = Layout.RecordSize(name.Length, typeName.Length, value.Length);
         var needsFreshSlot = slot < 0 && (insertAt < 0 || view.Slots[insertAt] == Layout.EmptySlot);
         var indexFull = slot < 0 && (insertAt < 0
@@ -254,7 +270,7 @@ public sealed unsafe partial class MemStore
         version = view.Sequence + 1;
         view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
-        Heap.Write(view, offset, name, hash, typeName, value, kind, version, created, now, expires);
+        Heap.Write(view, offset, name, hash, typeName, value, kind, version, created, restored?.Modified ?? now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
         Volatile.Write(ref view.Bump, offset + size);
         CrashPoints.Hit?.Invoke("write.after-bump");

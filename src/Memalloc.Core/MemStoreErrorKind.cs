@@ -31,4 +31,8 @@ public enum MemStoreErrorKind
     NameIsQueue,
     /// <summary>A queue operation named a stack; nothing was changed.</summary>
     NameIsStack,
+    /// <summary>A snapshot file is truncated, damaged, malformed, of another format version, or not a snapshot at all.</summary>
+    InvalidSnapshot,
+    /// <summary>A snapshot's target file exists and was not to be replaced (-NoClobber).</summary>
+    FileExists,
 }

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Management.Automation;
 using Memalloc.Core;
 
@@ -77,6 +78,32 @@ internal static class MemallocErrors
         new InvalidOperationException($"The value of stack '{name}' cannot be read back from CliXml: {inner.Message}", inner),
         "DeserializationFailed", ErrorCategory.InvalidData, name);
 
+    public static ErrorRecord PathNotFound(string path, string message) => new(
+        new ItemNotFoundException(message), "PathNotFound", ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord NotAFileSystemPath(string path, string provider) => new(
+        new ArgumentException($"The path '{path}' is in the {provider} provider; a snapshot is a file: give a file-system path."),
+        "NotAFileSystemPath", ErrorCategory.InvalidArgument, path);
+
+    /// <summary>A snapshot file the file system failed on: a missing folder or file, no permission, a full disk.</summary>
+    public static ErrorRecord FileFailure(Exception exception, string path, bool writing) => exception switch
+    {
+        DirectoryNotFoundException or FileNotFoundException => new(exception, "PathNotFound", ErrorCategory.ObjectNotFound, path),
+        UnauthorizedAccessException => new(exception, "PermissionDenied", ErrorCategory.PermissionDenied, path),
+        _ when writing => new(new IOException($"Writing the snapshot '{path}' failed, and the file is as it was: {exception.Message}", exception),
+            "FileWriteFailed", ErrorCategory.WriteError, path),
+        _ => new(new IOException($"Reading the snapshot '{path}' failed: {exception.Message}", exception), "FileReadFailed", ErrorCategory.ReadError, path),
+    };
+
+    /// <summary>An import that stopped half-way: the core's failure (a full store, say), with its id and category, and
+    /// how far the import got.</summary>
+    public static ErrorRecord ImportStopped(MemStoreException exception, string path, string store, long written, string? firstNotWritten)
+    {
+        var where = firstNotWritten is null ? "before it finished" : $"before stack '{firstNotWritten}', the first not written (the stacks after it in the file were not tried)";
+        var message = $"Import-MemStore wrote {written} stack{(written == 1 ? string.Empty : "s")} of '{path}' into store '{store}' {where}: {exception.Message}";
+        return new(new MemStoreException(exception.Kind, message, exception), ErrorId(exception.Kind), Category(exception.Kind), firstNotWritten ?? path);
+    }
+
     /// <summary>The one mapping from a core failure to an error id and category.</summary>
     public static ErrorRecord FromStoreException(MemStoreException exception, object? target) =>
         new(exception, ErrorId(exception.Kind), Category(exception.Kind), target);
@@ -101,6 +128,8 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreBusy => "StoreBusy",
         MemStoreErrorKind.NameIsQueue => "MemStackIsQueue",
         MemStoreErrorKind.NameIsStack => "MemQueueIsStack",
+        MemStoreErrorKind.InvalidSnapshot => "InvalidSnapshot",
+        MemStoreErrorKind.FileExists => "FileExists",
         _ => "NativeFailure",
     };
 
@@ -117,7 +146,8 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreNotFound => ErrorCategory.ObjectNotFound,
         MemStoreErrorKind.CapacityExceeded => ErrorCategory.LimitsExceeded,
         MemStoreErrorKind.ForeignSegment or MemStoreErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
-        MemStoreErrorKind.Corrupt => ErrorCategory.InvalidData,
+        MemStoreErrorKind.Corrupt or MemStoreErrorKind.InvalidSnapshot => ErrorCategory.InvalidData,
+        MemStoreErrorKind.FileExists => ErrorCategory.ResourceExists,
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,

@@ -10,6 +10,7 @@
         'ColdStart'   # the CPU time of a fresh pwsh's first write and read
         'Contention'  # 4 workers incrementing one counter
         'Coordination' # wake latency, named locks beside a named Mutex and flock, queues beside a Redis list, waiter cost
+        'Snapshots'   # Export-MemStore, Import-MemStore of 100,000 stacks beside Export/Import-Clixml, Redis SAVE, a plain write
     )
 
     # The targets (design.md section 5 and the issues), each the ratio of two measurements of one run: Of's value over
@@ -106,5 +107,17 @@
         @{ Source = 'issue 15'; Target = '4 processes incrementing one counter: Memalloc final count / increments made (exact)'; AtLeast = 1.0; AtMost = 1.0
             Of = @{ Suite = 'Contention'; Case = 'final count'; Subject = 'Memalloc' }
             Over = @{ Suite = 'Contention'; Case = 'increments made'; Subject = 'Memalloc' } }
+        @{ Source = 'issue 14'; Target = 'Export-MemStore of 100,000 stacks of 1 KiB / writing the same bytes to a file with fsync ("little more than copying their bytes")'; AtMost = 2.0
+            Of = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'Memalloc' }
+            Over = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'File write + fsync' } }
+        @{ Source = 'issue 14'; Target = 'Export-MemStore of 100,000 stacks of 1 KiB / Export-Clixml of the same values as a hashtable'; AtMost = 1.0
+            Of = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'Memalloc' }
+            Over = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'Export-Clixml' } }
+        @{ Source = 'issue 14'; Target = 'Import-MemStore of 100,000 stacks of 1 KiB into a new store / Import-Clixml of the same values as a hashtable'; AtMost = 1.0
+            Of = @{ Suite = 'Snapshots'; Case = 'Import'; Subject = 'Memalloc' }
+            Over = @{ Suite = 'Snapshots'; Case = 'Import'; Subject = 'Import-Clixml' } }
+        @{ Source = 'issue 14'; Target = 'Export-MemStore of 100,000 stacks of 1 KiB / Redis SAVE of the same data'; AtMost = 2.0
+            Of = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'Memalloc' }
+            Over = @{ Suite = 'Snapshots'; Case = 'Export'; Subject = 'Redis SAVE' } }
     )
 }

@@ -466,15 +466,4 @@ public sealed class CrashTests : ChildProcessTests
         var leaked = SegmentsCreatedBy(pids, started);
         Assert.True(leaked.Count == 0, $"segments left behind after a kill at {point}: " + Describe(leaked));
     }
-
-    private static void AssertNextWriteIsPrompt(MemStore store)
-    {
-        var value = Payload.Create("probe", 0, Environment.TickCount64, 64);
-        var stopwatch = Stopwatch.StartNew();
-        Within(60, "the first write after the kill", () => store.Set("probe", value));
-        stopwatch.Stop();
-        Assert.True(stopwatch.Elapsed < NextWriteBound,
-            $"the first write after the kill took {stopwatch.Elapsed.TotalSeconds:0.0} s: stuck behind a lock timeout?");
-        Assert.Equal(Payload.HashText(value), Payload.HashText(store.Get("probe")));
-    }
 }

@@ -211,6 +211,19 @@ internal static class ProcessTestSupport
         return ids;
     }
 
+    /// <summary>The first write after a kill succeeds well within <see cref="NextWriteBound"/>: the dead holder's lock was
+    /// taken over at once, not after a timeout.</summary>
+    internal static void AssertNextWriteIsPrompt(MemStore store)
+    {
+        var value = Payload.Create("probe", 0, Environment.TickCount64, 64);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        Within(60, "the first write after the kill", () => store.Set("probe", value));
+        stopwatch.Stop();
+        Assert.True(stopwatch.Elapsed < NextWriteBound,
+            $"the first write after the kill took {stopwatch.Elapsed.TotalSeconds:0.0} s: stuck behind a lock timeout?");
+        Assert.Equal(Payload.HashText(value), Payload.HashText(store.Get("probe")));
+    }
+
     /// <summary>Verify, with a generous bound against a hang: the store must be sound.</summary>
     internal static void AssertValid(MemStore store)
     {

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 using Memalloc.Core;
+using Memalloc.Core.Snapshots;
 
 namespace Memalloc.TestHost;
 
@@ -42,6 +43,9 @@ namespace Memalloc.TestHost;
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
 /// <item><c>coord STORE COUNT [POINT HIT]</c>: sends, receives and locks, logged (<see cref="CoordinationCommand"/>);
 /// <c>lock-wait STORE NAME MS</c>: the CPU a lock waiter uses.</item>
+/// <item><c>export STORE PATH [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: takes a snapshot of the store and
+/// writes it to PATH (replacing a file there), killed or paused at one of the snapshot's steps; prints EXPORTED and the
+/// number of stacks when done.</item>
 /// </list>
 /// Writers, destroyers and openers take <c>--pause-at POINT --pause-ms MS</c>: they stop at the first hit of that
 /// step (printing PAUSE POINT UNIXMS, then RESUME).
@@ -81,6 +85,7 @@ internal static class Program
                 "history" => History.Run(args),
                 "coord" => CoordinationCommand.Run(args),
                 "lock-wait" => CoordinationCommand.LockWait(args),
+                "export" => Export(args),
                 _ => Usage(args[0]),
             };
         }
@@ -280,6 +285,35 @@ internal static class Program
         }
 
         Say($"READS {reads} {found} {violations}");
+        return 0;
+    }
+
+    private static int Export(string[] args)
+    {
+        var crashAt = Option(args, "--crash-at", string.Empty);
+        if (crashAt.Length > 0)
+        {
+            InstallCrashPoint(crashAt, 1);
+        }
+
+        PauseOption(args);
+        using var store = MemStore.OpenExisting(args[1]);
+        if (store is null)
+        {
+            Say("ERROR StoreNotFound");
+            return 3;
+        }
+
+        Say($"READY {Environment.ProcessId}");
+        using var snapshot = store.TakeSnapshot();
+        using var writer = SnapshotFileWriter.Create(args[2], store.Name, snapshot.TakenAt, SnapshotOverwrite.Replace);
+        for (var i = 0; i < snapshot.Count; i++)
+        {
+            writer.WriteStack(snapshot.Get(i));
+        }
+
+        writer.Commit();
+        Say($"EXPORTED {snapshot.Count}");
         return 0;
     }
 

@@ -18,6 +18,11 @@ internal static unsafe class LinuxAbi
 {
     internal const int EIDRM = 43;
     internal const int ENOSYS = 38;
+    internal const int ENOTSUP = 95;   // EOPNOTSUPP, asm-generic/errno.h
+
+    /// <summary>open(2) flags for a descriptor that only names a file (asm-generic/fcntl.h, x86_64 and arm64 alike).</summary>
+    internal const int O_PATH = 0x200000;      // 010000000
+    internal const int O_CLOEXEC = 0x80000;    // 02000000
 
     /// <summary>Set in shm_perm.mode once IPC_RMID marked the segment for destruction (linux/shm.h SHM_DEST).</summary>
     internal const int SHM_DEST = 0x200;

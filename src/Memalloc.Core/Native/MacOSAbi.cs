@@ -18,6 +18,11 @@ internal static unsafe class MacOSAbi
 {
     internal const int EIDRM = 82;
     internal const int ENOSYS = 78;
+    internal const int ENOTSUP = 45;   // sys/errno.h
+
+    /// <summary>open(2) flags (sys/fcntl.h); macOS has no O_PATH.</summary>
+    internal const int O_NONBLOCK = 0x4;
+    internal const int O_CLOEXEC = 0x1000000;
 
     internal static SegmentStatus DecodeShmidDs(byte* ds) => new(
         Key: *(int*)(ds + 20),

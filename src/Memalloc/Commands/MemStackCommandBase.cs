@@ -102,6 +102,4 @@ public abstract class MemStackCommandBase : MemallocCmdlet
             return null;
         }
     }
-
-    private protected static string Describe(string storeName, string name) => $"Stack '{name}' in store '{storeName}'";
 }

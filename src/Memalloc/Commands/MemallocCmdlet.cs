@@ -174,6 +174,9 @@ public abstract class MemallocCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>A stack as ShouldProcess names it.</summary>
+    private protected static string Describe(string storeName, string name) => $"Stack '{name}' in store '{storeName}'";
+
     /// <summary>-WhatIf in effect, from the parameter or $WhatIfPreference.</summary>
     private protected bool IsWhatIf()
     {
