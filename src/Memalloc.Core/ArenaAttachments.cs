@@ -46,6 +46,7 @@ internal sealed class ArenaAttachments : IDisposable
             return null;
         }
 
+        HugePages.Advise(attachment);
         attachment.TryBorrow(); // cannot fail: nobody has disposed it yet
         lock (_lock)
         {

@@ -44,6 +44,7 @@ internal sealed unsafe class ArenaView
         SlotCount = slotCount;
         SlotMask = (ulong)slotCount - 1;
         HeapOffset = Layout.HeapOffsetFor(slotCount);
+        Verified = new VerifiedRecords(HeapOffset, capacity);
     }
 
     internal Anchor Anchor { get; }
@@ -64,6 +65,9 @@ internal sealed unsafe class ArenaView
     internal ulong SlotMask { get; }
 
     internal long HeapOffset { get; }
+
+    /// <summary>The records of this generation whose checksum this process has checked.</summary>
+    internal VerifiedRecords Verified { get; }
 
     internal ulong* Slots => (ulong*)(Address + Layout.IndexOffset);
 

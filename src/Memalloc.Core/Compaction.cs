@@ -174,15 +174,17 @@ internal static unsafe class Compaction
 
     /// <summary>
     /// The smallest halving of <paramref name="capacity"/>, never below the store's initial capacity, at which
-    /// <paramref name="need"/> bytes of records (and <paramref name="entries"/> index entries) still use at most half the
-    /// heap: the growth rule run downwards. So an arena shrinks once its live data uses under about a quarter of it, and
-    /// a store that shrank has to double its live data before it grows again (docs/store-design.md, "Shrinking").
+    /// <paramref name="need"/> bytes of records (and <paramref name="entries"/> index entries) still use at most a quarter
+    /// of the heap. Growth aims at half; the factor of two between the rules is what keeps a store at the boundary from
+    /// growing and shrinking at alternate compactions (issue 15). So an arena shrinks once its live data uses under about
+    /// an eighth of it, and a store that shrank has to double its live data before it grows again (docs/store-design.md,
+    /// "Shrinking").
     /// </summary>
     internal static long ShrunkCapacity(Anchor anchor, long capacity, long need, long entries)
     {
         // The anchor's word is shared memory: whatever it says, never below the smallest arena or above this one.
         var floor = Math.Min(capacity, Math.Max(Layout.MinArenaCapacity, anchor.InitialCapacity > 0 ? anchor.InitialCapacity : s_defaultInitialCapacity));
-        while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 2 * need)
+        while (capacity / 2 >= floor && HeapBytes(capacity / 2, entries) >= 4 * need)
         {
             capacity /= 2;
         }
@@ -190,11 +192,12 @@ internal static unsafe class Compaction
         return capacity;
     }
 
-    /// <summary>True when the arena's live data (by its counters, an upper bound: expired records count) would fit a
-    /// smaller arena by <see cref="ShrunkCapacity"/>. Arithmetic only: the write path asks after every overwrite.</summary>
-    internal static bool ShouldShrink(Anchor anchor, ArenaView view) =>
+    /// <summary>True when the arena's live data (by its counters, an upper bound: expired records count) plus
+    /// <paramref name="headroom"/> would fit a smaller arena by <see cref="ShrunkCapacity"/>. Arithmetic only: the write
+    /// path asks after every overwrite.</summary>
+    internal static bool ShouldShrink(Anchor anchor, ArenaView view, long headroom) =>
         view.Capacity / 2 >= anchor.InitialCapacity
-        && ShrunkCapacity(anchor, view.Capacity, Volatile.Read(ref view.LiveBytes), Volatile.Read(ref view.Entries) + 1) < view.Capacity;
+        && ShrunkCapacity(anchor, view.Capacity, Volatile.Read(ref view.LiveBytes) + headroom, Volatile.Read(ref view.Entries) + 1) < view.Capacity;
 
     private static long HeapBytes(long capacity, long entries) => capacity - Layout.HeapOffsetFor(Arena.SlotCountFor(capacity, entries));
 

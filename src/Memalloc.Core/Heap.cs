@@ -12,6 +12,7 @@ namespace Memalloc.Core;
 /// rewrite the bytes under a lock-free reader, so a second read could give a length that was never checked).
 /// Checksum: XxHash3-64 (seed 0) of the record bytes [8, valueOffset + valueLength): everything after the checksum
 /// field, padding (always zero) included. One hash call per small record; large values are hashed on the reader's copy.
+/// A process checks a record's checksum once per arena generation (<see cref="VerifiedRecords"/>).
 /// </summary>
 internal static unsafe class Heap
 {
@@ -141,32 +142,62 @@ internal static unsafe class Heap
         return hash.GetCurrentHashAsUInt64();
     }
 
-    /// <summary>Copies the value out into a private array and verifies the record's checksum. A mismatch means
-    /// corruption, unless the caller then finds the arena recycled (it re-checks the generation and retries).</summary>
+    /// <summary>Copies the value out into a private array (see <see cref="CopyChecked"/>).</summary>
     internal static byte[] ReadValue(ArenaView view, long offset)
     {
         var shape = ShapeOrThrow(view, offset);
-        var record = view.Address + offset;
-        var length = shape.ValueLength;
-        if (length > Array.MaxLength)
+        if (shape.ValueLength > Array.MaxLength)
         {
             throw Corrupt(view, offset, "a value length larger than any array");
         }
 
-        var valueOffset = shape.ValueOffset;
-        var value = GC.AllocateUninitializedArray<byte>((int)length);
-        ulong checksum;
-        if (length <= InPlaceHashLimit)
+        var value = GC.AllocateUninitializedArray<byte>((int)shape.ValueLength);
+        CopyChecked(view, offset, shape, value);
+        return value;
+    }
+
+    /// <summary>As <see cref="ReadValue"/>, into a caller's buffer of at least the value's length (no allocation:
+    /// the path that runs at memory bandwidth for large values). Returns the value's length; when the buffer is too
+    /// small, copies nothing and returns the length needed.</summary>
+    internal static long CopyValue(ArenaView view, long offset, Span<byte> destination)
+    {
+        var shape = ShapeOrThrow(view, offset);
+        if (shape.ValueLength <= destination.Length)
         {
-            checksum = Checksum(record, shape.NameLength, shape.TypeNameLength, length);
-            fixed (byte* target = value)
-            {
-                Buffer.MemoryCopy(record + valueOffset, target, length, length);
-            }
+            CopyChecked(view, offset, shape, destination[..(int)shape.ValueLength]);
+        }
+
+        return shape.ValueLength;
+    }
+
+    /// <summary>The value's length, as <see cref="TryReadShape"/> checked it.</summary>
+    internal static long ValueLength(ArenaView view, long offset) => ShapeOrThrow(view, offset).ValueLength;
+
+    /// <summary>
+    /// Copies the value into <paramref name="target"/> (exactly its length) and checks the record's checksum, unless this
+    /// process has checked it before in this arena generation (<see cref="VerifiedRecords"/>; docs/store-design.md, "Where
+    /// the checksum is checked"). A mismatch means corruption, unless the caller then finds the arena recycled (it
+    /// re-checks the generation and retries); a record is marked only once its checksum matched.
+    /// </summary>
+    private static void CopyChecked(ArenaView view, long offset, in RecordShape shape, Span<byte> target)
+    {
+        var record = view.Address + offset;
+        var source = new ReadOnlySpan<byte>(record + shape.ValueOffset, target.Length);
+        if (view.Verified.Contains(offset))
+        {
+            source.CopyTo(target);
+            return;
+        }
+
+        ulong checksum;
+        if (target.Length <= InPlaceHashLimit)
+        {
+            checksum = Checksum(record, shape.NameLength, shape.TypeNameLength, target.Length);
+            source.CopyTo(target);
         }
         else
         {
-            checksum = CopyAndHash(record, valueOffset, value);
+            checksum = CopyAndHash(record, shape.ValueOffset, target);
         }
 
         if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
@@ -174,11 +205,11 @@ internal static unsafe class Heap
             throw Corrupt(view, offset, "a record's checksum does not match its contents");
         }
 
-        return value;
+        view.Verified.Add(offset);
     }
 
     /// <summary>Copies a large value out in chunks and hashes each chunk of the copy right after copying it, while it is
-    /// in L1/L2: one pass over memory instead of two. Returns the record's checksum as computed from the copy.</summary>
+    /// in L1/L2: one pass over shared memory instead of two. Returns the record's checksum as computed from the copy.</summary>
     private static ulong CopyAndHash(byte* record, long valueOffset, Span<byte> target)
     {
         const int Chunk = 32 * 1024;
@@ -193,39 +224,6 @@ internal static unsafe class Heap
         }
 
         return hash.GetCurrentHashAsUInt64();
-    }
-
-    /// <summary>As <see cref="ReadValue"/>, into a caller's buffer of at least the value's length (no allocation:
-    /// the path that runs at memory bandwidth for large values). Returns the value's length.</summary>
-    internal static long CopyValue(ArenaView view, long offset, Span<byte> destination)
-    {
-        var shape = ShapeOrThrow(view, offset);
-        var record = view.Address + offset;
-        var length = shape.ValueLength;
-        if (length > destination.Length)
-        {
-            return length;
-        }
-
-        var valueOffset = shape.ValueOffset;
-        var target = destination[..(int)length];
-        ulong checksum;
-        if (length <= InPlaceHashLimit)
-        {
-            checksum = Checksum(record, shape.NameLength, shape.TypeNameLength, length);
-            new ReadOnlySpan<byte>(record + valueOffset, (int)length).CopyTo(target);
-        }
-        else
-        {
-            checksum = CopyAndHash(record, valueOffset, target);
-        }
-
-        if (checksum != *(ulong*)(record + Layout.RecordChecksumOffset))
-        {
-            throw Corrupt(view, offset, "a record's checksum does not match its contents");
-        }
-
-        return length;
     }
 
     /// <summary>The record's name bytes (a private copy).</summary>

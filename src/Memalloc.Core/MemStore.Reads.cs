@@ -1,5 +1,7 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
 using System.Text;
 using System.Threading;
@@ -39,6 +41,43 @@ public sealed unsafe partial class MemStore
         // One record, immutable while the arena's generation holds: value and metadata cannot disagree.
         entry = ReadRecord(name, ref names, static (ArenaView view, long offset, ref (string Stack, string Store) n) =>
             offset < 0 ? null : new StackEntry { Data = Heap.ReadValue(view, StackOnly(view, offset)), Info = Heap.ReadInfo(view, offset, n.Stack, n.Store) });
+        return entry is not null;
+    }
+
+    /// <summary>
+    /// Value and metadata in one consistent snapshot, the value in an array rented from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>: dispose the entry to give it back. The read path for callers that
+    /// only look at the value (decode it, copy it on): no large-object allocation per read. Lock-free.
+    /// </summary>
+    public bool TryGetRented(string name, [NotNullWhen(true)] out RentedStackEntry? entry)
+    {
+        var names = (name, Name);
+        entry = ReadRecord(name, ref names, static (ArenaView view, long offset, ref (string Stack, string Store) n) =>
+        {
+            if (offset < 0)
+            {
+                return null;
+            }
+
+            var length = Heap.ValueLength(view, StackOnly(view, offset));
+            if (length > Array.MaxLength)
+            {
+                throw Heap.Corrupt(view, offset, "a value length larger than any array");
+            }
+
+            // A read that finds the arena recycled starts again and leaves this array to the garbage collector (rare).
+            var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+            try
+            {
+                Heap.CopyValue(view, offset, buffer);
+                return new RentedStackEntry(buffer, (int)length, Heap.ReadInfo(view, offset, n.Stack, n.Store));
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+        });
         return entry is not null;
     }
 

@@ -298,7 +298,7 @@ public sealed unsafe partial class MemStore
         CrashPoints.Hit?.Invoke("write.after-counters");
         if (slot >= 0)
         {
-            TryShrink(ref view); // an overwrite by a smaller value may leave a large arena mostly empty
+            TryShrink(ref view, size); // an overwrite by a smaller value may leave a large arena mostly empty
         }
 
         return true;
@@ -319,17 +319,19 @@ public sealed unsafe partial class MemStore
 
     /// <summary>After a committed removal or overwrite: compacts into a smaller arena when the live data would use under
     /// about a quarter of this one, so that the memory goes back to the system (docs/store-design.md, "Shrinking").
+    /// <paramref name="headroom"/>: the size of the record an overwrite just wrote, which the smaller arena must have room
+    /// to take again beside the live data, or the next overwrite grows it straight back (issue 15).
     /// Opportunistic: a failure (the kernel refusing a segment) leaves the store as it is, and the write stands.</summary>
-    private void TryShrink(ref ArenaView view)
+    private void TryShrink(ref ArenaView view, long headroom = 0)
     {
-        if (!Compaction.ShouldShrink(_anchor, view))
+        if (!Compaction.ShouldShrink(_anchor, view, headroom))
         {
             return;
         }
 
         try
         {
-            Compact(ref view, 0, 0);
+            Compact(ref view, headroom, 0);
         }
         catch (MemStoreException)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
@@ -24,27 +25,30 @@ internal static class CliXmlCodec
     // The depth probe gives up (and claims nothing) past this many objects, so it stays cheap next to serialising.
     private const int ProbeBudget = 4096;
 
-    /// <summary>Serialises; exceptions from PSSerializer (an object it cannot write) propagate to the caller.</summary>
+    /// <summary>Serialises, encoding the text into a pooled array (no large-object allocation for a large value beyond
+    /// the text PSSerializer returns); exceptions from PSSerializer (an object it cannot write) propagate to the caller.</summary>
     public static SerializedValue Serialize(object? value, int depth)
     {
         var xml = PSSerializer.Serialize(value, depth);
-        return new SerializedValue
+        var length = Encoding.UTF8.GetByteCount(xml);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        Encoding.UTF8.GetBytes(xml, buffer);
+        return new SerializedValue(buffer, length)
         {
-            Data = Encoding.UTF8.GetBytes(xml),
             TypeName = RootTypeName(value),
             // CliXml escapes '<' in text, so an <SS> tag can only be a serialised SecureString.
-            ContainsSecureString = xml.Contains("<SS", StringComparison.Ordinal),
+            ContainsSecureString = buffer.AsSpan(0, length).IndexOf("<SS"u8) >= 0,
             DepthTruncated = new DepthProbe().IsTruncated(value, depth),
         };
     }
 
     /// <summary>Reads what a stack holds. CliXml comes back as PSSerializer.Deserialize gives it; raw bytes
     /// written by a .NET caller come back as a byte array.</summary>
-    public static object? Deserialize(byte[] data, ValueEncoding encoding)
+    public static object? Deserialize(ReadOnlySpan<byte> data, ValueEncoding encoding)
     {
         if (encoding == ValueEncoding.Raw)
         {
-            return data;
+            return data.ToArray();
         }
 
         return PSSerializer.Deserialize(Encoding.UTF8.GetString(data));

@@ -1,9 +1,24 @@
+using System;
+using System.Buffers;
+using System.Threading;
+
 namespace Memalloc;
 
-/// <summary>A value turned into what a stack stores: UTF-8 CliXml plus what the writer should warn about.</summary>
-internal sealed class SerializedValue
+/// <summary>A value turned into what a stack stores: UTF-8 CliXml, in an array rented from <see cref="ArrayPool{T}.Shared"/>
+/// (dispose to give it back), plus what the writer should warn about.</summary>
+internal sealed class SerializedValue : IDisposable
 {
-    public required byte[] Data { get; init; }
+    private readonly int _length;
+    private byte[]? _buffer;
+
+    public SerializedValue(byte[] rented, int length)
+    {
+        _buffer = rented;
+        _length = length;
+    }
+
+    /// <summary>The UTF-8 CliXml; ObjectDisposedException once the array was given back.</summary>
+    public ReadOnlySpan<byte> Data => (Volatile.Read(ref _buffer) ?? throw new ObjectDisposedException(nameof(SerializedValue))).AsSpan(0, _length);
 
     /// <summary>Type name of the root object (a PSObject's first type name), null for $null.</summary>
     public string? TypeName { get; init; }
@@ -13,4 +28,12 @@ internal sealed class SerializedValue
 
     /// <summary>Some object sat deeper than -Depth and was written as its ToString() text.</summary>
     public bool DepthTruncated { get; init; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

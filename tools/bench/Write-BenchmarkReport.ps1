@@ -141,10 +141,11 @@ Add-Section 'Core' 'Core and peers: median time per operation' {
         })
     $md.Add('### Reads: where the time goes')
     $md.Add('')
-    Add-Table -Header 'size', 'Get', 'allocated per Get', 'CopyValue (reused buffer)', 'Buffer.MemoryCopy', 'Span.ToArray', 'XxHash3', 'copy, then XxHash3' -Align r, r, r, r, r, r, r, r -Rows @(
+    Add-Table -Header 'size', 'Get', 'allocated per Get', 'TryGetRented (pooled)', 'CopyValue (reused buffer)', 'Buffer.MemoryCopy', 'Span.ToArray', 'XxHash3', 'copy, then XxHash3' -Align r, r, r, r, r, r, r, r, r -Rows @(
         foreach ($size in $sizes) {
             $allocated = Format-BenchSize (Get-BenchDetail (Get-One @{ Suite = 'Core'; Subject = 'Memalloc'; Case = 'Get'; Size = $size }) 'AllocatedBytes')
             , ((Format-BenchSize $size), (Get-Time @{ Suite = 'Core'; Subject = 'Memalloc'; Case = 'Get'; Size = $size }), $allocated,
+                (Get-Time @{ Suite = 'Core'; Subject = 'Memalloc'; Case = 'GetRented'; Size = $size }),
                 (Get-Time @{ Suite = 'Core'; Subject = 'Memalloc'; Case = 'CopyValue'; Size = $size }), (Get-Time @{ Suite = 'Core'; Subject = 'Buffer.MemoryCopy'; Size = $size }),
                 (Get-Time @{ Suite = 'Core'; Subject = 'Span.ToArray'; Size = $size }), (Get-Time @{ Suite = 'Core'; Subject = 'XxHash3'; Size = $size }),
                 (Get-Time @{ Suite = 'Core'; Subject = 'copy, then XxHash3'; Size = $size }))

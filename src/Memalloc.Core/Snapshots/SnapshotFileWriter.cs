@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using System.Text;
 using Memalloc.Core.Native;
 
@@ -74,8 +73,10 @@ public sealed class SnapshotFileWriter : IDisposable
         var folder = Path.GetDirectoryName(target)!;
         for (var attempt = 0; ; attempt++)
         {
-            // Hidden, and named for what it is, should a killed export leave it behind.
-            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}.tmp");
+            // Hidden, and named for what it is, should a killed export leave it behind. O_EXCL, not the name, keeps out a
+            // planted file, so the name needs no cryptographic randomness: Guid's comes from the runtime's own native
+            // shim, where RandomNumberGenerator would load OpenSSL (and abort where libssl is missing, as under qemu).
+            var temp = Path.Combine(folder, $".memalloc-export-{Environment.ProcessId}-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6)}.tmp");
             FileStream file;
             try
             {

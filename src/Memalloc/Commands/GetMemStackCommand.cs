@@ -64,7 +64,14 @@ public sealed class GetMemStackCommand : StackSelectionCommandBase
         {
             if (ReadEntry(selection.Store, name) is { } entry)
             {
-                if (TryDeserialize(entry, out var value))
+                object? value;
+                bool read;
+                using (entry)
+                {
+                    read = TryDeserialize(entry, out value);
+                }
+
+                if (read)
                 {
                     Emit(name, value);
                 }

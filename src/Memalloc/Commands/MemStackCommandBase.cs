@@ -64,14 +64,14 @@ public abstract class MemStackCommandBase : MemallocCmdlet
         ExpectedVersion = expectedVersion,
     };
 
-    /// <summary>A stack's entry, or null when the stack (or its store) does not exist.</summary>
-    private protected static StackEntry? ReadEntry(string storeName, string name)
+    /// <summary>A stack's entry, its value in a pooled array (dispose it), or null when the stack (or its store) does not exist.</summary>
+    private protected static RentedStackEntry? ReadEntry(string storeName, string name)
     {
-        return TryRead(storeName, store => store.TryGet(name, out var entry) ? entry : null, out var found) ? found : null;
+        return TryRead(storeName, store => store.TryGetRented(name, out var entry) ? entry : null, out var found) ? found : null;
     }
 
     /// <summary>Turns an entry into the value it holds; a value that cannot be read is a non-terminating error.</summary>
-    private protected bool TryDeserialize(StackEntry entry, out object? value)
+    private protected bool TryDeserialize(RentedStackEntry entry, out object? value)
     {
         try
         {

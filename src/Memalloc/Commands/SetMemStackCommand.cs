@@ -63,7 +63,7 @@ public sealed class SetMemStackCommand : MemStackCommandBase
     protected override void EndProcessing()
     {
         var value = MyInvocation.ExpectingInput ? CliXmlCodec.FromCollected(_collected) : Value;
-        var serialized = TrySerialize(Name, value, Depth);
+        using var serialized = TrySerialize(Name, value, Depth);
         if (serialized is null)
         {
             return;

@@ -129,7 +129,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
                     }
                 }
 
-                var entry = ReadEntry(Store, Name);
+                using var entry = ReadEntry(Store, Name); // its value's pooled array goes back at the end of the attempt
                 object? current = InitialValue;
                 if ((entry is not null && !TryDeserialize(entry, out current)) || !TryCompute(current, entry is not null, out var next, out var write))
                 {
@@ -141,7 +141,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
                     return; // nothing to keep: the stack was missing and the block output nothing
                 }
 
-                var serialized = TrySerialize(Name, next, Depth);
+                using var serialized = TrySerialize(Name, next, Depth);
                 if (serialized is null)
                 {
                     return;

@@ -44,6 +44,17 @@ public class CoreBenchmarks
     [Benchmark]
     public long CopyValue() => _store!.CopyValue(Sizes.StackName, _destination);
 
+    /// <summary>The read Get-MemStack makes: the value in a pooled array, given back after use (no allocation).</summary>
+    [Benchmark]
+    public int GetRented()
+    {
+        _store!.TryGetRented(Sizes.StackName, out var entry);
+        using (entry)
+        {
+            return entry!.Data.Length;
+        }
+    }
+
     [Benchmark]
     public byte[]? SetGet()
     {

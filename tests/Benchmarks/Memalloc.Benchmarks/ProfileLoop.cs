@@ -19,9 +19,10 @@ internal static class ProfileLoop
             var (size, stacks) = kind switch
             {
                 "pair16" or "set16" or "get16" => (16, 1),
-                "get1k" => (1024, 1),
+                "get1k" or "copy1k" => (1024, 1),
+                "get64k" or "copy64k" => (64 * 1024, 1),
                 "set64k" => (64 * 1024, 1),
-                "get1m" or "set1m" => (1024 * 1024, 1),
+                "get1m" or "set1m" or "copy1m" or "rent1m" => (1024 * 1024, 1),
                 "scale100" => (100, 100),
                 "scale1m" or "scale1m-hot" => (100, 1_000_000),
                 _ => throw new ArgumentException($"Unknown case '{kind}'.", nameof(kind)),
@@ -47,11 +48,18 @@ internal static class ProfileLoop
             }
 
             var name = names[0];
+            var buffer = new byte[size];
             Action op = kind switch
             {
                 "pair16" => () => { store.Set(name, value); _ = store.Get(name); },
                 "set16" or "set64k" or "set1m" => () => store.Set(name, value),
-                "get16" or "get1k" or "get1m" => () => _ = store.Get(name),
+                "get16" or "get1k" or "get64k" or "get1m" => () => _ = store.Get(name),
+                "copy1k" or "copy64k" or "copy1m" => () => _ = store.CopyValue(name, buffer),
+                "rent1m" => () =>
+                {
+                    store.TryGetRented(name, out var entry);
+                    entry!.Dispose();
+                },
                 _ => MakeScale(store, picks),
             };
             var limit = (long)(seconds * Stopwatch.Frequency);
