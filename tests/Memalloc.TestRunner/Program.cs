@@ -67,7 +67,8 @@ internal static class Program
     /// Why a test is left out, or null. Child-process tests start `dotnet Memalloc.TestHost` and judge other processes
     /// by /proc/&lt;pid&gt;/stat: under qemu-user a process reads an emulated start time about itself, another value
     /// than other processes read about it, so the lock word's start-time token of one process looks like a reused pid
-    /// to another. Stress tests are left out of every quick run (as `-Task Test` does).
+    /// to another. Tests of kernel hints (Category=HostKernel) are left out too: qemu-user returns 0 from madvise
+    /// without passing the advice on. Stress tests are left out of every quick run (as `-Task Test` does).
     /// </summary>
     private static string? ExclusionReason(ITestCase testCase, bool withChildProcesses)
     {
@@ -81,10 +82,18 @@ internal static class Program
             return "starts child processes: cross-process lock-owner checks read /proc/<pid>/stat, which qemu-user emulates for a process about itself";
         }
 
+        if (testCase.Traits.TryGetValue("Category", out var kinds) && kinds.Contains(HostKernelCategory))
+        {
+            return "asks the kernel what it did with a hint (madvise): qemu-user accepts such hints without passing them on";
+        }
+
         return null;
     }
 
     private const string ChildProcessCollectionName = "Memalloc child processes";
+
+    /// <summary>The Category of tests that check what the host kernel recorded about our own calls (see HugePageAdviceTests).</summary>
+    private const string HostKernelCategory = "HostKernel";
 
     private static string? ArgumentAfter(string[] args, string option)
     {
