@@ -73,13 +73,13 @@ while ([DateTime]::UtcNow -lt `$end) {
     It 'uses 16 stores from one session, round after round' {
         $prefix = New-TestStoreName 'mac-many'
         1..16 | ForEach-Object { $script:Stores.Add("$prefix-$_") }
-        $output = Invoke-ChildPwsh @"
+        $output = @(Invoke-ChildPwsh @"
 foreach (`$round in 1..3) {
     foreach (`$i in 1..16) { Set-MemStack -Name 'n' -Value "`$round-`$i" -Store "$prefix-`$i" }
     foreach (`$i in 1..16) { if ((Get-MemStack -Name 'n' -Store "$prefix-`$i") -ne "`$round-`$i") { throw "store `$i, round `$round" } }
 }
 @(Get-MemStore -Name '$prefix-*').Count
-"@
+"@)
         $output[-1] | Should -Be '16'
     }
 
@@ -90,7 +90,7 @@ foreach (`$round in 1..3) {
         $marker = Join-Path ([IO.Path]::GetTempPath()) "memalloc-mac-$([guid]::NewGuid().ToString('N'))"
         # The child stops inside its write, the record written and the lock held, until it is killed.
         $child = Start-ChildPwsh @"
-`$hook = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.CrashPoints').GetField('Hit', [Reflection.BindingFlags] 'Static,NonPublic,Public')
+`$hook = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.CrashPoints').GetProperty('Hit', [Reflection.BindingFlags] 'Static,NonPublic,Public')
 `$hook.SetValue(`$null, [Action[string]] { param (`$point) if (`$point -eq 'write.after-record') { Set-Content -LiteralPath '$marker' -Value `$PID; Start-Sleep -Seconds 600 } })
 Set-MemStack -Name 'during' -Value 'never acknowledged' -Store '$store'
 "@

@@ -45,7 +45,7 @@ Describe 'MemallocErrors' {
     ) {
         param ($Errno, $Id, $Category)
         $libc = [Memalloc.Core.MemStore].Assembly.GetType('Memalloc.Core.Native.Libc', $true)
-        $exception = $libc.GetMethod('Failure', [System.Reflection.BindingFlags]'NonPublic,Static').Invoke($null, @('shmat', $Errno, 'Attaching'))
+        $exception = $libc.GetMethod('Failure', [System.Reflection.BindingFlags]'NonPublic,Static').Invoke($null, @('shmat', $Errno, 'Attaching', $false))
         $exception.Errno | Should -Be $Errno
         $record = $Errors.GetMethod('FromStoreException').Invoke($null, @($exception, $null))
         $record.FullyQualifiedErrorId | Should -BeExactly $Id

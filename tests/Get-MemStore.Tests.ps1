@@ -118,11 +118,14 @@ Describe 'Issue 10 defect 8: Entries counts live stacks only' {
 Describe 'Issue 10 defect 9: a store shrinks when most of its data is removed' {
     BeforeAll {
         $ShrinkStore = New-TestStoreName
-        function Get-SegmentBytes([int[]] $ShmId) {
+        # Bytes of a store's System V segments (shmids) and POSIX arena objects (names, files in /dev/shm) that still exist.
+        function Get-SegmentBytes([int[]] $ShmId, [string[]] $ObjectName) {
             $segments = Get-SysVSegment
+            $objects = @($ObjectName | Where-Object { $_ } | ForEach-Object { Get-Item -LiteralPath "/dev/shm$_" -ErrorAction Ignore })
             [pscustomobject]@{
-                Total   = ($ShmId | Where-Object { $segments.ContainsKey($_) } | ForEach-Object { $segments[$_].Size } | Measure-Object -Sum).Sum
-                Present = @($ShmId | Where-Object { $segments.ContainsKey($_) })
+                Total   = ($ShmId | Where-Object { $segments.ContainsKey($_) } | ForEach-Object { $segments[$_].Size } | Measure-Object -Sum).Sum +
+                    ($objects | Measure-Object -Property Length -Sum).Sum
+                Present = @(@($ShmId | Where-Object { $segments.ContainsKey($_) }) + @($objects.Name))
             }
         }
     }
@@ -140,10 +143,10 @@ Describe 'Issue 10 defect 9: a store shrinks when most of its data is removed' {
         $shrunk = Get-MemStore -Name $ShrinkStore
         $shrunk.Capacity | Should -Be $start.Capacity -Because 'live data uses far under a quarter, and the floor is the starting size'
         Get-MemStack -Name 'small' -Store $ShrinkStore | Should -BeExactly 'kept'
-        $segments = Get-SegmentBytes $shrunk.SegmentIds
+        $segments = Get-SegmentBytes $shrunk.SegmentIds $shrunk.ArenaObjects
         $segments.Total | Should -BeLessOrEqual (3 * $start.Capacity + 4096)
-        $old = $grown.SegmentIds | Select-Object -Skip 1
-        (Get-SegmentBytes $old).Present | Should -BeNullOrEmpty -Because 'the large arena went back to the system'
+        $old = Get-SegmentBytes @($grown.SegmentIds | Select-Object -Skip 1) $grown.ArenaObjects
+        $old.Present | Should -BeNullOrEmpty -Because 'the large arena went back to the system'
         (Test-MemStore -Name $ShrinkStore) | Should -BeTrue
     }
 

@@ -105,47 +105,58 @@ Describe 'Remove-MemStore' {
 Describe 'Orphaned segments: shown by Get-MemStore, freed by Remove-MemStore (issue 10 convention)' {
     BeforeAll {
         # A store made (and left) by another process, whose anchor segment is then removed by hand, as 'ipcrm -m' does:
-        # its arena (and spare, when it has one) stay behind. This process never attaches them.
+        # its arena (and spare, when it has one) stay behind. This process never attaches them. Arenas are shmids, or
+        # names of POSIX arena objects when the store's backing is POSIX (the emulated-Mac pass).
         function New-OrphanedStore {
             $name = New-TestStoreName
-            $ids = Invoke-ChildPwsh @"
+            $lines = Invoke-ChildPwsh @"
 Set-MemStack -Name a -Value 1 -Store '$name'
 1..300 | ForEach-Object { Set-MemStack -Name b -Value ('x' * 3000) -Store '$name' }
-(Get-MemStore -Name '$name').SegmentIds -join ','
+`$info = Get-MemStore -Name '$name'
+`$info.SegmentIds -join ','
+`$info.ArenaObjects -join ','
 "@
-            $segments = @(($ids | Select-Object -Last 1) -split ',' | ForEach-Object { [int] $_ })
+            $segments = @(($lines | Select-Object -Last 2 | Select-Object -First 1) -split ',' | ForEach-Object { [int] $_ })
+            $objects = @(($lines | Select-Object -Last 1) -split ',' | Where-Object { $_ })
             & ipcrm -m $segments[0]
             $LASTEXITCODE | Should -Be 0
-            [pscustomobject]@{ Name = $name; Anchor = $segments[0]; Arenas = @($segments | Select-Object -Skip 1) }
+            [pscustomobject]@{ Name = $name; Anchor = $segments[0]; Arenas = @(@($segments | Select-Object -Skip 1) + $objects) }
+        }
+
+        # The arenas of a Get-MemStore entry, System V or POSIX.
+        function Get-EntryArena($Entry) { @(@($Entry.SegmentIds) + @($Entry.ArenaObjects)) }
+
+        # Whether an arena (a shmid, or a POSIX object's name) still exists.
+        function Test-Arena($Arena) {
+            if ($Arena -is [string]) { Test-Path -LiteralPath "/dev/shm$Arena" } else { (Get-SysVSegment).ContainsKey($Arena) }
         }
     }
 
     It 'lists the arena and spare of a store whose anchor was removed as one orphaned entry' {
         $orphan = New-OrphanedStore
         $orphan.Arenas.Count | Should -BeGreaterOrEqual 1
-        $listed = @(Get-MemStore | Where-Object Orphaned | Where-Object { @($_.SegmentIds | Where-Object { $_ -in $orphan.Arenas }).Count })
+        $listed = @(Get-MemStore | Where-Object Orphaned | Where-Object { @(Get-EntryArena $_ | Where-Object { $_ -in $orphan.Arenas }).Count })
         $listed.Count | Should -Be 1
         $listed[0].Name | Should -Match '^orphaned:[0-9a-f]{8}$'
-        @($listed[0].SegmentIds | Sort-Object) | Should -Be @($orphan.Arenas | Sort-Object)
+        @(Get-EntryArena $listed[0] | Sort-Object) | Should -Be @($orphan.Arenas | Sort-Object)
         $listed[0].Entries | Should -Be 2
         $listed[0].Warnings | Should -Match 'Remove-MemStore'
-        (Get-MemStore -Name $listed[0].Name).SegmentIds.Count | Should -Be $orphan.Arenas.Count
+        @(Get-EntryArena (Get-MemStore -Name $listed[0].Name)).Count | Should -Be $orphan.Arenas.Count
         (Get-MemStore -Name 'orphaned:*').Name | Should -Contain $listed[0].Name
         (Get-MemStore -ErrorAction SilentlyContinue).Name | Should -Not -Contain $orphan.Name
 
         Remove-MemStore -Name $listed[0].Name -Force
-        $table = Get-SysVSegment
-        foreach ($id in $orphan.Arenas) { $table.ContainsKey($id) | Should -BeFalse -Because "segment $id was freed" }
+        foreach ($arena in $orphan.Arenas) { Test-Arena $arena | Should -BeFalse -Because "arena $arena was freed" }
         Get-MemStore -Name $listed[0].Name -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
     It 'frees orphans piped from Get-MemStore, and -WhatIf keeps them' {
         $orphan = New-OrphanedStore
-        $entry = Get-MemStore | Where-Object Orphaned | Where-Object { $_.SegmentIds -contains $orphan.Arenas[0] }
+        $entry = Get-MemStore | Where-Object Orphaned | Where-Object { (Get-EntryArena $_) -contains $orphan.Arenas[0] }
         $entry | Remove-MemStore -WhatIf
-        (Get-SysVSegment).ContainsKey($orphan.Arenas[0]) | Should -BeTrue
+        Test-Arena $orphan.Arenas[0] | Should -BeTrue
         $entry | Remove-MemStore -Force
-        (Get-SysVSegment).ContainsKey($orphan.Arenas[0]) | Should -BeFalse
+        Test-Arena $orphan.Arenas[0] | Should -BeFalse
     }
 
     It 'reports a missing orphan name as MemStoreNotFound' {
@@ -155,7 +166,7 @@ Set-MemStack -Name a -Value 1 -Store '$name'
 
     It 'never takes a live store''s arena for an orphan' {
         $store = New-FilledStore
-        $ids = (Get-MemStore -Name $store).SegmentIds
-        (Get-MemStore | Where-Object Orphaned).SegmentIds | Where-Object { $_ -in $ids } | Should -BeNullOrEmpty
+        $ids = Get-EntryArena (Get-MemStore -Name $store)
+        Get-MemStore | Where-Object Orphaned | ForEach-Object { Get-EntryArena $_ } | Where-Object { $_ -in $ids } | Should -BeNullOrEmpty
     }
 }

@@ -10,6 +10,10 @@ BeforeAll {
     # systemd runs /usr/bin/pwsh, cron finds pwsh on PATH: here both are the pwsh under test.
     $Bin = (New-Item -ItemType Directory -Path (Join-Path $Folder 'bin')).FullName
     $null = New-Item -ItemType SymbolicLink -Path (Join-Path $Bin 'pwsh') -Target $Pwsh
+    # The reboot removes every store of the user, so it runs only where a private IPC namespace can be had (as root);
+    # elsewhere the tests are skipped rather than run against the user's real stores.
+    $null = & unshare --ipc -- true 2>&1
+    $CanUnshare = $LASTEXITCODE -eq 0
 
     # The command of a systemd Exec line as /bin/sh runs it. systemd splits the line itself; its quoting agrees with sh's
     # as long as there is no $, backquote, backslash or % (which systemd would expand or unescape), so those are refused.
@@ -53,6 +57,7 @@ AfterAll {
 
 Describe 'The boot and shutdown examples of Export-MemStore' {
     It 'the systemd unit saves the store at stop and restores it at start' {
+        if (-not $CanUnshare) { Set-ItResult -Skipped -Because 'unshare --ipc needs root here, and the reboot removes every store of the user'; return }
         $state = Join-Path $Folder 'state'
         $null = New-Item -ItemType Directory -Path $state   # StateDirectory= makes it
         $stop = ConvertFrom-ExecLine 'ExecStop' $state
@@ -63,6 +68,7 @@ Describe 'The boot and shutdown examples of Export-MemStore' {
     }
 
     It 'the systemd unit starts on a first boot, when there is no snapshot yet' {
+        if (-not $CanUnshare) { Set-ItResult -Skipped -Because 'unshare --ipc needs root here, and the reboot removes every store of the user'; return }
         $state = Join-Path $Folder 'first-boot'
         $null = New-Item -ItemType Directory -Path $state
         $start = ConvertFrom-ExecLine 'ExecStart' $state
@@ -71,6 +77,7 @@ Describe 'The boot and shutdown examples of Export-MemStore' {
     }
 
     It 'the systemd unit fails to start on a damaged snapshot, so that systemd does not save over it at shutdown' {
+        if (-not $CanUnshare) { Set-ItResult -Skipped -Because 'unshare --ipc needs root here, and the reboot removes every store of the user'; return }
         $state = Join-Path $Folder 'damaged'
         $null = New-Item -ItemType Directory -Path $state
         [System.IO.File]::WriteAllBytes((Join-Path $state 'cache.memsnap'), [byte[]] (0x89, 0x4D, 0x45, 0x4D))
@@ -81,6 +88,7 @@ Describe 'The boot and shutdown examples of Export-MemStore' {
     }
 
     It 'the cron lines save the store and restore it at boot, with ~ as the user''s home' {
+        if (-not $CanUnshare) { Set-ItResult -Skipped -Because 'unshare --ipc needs root here, and the reboot removes every store of the user'; return }
         $homeFolder = Join-Path $Folder 'home-cron'
         $save = ConvertFrom-CronLine '^\*/10 '
         $reboot = ConvertFrom-CronLine '^@reboot '

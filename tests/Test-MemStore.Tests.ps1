@@ -47,7 +47,8 @@ Describe 'Test-MemStore' {
 
     It 'finds a corrupted value: $false, and with -Detailed the problem as an object' -Skip:(-not (Test-Path /usr/bin/python3)) {
         Set-MemStack -Name 'victim' -Value 'Q7Q7-corrupt-me-Q7Q7' -Store $Broken
-        $arena = (Get-MemStore -Name $Broken).SegmentIds[1]
+        $info = Get-MemStore -Name $Broken
+        $arena = if ($info.ArenaObjects) { $info.ArenaObjects[0] } else { $info.SegmentIds[1] }   # System V or POSIX arena
         $hex = [Convert]::ToHexString([Text.Encoding]::UTF8.GetBytes('Q7Q7-corrupt-me'))
         $at = (Invoke-Shm search $arena $hex).offsets
         $at | Should -Not -BeNullOrEmpty

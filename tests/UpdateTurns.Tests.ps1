@@ -119,8 +119,14 @@ while (-not (Test-MemStack -Name 'stop-plain' -Store '$Store') -and [DateTime]::
 "@
         try {
             Wait-Until { Test-MemStack -Name 'started-plain' -Store $Store } | Should -BeTrue
-            Update-MemStack -Name 'plain' -Store $Store -Timeout 2 -ScriptBlock { Start-Sleep -Milliseconds 200; -1 } `
-                -ErrorVariable err -ErrorAction SilentlyContinue
+            # Each run waits until the plain writer has written again, so that every run loses its race however slow the
+            # machine is (a fixed 200 ms sleep once outlasted a writer stalled by other work, and the update won).
+            Update-MemStack -Name 'plain' -Store $Store -Timeout 2 -ScriptBlock {
+                $seen = $_
+                $giveUp = [DateTime]::UtcNow.AddSeconds(30)
+                while ((Get-MemStack -Name 'plain' -Store $Store) -eq $seen -and [DateTime]::UtcNow -lt $giveUp) { Start-Sleep -Milliseconds 5 }
+                -1
+            } -ErrorVariable err -ErrorAction SilentlyContinue
         }
         finally {
             Set-MemStack -Name 'stop-plain' -Value 1 -Store $Store

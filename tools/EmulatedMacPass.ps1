@@ -25,9 +25,12 @@ Import-Module (Join-Path $PSScriptRoot 'TestSummary.psm1') -Force
 $link = (Get-Item -LiteralPath '/proc/self/ns/ipc').LinkTarget
 if ($link -eq 'ipc:[4026531839]') { throw "Run this inside 'unshare --ipc': it changes System V limits, which would change them for the whole machine." }
 # shmmax before shmall: both only shrink what the namespace allows; the order keeps every moment consistent.
-Set-Content -LiteralPath '/proc/sys/kernel/shmmax' -Value 4194304
-Set-Content -LiteralPath '/proc/sys/kernel/shmall' -Value 1024
-Set-Content -LiteralPath '/proc/sys/kernel/shmmni' -Value 32
+# File.WriteAllText, not Set-Content: Set-Content's write to a /proc/sys file is silently lost.
+foreach ($setting in @(@('shmmax', 4194304), @('shmall', 1024), @('shmmni', 32))) {
+    $path = "/proc/sys/kernel/$($setting[0])"
+    [IO.File]::WriteAllText($path, "$($setting[1])")
+    if ((Get-Content -LiteralPath $path) -ne "$($setting[1])") { throw "Could not set $path to $($setting[1])." }
+}
 $env:MEMALLOC_TEST_SHMSEG = '8'
 Write-Host "emulated Mac: shmmax $(Get-Content /proc/sys/kernel/shmmax), shmall $(Get-Content /proc/sys/kernel/shmall) pages, shmmni $(Get-Content /proc/sys/kernel/shmmni), shmseg $env:MEMALLOC_TEST_SHMSEG (test-only), namespace $link"
 
@@ -49,5 +52,15 @@ $pester = if (Test-Path -LiteralPath $pesterResult) { Get-Content -LiteralPath $
 else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } }
 # NotRun here are the Stress tests again: the main pass already names them, so they are not counted twice.
 $counts.Add([pscustomobject]@{ Runner = 'Pester (emulated Mac)'; Passed = $pester.Passed; Failed = $pester.Failed; Skipped = $pester.Skipped; NotRun = 0 })
+
+# Everything in this namespace is the pass's own and goes with it, except POSIX arena objects: /dev/shm outlives the
+# namespace, and once the anchors are gone no other namespace may judge them orphaned. Removed while they can be found.
+$cleanup = @'
+Import-Module Memalloc
+foreach ($name in [Memalloc.Core.MemStore]::ListStoreNames()) { $null = [Memalloc.Core.MemStore]::DestroyStore($name) }
+foreach ($orphans in [Memalloc.Core.MemStore]::ListOrphanedSegments()) { $null = [Memalloc.Core.MemStore]::RemoveOrphanedSegments($orphans.AnchorKey) }
+'@
+$env:PSModulePath = (Join-Path $RepoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
+& (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $cleanup | Out-Host
 
 $counts | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $ResultDir 'emulated-mac.json')

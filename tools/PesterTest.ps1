@@ -41,6 +41,12 @@ if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
 $result = Invoke-Pester -Configuration $configuration
 if (-not $ResultPath) { return }
+if ($null -eq $result) {
+    # Invoke-Pester failed after running (its NUnit export refuses a failure message with an ANSI escape, say): the
+    # run cannot be counted, so it is one failure, never an empty count that reads as success.
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -LiteralPath $ResultPath
+    return
+}
 # A container that fails before any of its tests could fail (a syntax error, say) counts as one failure,
 # not as nothing; a throwing BeforeAll already marks its tests failed.
 $brokenContainers = @($result.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 }).Count

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers.Binary;
 using System.Text;
 using System.Threading;
 using Memalloc.Core.Native;
@@ -13,7 +14,7 @@ internal sealed unsafe partial class Anchor
     /// magic: openers that meet it wait for this process (<see cref="AwaitCreator"/>). Null when another process created a
     /// segment at that key first (scan again). The caller creates the first arena, then <see cref="Publish"/>es, or
     /// <see cref="Abandon"/>s on failure.</summary>
-    internal static Anchor? TryCreate(int key, uint uid, string storeName, long maxCapacity)
+    internal static Anchor? TryCreate(int key, uint uid, string storeName, long maxCapacity, ArenaBacking backing)
     {
         var shmId = Libc.ShmCreate(key, Layout.AnchorSize, out var errno);
         if (shmId < 0)
@@ -26,7 +27,7 @@ internal sealed unsafe partial class Anchor
             throw Libc.CreationFailure(errno, Layout.AnchorSize, $"Creating store '{storeName}'");
         }
 
-        var attachment = Libc.ShmAt(shmId, Layout.AnchorSize, out errno);
+        var attachment = AttachmentBudget.Attach(shmId, Layout.AnchorSize, null, out errno);
         if (attachment is null)
         {
             Libc.Remove(shmId);
@@ -46,9 +47,30 @@ internal sealed unsafe partial class Anchor
         *(int*)(address + Layout.AnchorKeyOffset) = key;
         *(long*)(address + Layout.AnchorMaxCapacityOffset) = maxCapacity;
         *(long*)(address + Layout.AnchorCreatedOffset) = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        *(uint*)(address + Layout.ArenaBackingOffset) = (uint)backing;
+        *(uint*)(address + Layout.ArenaNonceOffset) = backing == ArenaBacking.Posix ? NewNonce() : 0;
         anchor.PendingShmId = -1;
         anchor.PreviousShmId = -1;
         return anchor;
+    }
+
+    /// <summary>The random, non-zero part of a POSIX store's arena names (anchor byte 388): the POSIX namespace is the
+    /// whole machine's, and names another user could compute could be squatted ahead of every growth. From
+    /// Guid.NewGuid, whose first four bytes the runtime draws from the system's secure random source (getrandom,
+    /// arc4random) on Unix: RandomNumberGenerator would load OpenSSL on Linux, which aborts a process on a system
+    /// without libssl (met in the arm64 pass).</summary>
+    private static uint NewNonce()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        uint nonce;
+        do
+        {
+            Guid.NewGuid().TryWriteBytes(bytes);
+            nonce = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        }
+        while (nonce == 0);
+
+        return nonce;
     }
 
     /// <summary>Makes a created anchor visible with its first arena (<paramref name="arenaRef"/>, of

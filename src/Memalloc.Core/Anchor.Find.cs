@@ -70,7 +70,7 @@ internal sealed unsafe partial class Anchor
             return null;
         }
 
-        using var attachment = Libc.ShmAt(shmId, status.Size, out _);
+        using var attachment = AttachOrSkip(shmId, status.Size, "Reading a store's name");
         if (attachment is null)
         {
             return null;
@@ -94,7 +94,7 @@ internal sealed unsafe partial class Anchor
             return null;
         }
 
-        var attachment = Libc.ShmAt(shmId, status.Size, out _);
+        var attachment = AttachOrSkip(shmId, status.Size, $"Opening store '{storeName}'");
         if (attachment is null)
         {
             return null;
@@ -142,6 +142,37 @@ internal sealed unsafe partial class Anchor
         }
     }
 
+    /// <summary>
+    /// Attaches a segment a probe or a listing found, within the process's attachment budget. Null when it is gone
+    /// (EINVAL, EIDRM) or not ours to attach (EACCES): skipped. Any other failure is thrown: an EMFILE (over
+    /// kern.sysv.shmseg), ENOMEM or ENOSPC is a capacity error naming the limit, never "not our store", which would send
+    /// an opener on to the next probe to create a second anchor for the same store.
+    /// </summary>
+    private static SharedMemoryAttachment? AttachOrSkip(int shmId, long size, string what)
+    {
+        var attachment = AttachmentBudget.Attach(shmId, size, null, out var errno);
+        return attachment is not null || Libc.IsGone(errno) || errno == Libc.EACCES ? attachment : throw Libc.Failure("shmat", errno, what);
+    }
+
+    /// <summary>
+    /// Attaches again the anchor of a store instance that was parked (<see cref="MemStore.TryPark"/>): the same segment
+    /// (shmid), still this store's anchor (the checks of <see cref="Find"/>) and still the same store (its creation time:
+    /// a store removed and made again at the same key and shmid is another store). StoreRemoved otherwise.
+    /// </summary>
+    internal static Anchor Reattach(Anchor parked, uint uid, string storeName, long created)
+    {
+        var anchor = TryAttach(parked.ShmId, parked.Key, uid, storeName, out _);
+        if (anchor is not null && anchor.Created == created)
+        {
+            return anchor;
+        }
+
+        anchor?.Dispose();
+        throw new MemStoreException(MemStoreErrorKind.StoreRemoved,
+            $"Store '{storeName}' was removed while open (by Remove-MemStore or DestroyStore, by 'ipcrm', or by systemd-logind with RemoveIPC=yes when the user's last session ended). " +
+            "Open it again to start a new, empty store.");
+    }
+
     private enum Creation
     {
         /// <summary>The magic is set: check the identity as for any anchor.</summary>
@@ -182,7 +213,7 @@ internal sealed unsafe partial class Anchor
 
             var word = Volatile.Read(ref *(ulong*)(address + Layout.LockWordOffset));
             var waited = Environment.TickCount64 - started;
-            if (word == 0 ? !Libc.ProcessExists(creatorPid) || WriterLock.IsZombie(creatorPid) : WriterLock.IsOwnerDead(word))
+            if (word == 0 ? ProcessIdentity.IsDead(creatorPid) : WriterLock.IsOwnerDead(word))
             {
                 Libc.Remove(shmId);
                 return Creation.Abandoned;

@@ -15,6 +15,7 @@ namespace Memalloc.Core;
 internal sealed unsafe partial class Anchor : IDisposable
 {
     private readonly SharedMemoryAttachment _attachment;
+    private ArenaSegments? _arenas;
 
     private Anchor(SharedMemoryAttachment attachment, int key)
     {
@@ -105,11 +106,20 @@ internal sealed unsafe partial class Anchor : IDisposable
 
     internal ulong LockWord => Volatile.Read(ref *(ulong*)(Address + Layout.LockWordOffset));
 
+    /// <summary>Unix ms of creation: with the shmid, what tells this store from one made again at the same key.</summary>
+    internal long Created => *(long*)(Address + Layout.AnchorCreatedOffset);
+
+    /// <summary>Where the arenas live (anchor byte 384: 0 System V, 1 POSIX; fixed at creation), and the calls that reach
+    /// them. Throws Corrupt for a value this version does not know: nothing of such a store is read or written.</summary>
+    internal ArenaSegments Arenas => _arenas ??= ArenaSegments.For(Key,
+        *(uint*)(Address + Layout.ArenaBackingOffset), *(uint*)(Address + Layout.ArenaNonceOffset));
+
     internal static uint GenerationOf(ulong arenaRef) => (uint)(arenaRef >> 32);
 
-    internal static int ShmIdOf(ulong arenaRef) => (int)(uint)arenaRef;
+    /// <summary>The arena's id in a reference: a shmid, or a POSIX object number.</summary>
+    internal static int IdOf(ulong arenaRef) => (int)(uint)arenaRef;
 
-    internal static ulong MakeArenaRef(uint generation, int shmId) => ((ulong)generation << 32) | (uint)shmId;
+    internal static ulong MakeArenaRef(uint generation, int id) => ((ulong)generation << 32) | (uint)id;
 
     /// <summary>Keeps the anchor attached until <see cref="Return"/>; throws ObjectDisposedException once its owner
     /// disposed it (the store instance was disposed).</summary>

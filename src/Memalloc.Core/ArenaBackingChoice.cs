@@ -19,6 +19,11 @@ internal static class ArenaBackingChoice
 
     private const int SegmentsPerStore = 3;
 
+    /// <summary>The backing for a store this process creates now: <see cref="Variable"/>, else the kernel's limits (on
+    /// Linux those of this process's IPC namespace).</summary>
+    internal static ArenaBacking ForNewStore() =>
+        Choose(Environment.GetEnvironmentVariable(Variable), SystemVLimits.Read(Procfs.KernelSetting));
+
     /// <summary>The backing for a new store: the variable when set, else System V when its budget holds
     /// <see cref="StoresPerSession"/> stores whose arenas reach <see cref="UsefulArenaBytes"/>, else POSIX.</summary>
     internal static ArenaBacking Choose(string? forced, SystemVLimits limits)
@@ -45,6 +50,9 @@ internal static class ArenaBackingChoice
         && limits.TotalBytes >= 2 * UsefulArenaBytes
         && limits.MaxSegments >= SegmentsPerStore * StoresPerSession
         && limits.MaxAttachmentsPerProcess >= SegmentsPerStore * StoresPerSession;
+
+    /// <summary>How every POSIX arena object's name starts (after the '/'), as /dev/shm lists them.</summary>
+    internal const string PosixArenaPrefix = "ma.";
 
     /// <summary>The name of a POSIX arena object: <c>/ma.KKKKKKKK.NNNNNNNN.OOOOOOOO</c>, anchor key, name nonce and object
     /// number (the generation it was created for) as 8 hex digits: 30 characters, within macOS's 31 (PSHMNAMLEN).</summary>

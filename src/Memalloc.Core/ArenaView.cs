@@ -33,12 +33,12 @@ internal sealed unsafe class ArenaView
     private int _freed;
 
     /// <summary>Takes over one borrow of <paramref name="attachment"/> and one of <paramref name="anchor"/> from the caller.</summary>
-    internal ArenaView(Anchor anchor, SharedMemoryAttachment attachment, uint generation, long capacity, long slotCount)
+    internal ArenaView(Anchor anchor, SharedMapping attachment, uint generation, long capacity, long slotCount)
     {
         Anchor = anchor;
         Attachment = attachment;
         Address = attachment.Address;
-        ShmId = attachment.ShmId;
+        Id = attachment.Id;
         Generation = generation;
         Capacity = capacity;
         SlotCount = slotCount;
@@ -49,12 +49,13 @@ internal sealed unsafe class ArenaView
 
     internal Anchor Anchor { get; }
 
-    /// <summary>The attachment this view reads through.</summary>
-    internal SharedMemoryAttachment Attachment { get; }
+    /// <summary>The attachment (System V) or mapping (POSIX) this view reads through.</summary>
+    internal SharedMapping Attachment { get; }
 
     internal byte* Address { get; }
 
-    internal int ShmId { get; }
+    /// <summary>The arena's id in references: its shmid, or its POSIX object number.</summary>
+    internal int Id { get; }
 
     internal uint Generation { get; }
 
@@ -71,7 +72,7 @@ internal sealed unsafe class ArenaView
 
     internal ulong* Slots => (ulong*)(Address + Layout.IndexOffset);
 
-    internal ulong ArenaRef => Anchor.MakeArenaRef(Generation, ShmId);
+    internal ulong ArenaRef => Anchor.MakeArenaRef(Generation, Id);
 
     internal ref long Sequence => ref *(long*)(Address + Layout.ArenaSequenceOffset);
 
@@ -110,10 +111,28 @@ internal sealed unsafe class ArenaView
         if (Anchor.ArenaRef == ArenaRef)
         {
             throw new MemStoreException(MemStoreErrorKind.Corrupt,
-                $"The store is corrupt: the current arena's header (segment {ShmId}) no longer carries generation {Generation}. Run Verify, or remove the store.");
+                $"The store is corrupt: the current arena's header ({Anchor.Arenas.Describe(Id)}) no longer carries generation {Generation}. Run Verify, or remove the store.");
         }
 
         return false;
+    }
+
+    /// <summary>True while some operation holds a reference (a snapshot: one may start right after). Parking an idle store
+    /// asks it; a store in use would keep its attachments anyway.</summary>
+    internal bool InUse
+    {
+        get
+        {
+            for (var i = 0; i < _stripes.Length; i += StripeStride)
+            {
+                if (Volatile.Read(ref _stripes[i]) != 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>Adds a base reference; false once the last one is gone (the view is being freed). A count that reached

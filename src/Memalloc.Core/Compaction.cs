@@ -1,7 +1,6 @@
 using System;
 using System.IO.Hashing;
 using System.Threading;
-using Memalloc.Core.Native;
 
 namespace Memalloc.Core;
 
@@ -59,7 +58,7 @@ internal static unsafe class Compaction
                 var free = Math.Max(0, heap - liveBytes);
                 throw new MemStoreException(MemStoreErrorKind.CapacityExceeded,
                     $"A value of {valueLength} bytes ({recordSize} bytes with its record header and name) does not fit in the store: {free} bytes are free at its maximum capacity of {maximum} bytes " +
-                    $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {Libc.KernelLimitHint}");
+                    $"({liveEntries} stacks use {liveBytes} bytes). Remove stacks, or recreate the store with a larger MaxCapacity (MEMALLOC_MAX_CAPACITY). {anchor.Arenas.LimitHint}");
             }
 
             capacity = Math.Min(capacity * 2, maximum);
@@ -69,7 +68,7 @@ internal static unsafe class Compaction
         ArenaView? successor = null;
         try
         {
-            anchor.PreviousShmId = old.ShmId;
+            anchor.PreviousShmId = old.Id;
             anchor.State = WriterState.Growing;
             successor = Build(anchor, uid, old, capacity, slots, attachments);
         }
@@ -112,7 +111,7 @@ internal static unsafe class Compaction
         }
         catch
         {
-            Libc.Remove(successor.ShmId);
+            anchor.Arenas.Remove(successor.Id);
             attachments.Drop(successor.Attachment);
             successor.Release();
             anchor.PendingShmId = -1;
@@ -124,14 +123,14 @@ internal static unsafe class Compaction
         // Commit point: everyone follows the anchor's reference from here on.
         anchor.ArenaRef = successor.ArenaRef;
         CrashPoints.Hit?.Invoke("grow.after-publish");
-        if (old.Capacity == successor.Capacity && Arena.KeepsSpare(old.Capacity))
+        if (old.Capacity == successor.Capacity && anchor.Arenas.KeepsSpare(old.Capacity))
         {
             // Compaction in place: keep the retired arena, already faulted in, as the target of the next one.
             anchor.SpareRef = old.ArenaRef;
         }
         else
         {
-            Libc.Remove(old.ShmId);
+            anchor.Arenas.Remove(old.Id);
         }
 
         CrashPoints.Hit?.Invoke("grow.after-rmid-old");
@@ -157,9 +156,9 @@ internal static unsafe class Compaction
             // A spare of the wrong size (the store grew): it will not be reused. Removed before it is forgotten:
             // a writer killed in between leaves a reference to a removed segment (harmless: every user of
             // SpareRef checks the segment first), never a segment nothing refers to.
-            if (ArenaHeader.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)) && Anchor.ShmIdOf(spare) != old.ShmId)
+            if (Anchor.IdOf(spare) != old.Id && anchor.Arenas.IsOurs(anchor, uid, Anchor.IdOf(spare)))
             {
-                Libc.Remove(Anchor.ShmIdOf(spare));
+                anchor.Arenas.Remove(Anchor.IdOf(spare));
             }
 
             CrashPoints.Hit?.Invoke("grow.stale-spare-drop");
@@ -227,8 +226,9 @@ internal static unsafe class Compaction
     /// </summary>
     internal static void RecoverGrowth(Anchor anchor, uint uid)
     {
-        var current = Anchor.ShmIdOf(anchor.ArenaRef);
-        var spare = anchor.SpareRef == 0 ? -1 : Anchor.ShmIdOf(anchor.SpareRef);
+        var arenas = anchor.Arenas;
+        var current = Anchor.IdOf(anchor.ArenaRef);
+        var spare = anchor.SpareRef == 0 ? -1 : Anchor.IdOf(anchor.SpareRef);
         if (spare == current)
         {
             anchor.SpareRef = 0; // the spare was being recycled into the current arena
@@ -239,20 +239,21 @@ internal static unsafe class Compaction
         {
             // Committed: the replaced arena goes, unless it was already kept as the spare.
             var previous = anchor.PreviousShmId;
-            if (previous >= 0 && previous != current && previous != spare && ArenaHeader.IsOurs(anchor, uid, previous))
+            if (previous >= 0 && previous != current && previous != spare && arenas.IsOurs(anchor, uid, previous))
             {
-                Libc.Remove(previous);
+                arenas.Remove(previous);
             }
         }
         else
         {
             // Not committed: the half-built (new or recycled) arena goes; the current one was never touched. A recycled
-            // spare (no pending key) is initialised; a new segment may not be yet, and is then ours only at the key and
-            // size the growth recorded.
+            // spare (no pending key, no pending capacity) is initialised; a new arena may not be yet, and is then ours only
+            // where and as large as the growth recorded it. A System V growth killed between shmget and recording the
+            // shmid left only its key: the segment there is looked up.
             var pending = anchor.PendingShmId;
-            if (pending >= 0 && pending != current && ArenaHeader.IsOurs(anchor, uid, pending, anchor.PendingKey, anchor.PendingCapacity))
+            if (pending >= 0 && pending != current && arenas.IsOurs(anchor, uid, pending, anchor.PendingKey, anchor.PendingCapacity))
             {
-                Libc.Remove(pending);
+                arenas.Remove(pending);
                 if (pending == spare)
                 {
                     anchor.SpareRef = 0;
@@ -260,7 +261,7 @@ internal static unsafe class Compaction
             }
             else if (anchor.PendingKey != 0)
             {
-                Arena.RemoveOrphan(anchor, uid, anchor.PendingKey, anchor.PendingGeneration, anchor.PendingCapacity);
+                arenas.RemoveLeftover(anchor, uid, anchor.PendingGeneration, anchor.PendingKey, anchor.PendingCapacity);
             }
         }
 

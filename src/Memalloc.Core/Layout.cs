@@ -44,6 +44,8 @@ internal static class Layout
     internal const int PendingCapacityOffset = 216;     // i64 size of the segment a growth creates at PendingKey; 0 = unknown
     internal const int ArenaRefOffset = 256;            // u64 generation << 32 | shmid of the current arena. Own cache line.
     internal const int SpareRefOffset = 320;            // u64 generation << 32 | shmid of the retired arena kept for reuse; 0 = none.
+    internal const int ArenaBackingOffset = 384;        // u32 ArenaBacking: 0 System V segments, 1 POSIX objects. Fixed at creation.
+    internal const int ArenaNonceOffset = 388;          // u32 POSIX: random non-zero part of every arena object's name; 0 for System V.
 
     // ---- Update turns: a table of TurnCount entries in the anchor (see UpdateTurns). ----
     internal const int TurnTableOffset = 1024;
@@ -100,6 +102,7 @@ internal static class Layout
     internal const int ArenaLiveBytesOffset = 72;       // i64 bytes of records referenced by the index
     internal const int ArenaTombstonesOffset = 80;      // i64 tombstoned slots
     internal const int ArenaGarbageBytesOffset = 88;    // i64 heap bytes no slot references
+    internal const int ArenaNamespaceOffset = 96;       // u64 POSIX arenas on Linux: inode of the creator's IPC namespace; else 0
 
     // ---- Index: SlotCount u64 words from IndexOffset. ----
     internal const int IndexOffset = ArenaHeaderSize;

@@ -16,19 +16,19 @@ public sealed unsafe partial class MemStore
         {
             CheckNotRemoved(view, force: true, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             var (live, expired) = CountEntries(ref view);
-            Libc.TryStat(_anchor.ShmId, out var status, out _);
+            var anchor = view.Anchor;
+            Libc.TryStat(anchor.ShmId, out var status, out _);
             var used = view.HeapOffset + Volatile.Read(ref view.LiveBytes);
-            // Every segment the store holds, the spare too: an operator removing them by hand must not miss one.
-            // A plain array, so that PowerShell can index it.
-            var spare = _anchor.SpareRef;
-            int[] segments = spare == 0 ? [_anchor.ShmId, view.ShmId] : [_anchor.ShmId, view.ShmId, Anchor.ShmIdOf(spare)];
+            var (segments, objects) = ArenaListing(anchor, view);
             return new StoreStatistics
             {
                 Name = Name,
-                Key = _anchor.Key,
+                Key = anchor.Key,
                 SegmentIds = segments,
+                ArenaBacking = anchor.Arenas.Backing,
+                ArenaObjects = objects,
                 Capacity = view.Capacity,
-                MaxCapacity = _anchor.MaxCapacity,
+                MaxCapacity = anchor.MaxCapacity,
                 BytesUsed = used,
                 BytesFree = view.Capacity - used,
                 Entries = live,
@@ -48,6 +48,17 @@ public sealed unsafe partial class MemStore
         {
             view.Exit();
         }
+    }
+
+    /// <summary>Every System V segment and POSIX object the store holds, the spare too: an operator removing them by hand
+    /// must not miss one. Plain arrays, so that PowerShell can index them.</summary>
+    private static (int[] Segments, string[] Objects) ArenaListing(Anchor anchor, ArenaView view)
+    {
+        var spare = anchor.SpareRef;
+        int[] arenas = spare == 0 ? [view.Id] : [view.Id, Anchor.IdOf(spare)];
+        return anchor.Arenas is PosixArenas posix
+            ? ([anchor.ShmId], Array.ConvertAll(arenas, posix.Name))
+            : ([anchor.ShmId, .. arenas], []);
     }
 
     /// <summary>Live and expired (not yet reclaimed) stacks and queues (not their items, nor locks), by a lock-free walk of the index: the arena's entries
@@ -105,7 +116,7 @@ public sealed unsafe partial class MemStore
 
             try
             {
-                var report = Verifier.Run(Name, _anchor, _uid, view);
+                var report = Verifier.Run(Name, view.Anchor, _uid, view);
                 EndWrite(view);
                 return report;
             }

@@ -15,10 +15,21 @@ public sealed unsafe partial class MemStore
     internal int AnchorShmId => _anchor.ShmId;
 
     /// <summary>The update turn a stack name uses, as its words read now (tests watch the queue through it).</summary>
-    internal (ulong Owner, int NextTicket, int Serving) UpdateTurnState(string name) =>
-        UpdateTurns.State(_anchor, UpdateTurns.TurnIndex(StackName.Hash(name)));
+    internal (ulong Owner, int NextTicket, int Serving) UpdateTurnState(string name)
+    {
+        var view = Enter();
+        try
+        {
+            return UpdateTurns.State(view.Anchor, UpdateTurns.TurnIndex(StackName.Hash(name)));
+        }
+        finally
+        {
+            view.Exit();
+        }
+    }
 
-    /// <summary>shmid of the spare arena kept for recycling, or -1 (tests counting a store's segments need it).</summary>
+    /// <summary>Id (shmid or object number) of the spare arena kept for recycling, or -1 (tests counting a store's segments
+    /// need it).</summary>
     internal int SpareShmId
     {
         get
@@ -26,8 +37,8 @@ public sealed unsafe partial class MemStore
             var view = Enter();
             try
             {
-                var spare = _anchor.SpareRef;
-                return spare == 0 ? -1 : Anchor.ShmIdOf(spare);
+                var spare = view.Anchor.SpareRef;
+                return spare == 0 ? -1 : Anchor.IdOf(spare);
             }
             finally
             {
@@ -59,7 +70,7 @@ public sealed unsafe partial class MemStore
         var view = Enter();
         try
         {
-            action((IntPtr)_anchor.Address);
+            action((IntPtr)view.Anchor.Address);
         }
         finally
         {

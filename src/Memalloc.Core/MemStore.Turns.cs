@@ -14,7 +14,7 @@ public sealed partial class MemStore
         var view = Enter();
         try
         {
-            return UpdateTurns.IsBusy(_anchor, UpdateTurns.TurnIndex(StackName.Hash(name)));
+            return UpdateTurns.IsBusy(view.Anchor, UpdateTurns.TurnIndex(StackName.Hash(name)));
         }
         finally
         {
@@ -29,15 +29,16 @@ public sealed partial class MemStore
     {
         var index = UpdateTurns.TurnIndex(StackName.Hash(name));
         var view = Enter();
+        var anchor = view.Anchor;
         try
         {
-            _anchor.Borrow(); // handed to the turn: the anchor page stays mapped while it is waited for and held
+            anchor.Borrow(); // handed to the turn: the anchor page stays mapped while it is waited for and held
         }
         finally
         {
             view.Exit();
         }
 
-        return UpdateTurns.Take(_anchor, index, timeout, cancellation);
+        return UpdateTurns.Take(anchor, index, timeout, cancellation);
     }
 }

@@ -20,8 +20,14 @@ public sealed unsafe partial class MemStore
 
     /// <summary>The arena that was current before <see cref="_current"/>, whose attachment is kept: compaction alternates
     /// between two arenas. -1 when none is kept.</summary>
-    private int _retiredShmId = -1;
+    private int _retiredId = -1;
     private long _lastRemovalCheck;
+
+    /// <summary>The <see cref="AttachmentBudget.Epoch"/> of this instance's last use (only where attachments are limited).</summary>
+    private long _usedEpoch;
+
+    /// <summary>When this instance was last used, in rounds of making room (<see cref="AttachmentBudget"/>).</summary>
+    internal long UsedEpoch => Volatile.Read(ref _usedEpoch);
 
     /// <summary>Attaches the arena the anchor names for a new instance, waiting out a destroyer or a growth in flight.</summary>
     private ArenaView AttachCurrent()
@@ -52,16 +58,16 @@ public sealed unsafe partial class MemStore
             if (_anchor.ArenaRef == arenaRef || attempt >= 100)
             {
                 throw arenaRef == Layout.RemovedArenaRef ? Removed(Name) : new MemStoreException(MemStoreErrorKind.StoreRemoved,
-                    $"Store '{Name}' is broken: its anchor names arena segment {Anchor.ShmIdOf(arenaRef)}, which no longer exists (removed by 'ipcrm' or by " +
-                    "systemd-logind with RemoveIPC=yes). Its data is gone: remove the store (Remove-MemStore, or MemStore.DestroyStore) and it will be created anew.");
+                    $"Store '{Name}' is broken: its anchor names arena {_anchor.Arenas.Describe(Anchor.IdOf(arenaRef))}, which no longer exists (removed by 'ipcrm', " +
+                    "'rm /dev/shm/...', or by systemd-logind with RemoveIPC=yes). Its data is gone: remove the store (Remove-MemStore, or MemStore.DestroyStore) and it will be created anew.");
             }
         }
     }
 
     private static bool IsHeldByLiveProcess(ulong lockWord) => lockWord != 0 && !WriterLock.IsOwnerDead(lockWord);
 
-    /// <summary>Takes a reference on the current arena view, following the anchor to a new generation when it moved.
-    /// No system call unless the generation changed.</summary>
+    /// <summary>Takes a reference on the current arena view, following the anchor to a new generation when it moved, and
+    /// attaching again when the instance was parked. No system call unless the generation changed or it was parked.</summary>
     private ArenaView Enter()
     {
         while (true)
@@ -69,7 +75,17 @@ public sealed unsafe partial class MemStore
             var view = Volatile.Read(ref _current);
             if (view is null)
             {
-                throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+                Unpark(); // throws ObjectDisposedException once disposed
+                continue;
+            }
+
+            if (AttachmentBudget.IsActive)
+            {
+                var epoch = AttachmentBudget.Epoch;
+                if (_usedEpoch != epoch)
+                {
+                    Volatile.Write(ref _usedEpoch, epoch);
+                }
             }
 
             if (!view.TryEnter())
@@ -93,7 +109,12 @@ public sealed unsafe partial class MemStore
     {
         lock (_viewLock)
         {
-            var old = Volatile.Read(ref _current) ?? throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+            var old = Volatile.Read(ref _current);
+            if (old is null)
+            {
+                return; // parked or disposed meanwhile: Enter attaches again or throws
+            }
+
             for (var attempt = 0; attempt < 100; attempt++)
             {
                 var arenaRef = _anchor.ArenaRef;
@@ -155,9 +176,73 @@ public sealed unsafe partial class MemStore
     private void Replace(ArenaView old, ArenaView next)
     {
         Volatile.Write(ref _current, next);
-        _retiredShmId = old.ShmId != next.ShmId && old.Capacity == next.Capacity && Arena.KeepsSpare(old.Capacity) ? old.ShmId : -1;
-        _attachments.KeepOnly(next.ShmId, _retiredShmId);
+        _retiredId = old.Id != next.Id && old.Capacity == next.Capacity && next.Anchor.Arenas.KeepsSpare(old.Capacity) ? old.Id : -1;
+        _attachments.KeepOnly(next.Id, _retiredId);
         old.Release();
+    }
+
+    /// <summary>
+    /// Lets go of every attachment of this instance when nobody is using it (the attachment budget asks, to stay within
+    /// kern.sysv.shmseg: docs/store-design.md, "Attachments within shmseg"); the next call attaches again. False when it is
+    /// parked or disposed already, in use, or its view lock is taken (never waited for: the caller may hold another
+    /// store's). A call that entered just before is safe: its view keeps what it borrowed mapped until it leaves.
+    /// </summary>
+    internal bool TryPark()
+    {
+        if (Monitor.IsEntered(_viewLock) || !Monitor.TryEnter(_viewLock))
+        {
+            return false;
+        }
+
+        try
+        {
+            var view = Volatile.Read(ref _current);
+            if (view is null || view.InUse)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _current, null);
+            view.Release();
+            _retiredId = -1;
+            _attachments.KeepOnly(-1, -1);
+            _anchor.Dispose();
+            return true;
+        }
+        finally
+        {
+            Monitor.Exit(_viewLock);
+        }
+    }
+
+    /// <summary>Attaches a parked instance again: its anchor (the same store, or StoreRemoved) and the arena it names.</summary>
+    private void Unpark()
+    {
+        lock (_viewLock)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(MemStore), $"Store '{Name}' was disposed.");
+            }
+
+            if (Volatile.Read(ref _current) is not null)
+            {
+                return;
+            }
+
+            var parked = _anchor;
+            _anchor = Anchor.Reattach(parked, _uid, Name, _created);
+            try
+            {
+                Volatile.Write(ref _current, AttachCurrent());
+            }
+            catch
+            {
+                _anchor.Dispose();
+                _anchor = parked;
+                throw;
+            }
+        }
     }
 
     private static MemStoreException Removed(string name) => new(MemStoreErrorKind.StoreRemoved,
@@ -195,14 +280,16 @@ public sealed unsafe partial class MemStore
         }
 
         Volatile.Write(ref _lastRemovalCheck, now);
-        if (!Libc.TryStat(_anchor.ShmId, out var status, out _) || status.Key != _anchor.Key || status.IsMarkedForRemoval)
+        var anchor = view.Anchor;
+        if (!Libc.TryStat(anchor.ShmId, out var status, out _) || status.Key != anchor.Key || status.IsMarkedForRemoval)
         {
             throw Removed(Name);
         }
 
-        // The arena can be removed alone (ipcrm of its shmid). A growth also removes the arena it replaces, but only
-        // after publishing the new one: so a removed arena that the anchor still names is a removal from outside.
-        if ((!Libc.TryStat(view.ShmId, out var arenaStatus, out _) || arenaStatus.IsMarkedForRemoval) && _anchor.ArenaRef == view.ArenaRef)
+        // The arena can be removed alone (ipcrm of its shmid, shm_unlink of its object). A growth also removes the arena
+        // it replaces, but only after publishing the new one: so a removed arena that the anchor still names is a removal
+        // from outside.
+        if (anchor.Arenas.IsRemoved(view.Attachment) && anchor.ArenaRef == view.ArenaRef)
         {
             throw Removed(Name);
         }

@@ -127,7 +127,7 @@ public sealed unsafe partial class MemStore
         var view = Enter();
         try
         {
-            WriterLock.Acquire(_anchor.Address);
+            WriterLock.Acquire(view.Anchor.Address);
         }
         catch
         {
@@ -139,16 +139,17 @@ public sealed unsafe partial class MemStore
         {
             now = StoreClock.NowMs();
             CheckNotRemoved(view, force: verifying, now);
-            var state = _anchor.State;
+            var anchor = view.Anchor;
+            var state = anchor.State;
             if (state == WriterState.Growing)
             {
-                Compaction.RecoverGrowth(_anchor, _uid);
+                Compaction.RecoverGrowth(anchor, _uid);
             }
 
             // Another process may have grown the store since we entered: work on the arena the anchor names now.
             // The new view is entered before the old one is left: if entering throws (the store was destroyed or this
             // instance disposed while we waited), the catch below leaves the old view once, after releasing the lock.
-            if (view.Anchor.ArenaRef != view.ArenaRef)
+            if (anchor.ArenaRef != view.ArenaRef)
             {
                 var next = Enter();
                 view.Exit();
@@ -162,12 +163,12 @@ public sealed unsafe partial class MemStore
                 Compaction.Recount(view);
             }
 
-            _anchor.State = WriterState.Writing;
+            view.Anchor.State = WriterState.Writing;
             return view;
         }
         catch
         {
-            WriterLock.Release(_anchor.Address);
+            WriterLock.Release(view.Anchor.Address);
             view.Exit();
             throw;
         }
@@ -175,24 +176,24 @@ public sealed unsafe partial class MemStore
 
     private void EndWrite(ArenaView view)
     {
-        _anchor.State = WriterState.Idle;
-        WriterLock.Release(_anchor.Address);
-        WakeWaiters();
+        view.Anchor.State = WriterState.Idle;
+        WriterLock.Release(view.Anchor.Address);
+        WakeWaiters(view.Anchor);
         view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
     private void AbortWrite(ArenaView view)
     {
-        WriterLock.Release(_anchor.Address);
-        WakeWaiters(); // something may have been published before the failure
+        WriterLock.Release(view.Anchor.Address);
+        WakeWaiters(view.Anchor); // something may have been published before the failure
         view.Exit();
     }
 
     /// <summary>After the writer lock's release (a compare-exchange: the full fence between the publishes and the loads
     /// of the waiter counts): wakes the buckets of the records this hold of the lock published, where someone waits
     /// (docs/coordination-design.md, "The protocol without lost wake-ups"). Nobody waiting: one load per bucket.</summary>
-    private void WakeWaiters()
+    private void WakeWaiters(Anchor anchor)
     {
         var mask = _wakeMask;
         var all = _wakeAllWaited;
@@ -206,11 +207,11 @@ public sealed unsafe partial class MemStore
         CrashPoints.Hit?.Invoke("wake.before");
         if (all)
         {
-            WaitBuckets.WakeAllWaited(_anchor.Address);
+            WaitBuckets.WakeAllWaited(anchor.Address);
         }
         else
         {
-            WaitBuckets.WakeTouched(_anchor.Address, mask);
+            WaitBuckets.WakeTouched(anchor.Address, mask);
         }
     }
 
@@ -308,7 +309,7 @@ public sealed unsafe partial class MemStore
     /// <paramref name="view"/> an operation reference on it. Caller holds the writer lock.</summary>
     private void Compact(ref ArenaView view, long recordSize, long valueLength)
     {
-        var grown = Compaction.Grow(_anchor, _uid, view, recordSize, valueLength, _attachments);
+        var grown = Compaction.Grow(view.Anchor, _uid, view, recordSize, valueLength, _attachments);
         view.Exit();
         AdoptGrown(grown);
         // Trade the creation reference Grow handed us for an operation reference, like every other operation holds.
@@ -324,7 +325,7 @@ public sealed unsafe partial class MemStore
     /// Opportunistic: a failure (the kernel refusing a segment) leaves the store as it is, and the write stands.</summary>
     private void TryShrink(ref ArenaView view, long headroom = 0)
     {
-        if (!Compaction.ShouldShrink(_anchor, view, headroom))
+        if (!Compaction.ShouldShrink(view.Anchor, view, headroom))
         {
             return;
         }
@@ -337,8 +338,8 @@ public sealed unsafe partial class MemStore
         {
             // Nothing was published (the reference flips last): clean up whatever the attempt left, as recovery would,
             // and carry on. A committed write or removal is never reported as failed because a shrink could not be made.
-            Compaction.RecoverGrowth(_anchor, _uid);
-            _anchor.State = WriterState.Writing;
+            Compaction.RecoverGrowth(view.Anchor, _uid);
+            view.Anchor.State = WriterState.Writing;
         }
         catch (ObjectDisposedException)
         {

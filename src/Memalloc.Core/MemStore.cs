@@ -16,8 +16,12 @@ namespace Memalloc.Core;
 public sealed unsafe partial class MemStore : IDisposable
 {
     /// <summary>The anchor, owned by this instance from construction until <see cref="Dispose"/> (views borrow it), so
-    /// that the lock word and the arena reference never move under a call in progress.</summary>
-    private readonly Anchor _anchor;
+    /// that the lock word and the arena reference never move under a call in progress. Replaced only when a parked
+    /// instance attaches again (MemStore.Views.cs, under the view lock); a call works through its view's anchor.</summary>
+    private Anchor _anchor;
+
+    /// <summary>The anchor's creation time: what tells this store from another made later at the same key.</summary>
+    private readonly long _created;
     private readonly uint _uid;
     private readonly object _processLock;
     private int _disposed;
@@ -29,9 +33,15 @@ public sealed unsafe partial class MemStore : IDisposable
         _anchor = anchor;
         _uid = uid;
         _attachments = attachments;
+        _created = anchor.Created;
         _processLock = WriterLock.ProcessLockFor(anchor.Key);
         _lastRemovalCheck = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        attachments.Owner = this;
         _current = AttachCurrent();
+        if (AttachmentBudget.IsActive)
+        {
+            AttachmentBudget.Register(this);
+        }
     }
 
     public string Name { get; }
@@ -106,9 +116,10 @@ public sealed unsafe partial class MemStore : IDisposable
         }
 
         // The first arena is the initial capacity, or the maximum when that is smaller; the anchor records the larger.
+        var backing = options.ArenaBacking ?? ArenaBackingChoice.ForNewStore();
         var initial = Math.Max(Layout.MinArenaCapacity, Arena.RoundToPages(options.InitialCapacity));
-        var maximum = StoreEnvironment.MaxCapacityFor(options);
-        var anchor = Anchor.TryCreate(freeKey, uid, storeName, Math.Max(maximum, initial));
+        var maximum = StoreEnvironment.MaxCapacityFor(options, backing);
+        var anchor = Anchor.TryCreate(freeKey, uid, storeName, Math.Max(maximum, initial), backing);
         if (anchor is null)
         {
             return null;
@@ -194,7 +205,7 @@ public sealed unsafe partial class MemStore : IDisposable
         var view = Enter();
         try
         {
-            StoreDestruction.Destroy(_anchor, _uid);
+            StoreDestruction.Destroy(view.Anchor, _uid);
         }
         finally
         {
@@ -210,15 +221,22 @@ public sealed unsafe partial class MemStore : IDisposable
             return;
         }
 
+        if (AttachmentBudget.IsActive)
+        {
+            AttachmentBudget.Unregister(this);
+        }
+
+        Anchor anchor;
         lock (_viewLock)
         {
             var view = Volatile.Read(ref _current);
             Volatile.Write(ref _current, null);
             view?.Release();
             _attachments.Dispose();
+            anchor = _anchor;
         }
 
         // Last: a call still inside keeps its view, and through it the anchor, until it leaves.
-        _anchor.Dispose();
+        anchor.Dispose();
     }
 }

@@ -9,4 +9,8 @@ public sealed class MemStoreOptions
     /// <summary>Largest arena the store may grow to; null picks a large fraction of what the kernel allows
     /// (environment variable MEMALLOC_MAX_CAPACITY overrides the default).</summary>
     public long? MaxCapacity { get; init; }
+
+    /// <summary>Forces the arena backing of a new store (tests); null chooses as MEMALLOC_ARENA and the kernel's limits
+    /// say (<see cref="ArenaBackingChoice.ForNewStore"/>).</summary>
+    internal ArenaBacking? ArenaBacking { get; init; }
 }

@@ -18,15 +18,17 @@ internal static class StoreDestruction
             try
             {
                 CrashPoints.Hit?.Invoke("destroy.after-lock");
-                if (anchor.State == WriterState.Growing)
+
+                // A backing this version does not know (Corrupt): its arenas cannot be found, but the store can still go.
+                var arenas = TryArenas(anchor);
+                if (arenas is not null && anchor.State == WriterState.Growing)
                 {
                     Compaction.RecoverGrowth(anchor, uid);
                 }
-
                 var spare = anchor.SpareRef;
-                if (spare != 0 && ArenaHeader.IsOurs(anchor, uid, Anchor.ShmIdOf(spare)))
+                if (arenas is not null && spare != 0 && arenas.IsOurs(anchor, uid, Anchor.IdOf(spare)))
                 {
-                    Libc.Remove(Anchor.ShmIdOf(spare));
+                    arenas.Remove(Anchor.IdOf(spare));
                 }
 
                 // The arena goes first, while the anchor still names it: a destroyer killed after this leaves an
@@ -34,13 +36,9 @@ internal static class StoreDestruction
                 // mark below, a marked anchor that the next Find removes. Marking first would lose the only
                 // reference to the arena, leaking it until reboot.
                 var arenaRef = anchor.ArenaRef;
-                if (arenaRef != Layout.RemovedArenaRef)
+                if (arenas is not null && arenaRef != Layout.RemovedArenaRef)
                 {
-                    var arenaId = Anchor.ShmIdOf(arenaRef);
-                    if (Libc.TryStat(arenaId, out var status, out _) && status.IsOwnedBy(uid, Layout.ArenaHeaderSize))
-                    {
-                        Libc.Remove(arenaId);
-                    }
+                    arenas.RemoveOwned(uid, Anchor.IdOf(arenaRef));
                 }
 
                 CrashPoints.Hit?.Invoke("destroy.after-arena-rmid");
@@ -59,6 +57,18 @@ internal static class StoreDestruction
                 // Writers of other processes may be waiting on the word: let them in to see the removal mark.
                 WriterLock.Release(anchor.Address);
             }
+        }
+    }
+
+    private static ArenaSegments? TryArenas(Anchor anchor)
+    {
+        try
+        {
+            return anchor.Arenas;
+        }
+        catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+        {
+            return null;
         }
     }
 }

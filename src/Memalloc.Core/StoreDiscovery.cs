@@ -6,9 +6,9 @@ namespace Memalloc.Core;
 
 /// <summary>
 /// Finding the current user's stores without knowing their names: the kernel's list of segments (Linux's
-/// /proc/sysvipc/shm, <see cref="Procfs"/>), filtered to this user's, and each anchor-sized one asked through
-/// <see cref="Anchor"/> for its store name. macOS has no such list without sysctl plumbing, so there only stores a
-/// process can name are found (none listed): documented in about_Memalloc.
+/// /proc/sysvipc/shm, <see cref="Procfs"/>; macOS's kern.sysv.ipcs.shm iterator, <see cref="DarwinSysctl"/>, which is
+/// what ipcs reads there), filtered to this user's, and each anchor-sized one asked through <see cref="Anchor"/> for its
+/// store name.
 /// </summary>
 internal static class StoreDiscovery
 {
@@ -31,5 +31,10 @@ internal static class StoreDiscovery
 
     /// <summary>Every segment whose owner and creator are <paramref name="uid"/>, as the kernel lists them.</summary>
     internal static List<ProcSegment> OwnSegments(uint uid) =>
-        Procfs.SharedMemorySegments().FindAll(segment => segment.Uid == uid && segment.Cuid == uid);
+        KernelSegments().FindAll(segment => segment.Uid == uid && segment.Cuid == uid);
+
+    private static List<ProcSegment> KernelSegments() => OperatingSystem.IsMacOS()
+        ? DarwinSysctl.ListSegments().ConvertAll(segment => new ProcSegment(segment.Status.Key, segment.ShmId, segment.Status.Size,
+            segment.Status.CreatorPid, segment.Status.Attached, segment.Status.Uid, segment.Status.Cuid))
+        : Procfs.SharedMemorySegments();
 }

@@ -13,9 +13,9 @@ internal static class StoreEnvironment
     /// <summary>/proc/self/ns/ipc of the initial IPC namespace (PROC_IPC_INIT_INO in the kernel).</summary>
     private const string InitialIpcNamespace = "ipc:[4026531839]";
 
-    /// <summary>Maximum capacity for a new store: the option, else MEMALLOC_MAX_CAPACITY, else the smaller of half the
-    /// physical memory and what shmmax/shmall allow for two arenas at once (a growth holds both for a moment).</summary>
-    internal static long MaxCapacityFor(MemStoreOptions options)
+    /// <summary>Maximum capacity for a new store whose arenas have <paramref name="backing"/>: the option, else
+    /// MEMALLOC_MAX_CAPACITY, else <see cref="DefaultMaxCapacity"/>.</summary>
+    internal static long MaxCapacityFor(MemStoreOptions options, ArenaBacking backing)
     {
         if (options.MaxCapacity is { } configured)
         {
@@ -39,21 +39,47 @@ internal static class StoreEnvironment
             return size;
         }
 
-        var maximum = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 64L << 20);
-        if (OperatingSystem.IsLinux())
-        {
-            if (Procfs.ShmMax is { } shmmax)
-            {
-                maximum = Math.Min(maximum, shmmax);
-            }
+        return DefaultMaxCapacity(backing, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, SystemVLimits.Read(Procfs.KernelSetting), PosixSpaceBytes());
+    }
 
-            if (Procfs.ShmAll is { } shmall && shmall < long.MaxValue / Environment.SystemPageSize)
-            {
-                maximum = Math.Min(maximum, shmall * Environment.SystemPageSize / 2);
-            }
+    /// <summary>
+    /// The largest arena a new store may grow to when nobody says otherwise: half the memory (at least 64 MiB), within what
+    /// the backing's real limits allow for two arenas at once (a growth holds both for a moment). System V: at most shmmax
+    /// and half of shmall (Linux kernel.shm*, macOS kern.sysv.*). POSIX: on Linux at most half of /dev/shm (a tmpfs: its
+    /// size, <paramref name="posixSpace"/>); macOS backs the objects with memory alone.
+    /// </summary>
+    internal static long DefaultMaxCapacity(ArenaBacking backing, long memory, SystemVLimits limits, long? posixSpace)
+    {
+        var maximum = Math.Max(memory / 2, 64L << 20);
+        if (backing == ArenaBacking.SystemV)
+        {
+            maximum = Math.Min(maximum, Math.Min(limits.MaxSegmentBytes, limits.TotalBytes / 2));
+        }
+        else if (posixSpace is { } space)
+        {
+            maximum = Math.Min(maximum, space / 2);
         }
 
         return Math.Clamp(maximum, Layout.MinArenaCapacity, Layout.MaxCapacityLimit);
+    }
+
+    /// <summary>Bytes of /dev/shm, where Linux keeps POSIX shared memory objects (statvfs, through DriveInfo); null on macOS
+    /// or when it cannot be read.</summary>
+    private static long? PosixSpaceBytes()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new DriveInfo("/dev/shm").TotalSize;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     internal static bool TryParseSize(string text, out long size)

@@ -11,8 +11,17 @@ public sealed class StoreStatistics
     /// <summary>System V key of the store's anchor segment.</summary>
     public int Key { get; init; }
 
-    /// <summary>shmids of the anchor, the current arena and, when the store keeps one, the spare arena (in that order).</summary>
+    /// <summary>shmids of the System V segments: the anchor, then, for System V arenas, the current arena and, when the store
+    /// keeps one, the spare arena (in that order).</summary>
     public required IReadOnlyList<int> SegmentIds { get; init; }
+
+    /// <summary>Where the arenas live, fixed at creation: System V segments, or POSIX shared memory objects where the
+    /// kernel's System V limits are too small for useful stores (macOS's stock limits).</summary>
+    public ArenaBacking ArenaBacking { get; init; }
+
+    /// <summary>For POSIX arenas, the names of the objects (current arena, then the spare), as shm_open takes them (on Linux
+    /// they are files in /dev/shm); empty for System V arenas.</summary>
+    public IReadOnlyList<string> ArenaObjects { get; init; } = [];
 
     /// <summary>Bytes of the current arena.</summary>
     public long Capacity { get; init; }

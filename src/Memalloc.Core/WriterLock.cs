@@ -8,7 +8,7 @@ namespace Memalloc.Core;
 /// <summary>
 /// The cross-process writer lock: the anchor's lock word holds <c>startTimeToken &lt;&lt; 32 | pid</c> of its owner and
 /// is taken with one compare-exchange (no system call when free). A waiter checks, every few milliseconds, whether
-/// the owner is dead (kill(pid, 0) = ESRCH, or on Linux a different start time: the pid was reused) and then takes
+/// the owner is dead (kill(pid, 0) = ESRCH, a zombie, or a different start time: the pid was reused) and then takes
 /// the word over by CAS; the caller then sees a non-idle writer state and recovers.
 /// The word names processes, not threads: callers hold <see cref="ProcessLockFor"/> first.
 /// </summary>
@@ -89,44 +89,27 @@ internal static unsafe class WriterLock
 
     internal static int OwnerPid(ulong word) => (int)(uint)word;
 
-    /// <summary>True when the process named by a lock word is certainly gone.</summary>
+    /// <summary>True when the process named by a lock word is certainly gone: dead, a zombie, or its pid now names a process
+    /// that started at another time (the token; 0 when the word's taker could not read it).</summary>
     internal static bool IsOwnerDead(ulong word)
     {
         var pid = OwnerPid(word);
-        if (!Libc.ProcessExists(pid))
-        {
-            return true;
-        }
-
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
-        // A killed process stays a zombie until its parent reaps it: kill(pid, 0) still succeeds and the start
-        // time is unchanged, but it will never release the lock. One read of /proc/<pid>/stat answers both.
-        var (state, startTicks) = Procfs.ProcessStateAndStart(pid);
-        if (state is 'Z' or 'X')
+        if (ProcessIdentity.IsDead(pid))
         {
             return true;
         }
 
         var token = (uint)(word >> 32);
-        if (token == 0 || startTicks is not { } ticks)
+        if (token == 0)
         {
             return false;
         }
 
-        return TokenOf(ticks) != token;
+        var current = StartTimeToken(pid);
+        return current != 0 && current != token;
     }
 
-    /// <summary>True when /proc/&lt;pid&gt;/stat shows the process dead but not yet reaped (state Z or X).</summary>
-    internal static bool IsZombie(int pid) => Procfs.ProcessState(pid) is 'Z' or 'X';
-
-    /// <summary>Low 32 bits of the process start time (clock ticks since boot, /proc/&lt;pid&gt;/stat field 22), forced
-    /// non-zero; 0 when unknown (macOS, or the process vanished). Distinguishes a reused pid from its first owner.</summary>
-    internal static uint StartTimeToken(int pid) =>
-        OperatingSystem.IsLinux() && Procfs.ProcessStartTicks(pid) is { } ticks ? TokenOf(ticks) : 0;
-
-    private static uint TokenOf(ulong startTicks) => (uint)startTicks | 0x8000_0000u;
+    /// <summary>Low 32 bits of the process start time, forced non-zero; 0 when unknown (the process vanished).
+    /// Distinguishes a reused pid from its first owner (<see cref="ProcessIdentity.StartTimeToken"/>).</summary>
+    internal static uint StartTimeToken(int pid) => ProcessIdentity.StartTimeToken(pid);
 }

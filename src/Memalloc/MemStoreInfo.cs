@@ -28,6 +28,12 @@ public sealed class MemStoreInfo
     /// <inheritdoc cref="StoreStatistics.SegmentIds"/>
     public required int[] SegmentIds { get; init; }
 
+    /// <inheritdoc cref="StoreStatistics.ArenaBacking"/>
+    public ArenaBacking ArenaBacking { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.ArenaObjects"/>
+    public string[] ArenaObjects { get; init; } = [];
+
     /// <inheritdoc cref="StoreStatistics.Capacity"/>
     public long Capacity { get; init; }
 
@@ -79,6 +85,8 @@ public sealed class MemStoreInfo
         Name = statistics.Name,
         Key = statistics.Key,
         SegmentIds = statistics.SegmentIds.ToArray(),
+        ArenaBacking = statistics.ArenaBacking,
+        ArenaObjects = statistics.ArenaObjects.ToArray(),
         Capacity = statistics.Capacity,
         MaxCapacity = statistics.MaxCapacity,
         BytesUsed = statistics.BytesUsed,
@@ -100,6 +108,8 @@ public sealed class MemStoreInfo
         Name = OrphanName(orphans.AnchorKey),
         Key = orphans.AnchorKey,
         SegmentIds = orphans.SegmentIds.ToArray(),
+        ArenaBacking = orphans.ObjectNames.Count > 0 ? ArenaBacking.Posix : ArenaBacking.SystemV,
+        ArenaObjects = orphans.ObjectNames.ToArray(),
         Capacity = orphans.Bytes,
         BytesUsed = orphans.Bytes,
         Entries = orphans.Entries,

@@ -86,4 +86,32 @@ public class ArenaBackingTests
         Assert.Equal(long.MaxValue, new SystemVLimits(None, None, 16384, None, None).TotalBytes);
         Assert.Equal(4L << 20, new SystemVLimits(None, 1024, 4096, None, None).TotalBytes);
     }
+
+    [Fact]
+    public void Shmat_EMFILE_is_a_capacity_error_naming_shmseg_not_a_segment_that_is_not_ours()
+    {
+        Assert.False(Libc.IsGone(Libc.EMFILE));
+        Assert.Equal(MemStoreErrorKind.CapacityExceeded, Libc.Classify(Libc.EMFILE));
+        var e = Libc.Failure("shmat", Libc.EMFILE, "Opening store 'x'");
+        Assert.Equal(MemStoreErrorKind.CapacityExceeded, e.Kind);
+        Assert.Contains(OperatingSystem.IsMacOS() ? "kern.sysv.shmseg" : SystemVLimits.TestAttachmentLimitVariable, e.Message, StringComparison.Ordinal);
+        Assert.Equal(MemStoreErrorKind.CapacityExceeded, Libc.Failure("shmat", Libc.ENOMEM, "x").Kind);
+        Assert.Equal(MemStoreErrorKind.CapacityExceeded, Libc.Failure("shmat", Libc.ENOSPC, "x").Kind);
+        Assert.True(Libc.IsGone(Libc.EINVAL) && Libc.IsGone(Libc.EIDRM));
+    }
+
+    [Fact]
+    public void Default_max_capacity_honours_the_backings_real_limits()
+    {
+        const long Memory = 16L << 30;
+        var stockMac = new SystemVLimits(4L << 20, 1024, 4096, 32, 8);
+
+        // System V under a stock Mac's limits: at most shmmax (4 MiB), and half of shmall's 4 MiB (two arenas during a growth).
+        Assert.Equal(2L << 20, StoreEnvironment.DefaultMaxCapacity(ArenaBacking.SystemV, Memory, stockMac, posixSpace: null));
+        // POSIX on a Mac: memory alone; on Linux, half of /dev/shm.
+        Assert.Equal(8L << 30, StoreEnvironment.DefaultMaxCapacity(ArenaBacking.Posix, Memory, stockMac, posixSpace: null));
+        Assert.Equal(1L << 30, StoreEnvironment.DefaultMaxCapacity(ArenaBacking.Posix, Memory, stockMac, posixSpace: 2L << 30));
+        // Stock Linux System V: half the memory.
+        Assert.Equal(8L << 30, StoreEnvironment.DefaultMaxCapacity(ArenaBacking.SystemV, Memory, new SystemVLimits(None, None, 4096, 4096, None), null));
+    }
 }

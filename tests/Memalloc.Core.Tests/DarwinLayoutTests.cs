@@ -138,4 +138,11 @@ public class DarwinLayoutTests
         Assert.Equal(new FileStatus(0, 0, 0, 0x180, 501, 20, 1 << 20), status);
         Assert.Equal(0x180, status.Permissions);
     }
+
+    [Fact]
+    public void EIDRM_on_macOS_is_90_not_EPWROFF_82()
+    {
+        // bsd/sys/errno.h: #define EPWROFF 82 (device power is off), #define EIDRM 90 (identifier removed).
+        Assert.Equal(90, MacOSAbi.EIDRM);
+    }
 }

@@ -56,14 +56,18 @@ public class ExpiryTests
     {
         using var t = new TestStore(new MemStoreOptions { InitialCapacity = 64 * 1024, MaxCapacity = 64 * 1024 });
         var value = new byte[1000];
-        // A time to live counts from each write's commit, so a write slowed by a busy machine is never refused as
-        // already expired (an absolute time 50 ms ahead was, under load); all have expired once the sleep ends.
+
+        // The store's clock, stepped by the test: under qemu (the arm64 pass) 30 writes took longer than the 50 ms the
+        // first ones had to live, and a later write's expiry was already past on the wall clock.
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var clock = StoreClock.Use(() => now);
+        var expires = DateTimeOffset.FromUnixTimeMilliseconds(now + 50).UtcDateTime;
         for (var i = 0; i < 30; i++)
         {
-            t.Store.TrySet("e" + i, value, new WriteOptions { TimeToLive = TimeSpan.FromMilliseconds(50) }, out _);
+            t.Store.TrySet("e" + i, value, new WriteOptions { Expires = expires }, out _);
         }
 
-        Thread.Sleep(80);
+        now += 80;
         // The heap holds ~60 KiB: without reclaiming the expired records, these writes would not fit at the maximum.
         for (var i = 0; i < 30; i++)
         {

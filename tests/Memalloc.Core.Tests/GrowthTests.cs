@@ -176,7 +176,7 @@ public class GrowthTests
         Assert.True(Memalloc.Core.StoreEnvironment.TryParseSize("1048576", out size));
         Assert.Equal(1L << 20, size);
         Assert.False(Memalloc.Core.StoreEnvironment.TryParseSize("lots", out _));
-        Assert.True(Memalloc.Core.StoreEnvironment.MaxCapacityFor(new MemStoreOptions()) >= 64 * 1024);
+        Assert.True(Memalloc.Core.StoreEnvironment.MaxCapacityFor(new MemStoreOptions(), ArenaBacking.SystemV) >= 64 * 1024);
     }
 
     [Fact]

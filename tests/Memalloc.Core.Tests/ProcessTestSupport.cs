@@ -168,6 +168,21 @@ internal static class ProcessTestSupport
         return SysVTestNative.ListSegments().Where(s => keys.Contains(s.Key)).ToList();
     }
 
+    /// <summary>POSIX arena objects (Linux: files in /dev/shm, names with their leading '/') of any anchor key the store
+    /// could have used: its arenas when its backing is POSIX (the emulated-Mac pass, MEMALLOC_ARENA=posix).</summary>
+    internal static List<string> ArenaObjectsAtStoreKeys(string storeName)
+    {
+        var uid = SysVTestNative.GetEuid();
+        var names = new List<string>();
+        for (var probe = 0; probe < KeyDerivation.AnchorProbes; probe++)
+        {
+            var anchorKey = (uint)KeyDerivation.AnchorKey(uid, storeName, probe);
+            names.AddRange(Native.PosixSharedMemory.ListLinuxObjects(string.Create(Inv, $"{ArenaBackingChoice.PosixArenaPrefix}{anchorKey:x8}.")));
+        }
+
+        return names;
+    }
+
     /// <summary>The store's generation for <see cref="AssertNothingLeft"/>, whatever state the store is in.</summary>
     internal static long GenerationOf(MemStore? store)
     {
@@ -186,6 +201,8 @@ internal static class ProcessTestSupport
     {
         var left = SegmentsAtStoreKeys(storeName, generation);
         Assert.True(left.Count == 0, $"segments of destroyed store {storeName} left behind: " + Describe(left));
+        var objects = ArenaObjectsAtStoreKeys(storeName);
+        Assert.True(objects.Count == 0, $"arena objects of destroyed store {storeName} left behind: " + string.Join(", ", objects));
     }
 
     internal static string Describe(IEnumerable<ShmEntry> segments)

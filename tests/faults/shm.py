@@ -22,6 +22,7 @@ Every command prints one JSON object; errors are reported as {"ok": false, "errn
 """
 import ctypes
 import json
+import os
 import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -69,6 +70,34 @@ def attach(shmid, readonly):
     return addr
 
 
+def is_object(arg):
+    """A POSIX arena object's name ('/ma....', a file in /dev/shm) rather than a shmid."""
+    return arg.startswith("/")
+
+
+def object_stat(name):
+    try:
+        st = os.stat("/dev/shm" + name)
+    except OSError as e:
+        print(json.dumps({"ok": False, "errno": e.errno}))
+        sys.exit(0)
+    return {"ok": True, "name": name, "key": 0, "uid": st.st_uid, "cuid": st.st_uid, "mode": st.st_mode & 0o777,
+            "size": st.st_size, "nattch": 0, "cpid": 0, "lpid": 0, "atime": int(st.st_atime)}
+
+
+def read_all(arg):
+    if is_object(arg):
+        object_stat(arg)
+        with open("/dev/shm" + arg, "rb") as f:
+            return f.read()
+    shmid = int(arg)
+    size = stat(shmid)["size"]
+    addr = attach(shmid, True)
+    data = ctypes.string_at(addr, size)
+    libc.shmdt(addr)
+    return data
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == "create":
@@ -88,16 +117,12 @@ def main(argv):
             fail()
         out = {"ok": True, "shmid": shmid}
     elif cmd == "stat":
-        out = stat(int(argv[1]))
+        out = object_stat(argv[1]) if is_object(argv[1]) else stat(int(argv[1]))
     elif cmd == "attach":
         libc.shmdt(attach(int(argv[1]), True))
         out = {"ok": True}
     elif cmd in ("read", "readu64", "search"):
-        shmid = int(argv[1])
-        size = stat(shmid)["size"]
-        addr = attach(shmid, True)
-        data = ctypes.string_at(addr, size)
-        libc.shmdt(addr)
+        data = read_all(argv[1])
         if cmd == "read":
             off, length = int(argv[2], 0), int(argv[3], 0)
             out = {"ok": True, "hex": data[off:off + length].hex()}
@@ -112,17 +137,25 @@ def main(argv):
                 i = data.find(needle, i + 1)
             out = {"ok": True, "offsets": found}
     elif cmd in ("write", "writeu64"):
-        shmid, off = int(argv[1]), int(argv[2], 0)
+        target, off = argv[1], int(argv[2], 0)
         data = bytes.fromhex(argv[3]) if cmd == "write" else (int(argv[3], 0) & (2 ** 64 - 1)).to_bytes(8, "little")
-        if off < 0 or off + len(data) > stat(shmid)["size"]:
+        size = object_stat(target)["size"] if is_object(target) else stat(int(target))["size"]
+        if off < 0 or off + len(data) > size:
             print(json.dumps({"ok": False, "errno": 0, "error": "out of the segment"}))
             return
-        addr = attach(shmid, False)
-        ctypes.memmove(addr + off, data, len(data))
-        libc.shmdt(addr)
+        if is_object(target):
+            with open("/dev/shm" + target, "r+b") as f:
+                f.seek(off)
+                f.write(data)
+        else:
+            addr = attach(int(target), False)
+            ctypes.memmove(addr + off, data, len(data))
+            libc.shmdt(addr)
         out = {"ok": True}
     elif cmd == "remove":
-        if libc.shmctl(int(argv[1]), IPC_RMID, None) != 0:
+        if is_object(argv[1]):
+            os.unlink("/dev/shm" + argv[1])
+        elif libc.shmctl(int(argv[1]), IPC_RMID, None) != 0:
             fail()
         out = {"ok": True}
     else:

@@ -45,11 +45,6 @@ internal static unsafe partial class DarwinSysctl
     /// <summary>bsd/sys/ipc.h, <c>struct __ipc_perm_new</c> (<c>#pragma pack(4)</c>): <c>unsigned short _seq</c> at 18.</summary>
     internal const int PermSequenceOffset = 18;
 
-    /// <summary>bsd/kern/sysv_shm.c: <c>SHMSEG_REMOVED 0x0400</c>, <c>SHMSEG_ALLOCATED 0x0800</c>: kernel bits the iterator
-    /// leaves in <c>shm_perm.mode</c>. IPC_STAT never shows a removed segment (it fails with EINVAL); the iterator does.</summary>
-    internal const int SHMSEG_REMOVED = 0x0400;
-    internal const int SHMSEG_ALLOCATED = 0x0800;
-
     /// <summary>bsd/sys/errno.h: <c>#define ERANGE 34</c> (the same on Linux): the iterator's cursor is past shmmni.</summary>
     private const int ERANGE = 34;
 
@@ -108,7 +103,7 @@ internal static unsafe partial class DarwinSysctl
             status = MacOSAbi.DecodeShmidDs(ds);
         }
 
-        if ((status.Mode & (SHMSEG_ALLOCATED | SHMSEG_REMOVED)) != SHMSEG_ALLOCATED)
+        if ((status.Mode & (MacOSAbi.SHMSEG_ALLOCATED | MacOSAbi.SHMSEG_REMOVED)) != MacOSAbi.SHMSEG_ALLOCATED)
         {
             return false;
         }

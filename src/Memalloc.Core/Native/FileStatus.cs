@@ -8,6 +8,10 @@ internal readonly record struct FileStatus(ulong Device, ulong Inode, ulong Link
     /// <summary>Permission bits (rwx for owner, group, other), without type, setuid, setgid or sticky bits.</summary>
     internal int Permissions => (int)(Mode & 0x1FF);
 
+    /// <summary>S_ISREG: the file type bits (S_IFMT 0170000) say regular file (S_IFREG 0100000). A Linux shm object is a
+    /// regular file in /dev/shm; macOS reports no type bits for one.</summary>
+    internal bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+
     /// <summary>Neither a regular file nor a directory: a device, a FIFO or a socket (S_IFMT 0170000, S_IFREG 0100000,
     /// S_IFDIR 0040000: the same in Linux's and macOS's sys/stat.h).</summary>
     internal bool IsSpecial => (Mode & 0xF000) is not (0x8000 or 0x4000);

@@ -8,7 +8,7 @@ namespace Memalloc.Core.Native;
 /// makes two dependent accesses far apart (index slot, then record), and with 4 KiB pages each is a TLB miss with a page
 /// walk (nested, in a virtual machine). The kernel honours the advice for System V segments when
 /// /sys/kernel/mm/transparent_hugepage/shmem_enabled is <c>advise</c> (or <c>always</c>/<c>within_size</c>, which need no
-/// advice) and ignores it otherwise, so it is given unconditionally: reading the setting would cost more than the call.
+/// advice) and ignores it otherwise (the same setting covers POSIX arenas, which are shmem in /dev/shm), so it is given unconditionally: reading the setting would cost more than the call.
 /// Whoever first touches a page decides its size, so every process advises every arena it maps (docs/store-design.md,
 /// "Huge pages").
 /// </summary>
@@ -25,7 +25,7 @@ internal static unsafe partial class HugePages
 
     /// <summary>Advises huge pages for an arena's whole mapping; a refusal (a kernel without THP: EINVAL) changes nothing,
     /// so it is not reported.</summary>
-    internal static void Advise(SharedMemoryAttachment arena)
+    internal static void Advise(SharedMapping arena)
     {
         if (OperatingSystem.IsLinux() && arena.Size >= HugePageSize)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace Memalloc.Core.Native;
 
@@ -39,9 +40,12 @@ internal static unsafe partial class Libc
     internal const int EACCES = 13;
     internal const int EEXIST = 17;
     internal const int EINVAL = 22;
+
+    /// <summary>shmat: this process has as many segments attached as the kernel allows it (macOS kern.sysv.shmseg).</summary>
+    internal const int EMFILE = 24;
     internal const int ENOSPC = 28;
 
-    /// <summary>Linux 43, macOS 82: the segment was removed while we looked at it.</summary>
+    /// <summary>Linux 43, macOS 90: the segment was removed while we looked at it.</summary>
     internal static int EIDRM => OperatingSystem.IsMacOS() ? MacOSAbi.EIDRM : LinuxAbi.EIDRM;
 
     /// <summary>Linux 38, macOS 78: no System V IPC at all (WSL1).</summary>
@@ -65,6 +69,17 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "getuid")]
     private static partial uint NativeGetUid();
 
+    /// <summary>System V segments this process has attached through <see cref="ShmAt"/> and not yet detached.</summary>
+    private static int s_attached;
+
+    /// <summary>Segments this process has attached through <see cref="ShmAt"/> and not yet detached: what the attachment
+    /// budget keeps below kern.sysv.shmseg.</summary>
+    internal static int LiveAttachments => Volatile.Read(ref s_attached);
+
+    /// <summary>TEST-ONLY: the per-process attachment limit that <see cref="ShmAt"/> enforces itself, failing with EMFILE
+    /// past it as macOS does at kern.sysv.shmseg (Linux has no such limit). From MEMALLOC_TEST_SHMSEG; null when unset.</summary>
+    internal static int? TestAttachmentLimit { get; } = SystemVLimits.TestAttachmentLimit();
+
     internal static uint GetUid() => NativeGetUid();
 
     /// <summary>shmget; returns the shmid, or -1 with <paramref name="errno"/> set.</summary>
@@ -84,13 +99,23 @@ internal static unsafe partial class Libc
     internal static int ShmCreate(int key, long size, out int errno) => ShmGet(key, size, IPC_CREAT | IPC_EXCL | ModeOwnerRead | ModeOwnerWrite, out errno);
 
     /// <summary>shmat read-write at an address the kernel picks; null with <paramref name="errno"/> on failure.
-    /// <paramref name="size"/> is what the caller knows of the segment's size (IPC_STAT's, or what it created).</summary>
+    /// <paramref name="size"/> is what the caller knows of the segment's size (IPC_STAT's, or what it created).
+    /// Counted in <see cref="LiveAttachments"/>; past <see cref="TestAttachmentLimit"/>, fails with EMFILE without asking the
+    /// kernel (the emulated kern.sysv.shmseg).</summary>
     internal static SharedMemoryAttachment? ShmAt(int shmid, long size, out int errno)
     {
+        if (Interlocked.Increment(ref s_attached) > TestAttachmentLimit)
+        {
+            Interlocked.Decrement(ref s_attached);
+            errno = EMFILE;
+            return null;
+        }
+
         var address = NativeShmAt(shmid, IntPtr.Zero, 0);
         if (address == new IntPtr(-1))
         {
             errno = Marshal.GetLastPInvokeError();
+            Interlocked.Decrement(ref s_attached);
             return null;
         }
 
@@ -100,7 +125,16 @@ internal static unsafe partial class Libc
 
     /// <summary>shmdt; a failure here cannot be acted upon (the address is ours), so it is only reported as bool.
     /// Only <see cref="SharedMemoryAttachment"/> detaches.</summary>
-    internal static bool ShmDt(IntPtr address) => NativeShmDt(address) == 0;
+    internal static bool ShmDt(IntPtr address)
+    {
+        if (NativeShmDt(address) != 0)
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref s_attached);
+        return true;
+    }
 
     /// <summary>IPC_STAT decoded through the platform's struct layout; false with <paramref name="errno"/> on failure.</summary>
     internal static bool TryStat(int shmid, out SegmentStatus status, out int errno)
@@ -140,29 +174,31 @@ internal static unsafe partial class Libc
 
     /// <summary>
     /// The one place an errno becomes a failure kind: EACCES and EPERM are <see cref="MemStoreErrorKind.PermissionDenied"/>,
-    /// ENOSYS <see cref="MemStoreErrorKind.PlatformNotSupported"/>, ENOMEM and ENOSPC (the kernel refused the memory or has no
-    /// segment left) <see cref="MemStoreErrorKind.CapacityExceeded"/>, and so is EINVAL from a shmget that creates (a size
-    /// outside shmmin..shmmax: <paramref name="creating"/>); anything else is <see cref="MemStoreErrorKind.NativeFailure"/>.
+    /// ENOSYS <see cref="MemStoreErrorKind.PlatformNotSupported"/>; ENOMEM, ENOSPC (the kernel refused the memory or has no
+    /// segment left) and EMFILE (shmat: the process has as many segments attached as it may) are
+    /// <see cref="MemStoreErrorKind.CapacityExceeded"/>, and so is EINVAL from a shmget that creates (a size outside
+    /// shmmin..shmmax: <paramref name="creating"/>); anything else is <see cref="MemStoreErrorKind.NativeFailure"/>.
     /// The cmdlets map kinds to error categories and never look at the errno.
     /// </summary>
     internal static MemStoreErrorKind Classify(int errno, bool creating = false) => errno switch
     {
         EACCES or EPERM => MemStoreErrorKind.PermissionDenied,
-        ENOMEM or ENOSPC => MemStoreErrorKind.CapacityExceeded,
+        ENOMEM or ENOSPC or EMFILE => MemStoreErrorKind.CapacityExceeded,
         EINVAL when creating => MemStoreErrorKind.CapacityExceeded,
         _ when errno == ENOSYS => MemStoreErrorKind.PlatformNotSupported,
         _ => MemStoreErrorKind.NativeFailure,
     };
 
-    /// <summary>An exception for a failed call, of the kind <see cref="Classify"/> gives its errno.</summary>
-    internal static MemStoreException Failure(string function, int errno, string what)
+    /// <summary>An exception for a failed call, of the kind <see cref="Classify"/> gives its errno; a capacity error names the
+    /// System V limit that is the reason and the command that raises it.</summary>
+    internal static MemStoreException Failure(string function, int errno, string what, bool creating = false)
     {
-        var kind = Classify(errno);
+        var kind = Classify(errno, creating);
         var message = $"{what}: {function} failed with errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)}).";
         message += kind switch
         {
             MemStoreErrorKind.PlatformNotSupported => " System V shared memory is not available here (WSL1 has none; use WSL2).",
-            MemStoreErrorKind.CapacityExceeded => " " + KernelLimitHint,
+            MemStoreErrorKind.CapacityExceeded => " " + LimitHint(function, errno, creating),
             _ => string.Empty,
         };
         return new MemStoreException(kind, message, function, errno);
@@ -170,13 +206,20 @@ internal static unsafe partial class Libc
 
     /// <summary>An exception for a shmget that was to create a segment of <paramref name="size"/> bytes.</summary>
     internal static MemStoreException CreationFailure(int errno, long size, string what) =>
-        Classify(errno, creating: true) == MemStoreErrorKind.CapacityExceeded
-            ? new MemStoreException(MemStoreErrorKind.CapacityExceeded,
-                $"The kernel refused a shared memory segment of {size} bytes (shmget: errno {errno}). {KernelLimitHint}", "shmget", errno)
-            : Failure("shmget", errno, what);
+        Failure("shmget", errno, $"{what}: the kernel refused a shared memory segment of {size} bytes", creating: true);
 
-    /// <summary>Where the kernel's limits on System V shared memory are set, for messages about refused memory.</summary>
-    internal static string KernelLimitHint => OperatingSystem.IsMacOS()
-        ? "The kernel limits System V shared memory through kern.sysv.shmmax and kern.sysv.shmall (sysctl)."
-        : "The kernel limits System V shared memory through kernel.shmmax and kernel.shmall (sysctl, /proc/sys/kernel/).";
+    /// <summary>Which System V limit a refused shmget or shmat hit, by its errno (Linux ipc/shm.c; macOS bsd/kern/sysv_shm.c,
+    /// shmget_allocate_segment and shmat): a size over shmmax is EINVAL; no segment left is ENOSPC (shmmni, and on Linux
+    /// shmall too); over shmall on macOS is ENOMEM; one attachment too many is EMFILE (shmseg); EMFILE from shm_open is
+    /// the open-file limit.</summary>
+    internal static string LimitHint(string function, int errno, bool creating) => (function, errno) switch
+    {
+        ("shmat", EMFILE) => SystemVLimits.Hint(SystemVSetting.MaxAttachmentsPerProcess),
+        ("shmget", EINVAL) when creating => SystemVLimits.Hint(SystemVSetting.MaxSegmentBytes),
+        ("shmget", ENOSPC) => OperatingSystem.IsMacOS() ? SystemVLimits.Hint(SystemVSetting.MaxSegments)
+            : SystemVLimits.Hint(SystemVSetting.MaxSegments, SystemVSetting.TotalPages),
+        ("shmget", ENOMEM) when OperatingSystem.IsMacOS() => SystemVLimits.Hint(SystemVSetting.TotalPages),
+        (_, EMFILE) => "The process has as many files open as it may ('ulimit -n' raises the limit).",
+        _ => "The system is short of memory.",
+    };
 }

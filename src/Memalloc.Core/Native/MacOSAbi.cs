@@ -16,13 +16,22 @@ namespace Memalloc.Core.Native;
 /// </summary>
 internal static unsafe class MacOSAbi
 {
-    internal const int EIDRM = 82;
+    /// <summary>bsd/sys/errno.h: <c>#define EIDRM 90</c> (82 is EPWROFF).</summary>
+    internal const int EIDRM = 90;
+
+    /// <summary>bsd/sys/errno.h: <c>#define ENOSYS 78</c>.</summary>
     internal const int ENOSYS = 78;
     internal const int ENOTSUP = 45;   // sys/errno.h
 
     /// <summary>open(2) flags (sys/fcntl.h); macOS has no O_PATH.</summary>
     internal const int O_NONBLOCK = 0x4;
     internal const int O_CLOEXEC = 0x1000000;
+
+    /// <summary>bsd/kern/sysv_shm.c: <c>SHMSEG_REMOVED 0x0400</c> and <c>SHMSEG_ALLOCATED 0x0800</c>, kernel bits kept in
+    /// <c>shm_perm.mode</c> beside the permission bits. IPC_STAT fails with EINVAL for a removed segment
+    /// (shm_find_segment_by_shmid); the kern.sysv.ipcs.shm iterator lists it with SHMSEG_REMOVED set.</summary>
+    internal const int SHMSEG_REMOVED = 0x0400;
+    internal const int SHMSEG_ALLOCATED = 0x0800;
 
     internal static SegmentStatus DecodeShmidDs(byte* ds) => new(
         Key: *(int*)(ds + 20),

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Runtime.InteropServices;
 
 namespace Memalloc.Core.Native;
@@ -13,6 +15,10 @@ namespace Memalloc.Core.Native;
 internal static unsafe partial class PosixSharedMemory
 {
     private const string LibraryName = Libc.LibraryName;
+
+    /// <summary>The name shm_open and shm_unlink are imported from: libc, or librt.so.1 under glibc before 2.34
+    /// (<see cref="LibraryResolver"/> decides).</summary>
+    internal const string RealtimeLibraryName = "librt";
 
     /// <summary>bsd/sys/posix_shm.h: <c>#define PSHMNAMLEN 31</c>, the longest name macOS accepts (ENAMETOOLONG beyond).</summary>
     internal const int MaxNameLength = 31;
@@ -30,7 +36,7 @@ internal static unsafe partial class PosixSharedMemory
     /// <summary>Owner read and write, nothing for group or other.</summary>
     internal const int OwnerReadWrite = 0x180; // 0600
 
-    [LibraryImport(LibraryName, EntryPoint = "shm_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport(RealtimeLibraryName, EntryPoint = "shm_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int ShmOpen(string name, int oflag, nint mode);
 
     /// <summary>
@@ -38,10 +44,10 @@ internal static unsafe partial class PosixSharedMemory
     /// the stack, not in registers as a plain call would (the reason dotnet/runtime#48752 gives for semctl): six dummy
     /// register arguments fill x2..x7 so that the mode lands in the first stack slot, where va_arg reads it.
     /// </summary>
-    [LibraryImport(LibraryName, EntryPoint = "shm_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport(RealtimeLibraryName, EntryPoint = "shm_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int ShmOpenAppleArm64(string name, int oflag, nint x2, nint x3, nint x4, nint x5, nint x6, nint x7, nint mode);
 
-    [LibraryImport(LibraryName, EntryPoint = "shm_unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport(RealtimeLibraryName, EntryPoint = "shm_unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int ShmUnlink(string name);
 
     [LibraryImport(LibraryName, EntryPoint = "ftruncate", SetLastError = true)]
@@ -170,6 +176,31 @@ internal static unsafe partial class PosixSharedMemory
     internal static bool Unmap(byte* address, long length) => MUnmap((IntPtr)address, (nuint)length) == 0;
 
     internal static void Close(int fd) => CloseNative(fd);
+
+    /// <summary>Names (with their leading '/') of the objects in /dev/shm that start with <paramref name="prefix"/>: Linux
+    /// keeps POSIX shared memory there (glibc and musl), every user's in one directory. macOS has no way to list them:
+    /// none there.</summary>
+    internal static List<string> ListLinuxObjects(string prefix)
+    {
+        var names = new List<string>();
+        if (!OperatingSystem.IsLinux())
+        {
+            return names;
+        }
+
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles("/dev/shm", prefix + "*"))
+            {
+                names.Add("/" + Path.GetFileName(path));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return names;
+    }
 
     /// <summary>shm_unlink; returns errno (0 on success). The memory lives on while any process has it mapped.</summary>
     internal static int Unlink(string name) => ShmUnlink(name) == 0 ? 0 : Marshal.GetLastPInvokeError();

@@ -53,8 +53,8 @@ internal static class Procfs
         return (end < 0 ? rest : rest[..end]).ToString();
     }
 
-    /// <summary>Every System V segment of this IPC namespace as /proc/sysvipc/shm lists it (none on macOS, which has no
-    /// such list: there only stores a process can name are found).</summary>
+    /// <summary>Every System V segment of this IPC namespace as /proc/sysvipc/shm lists it (none on macOS, which lists them
+    /// through <see cref="DarwinSysctl.ListSegments"/>).</summary>
     internal static List<ProcSegment> SharedMemorySegments()
     {
         var result = new List<ProcSegment>();
@@ -83,12 +83,6 @@ internal static class Procfs
         return result;
     }
 
-    /// <summary>kernel.shmmax: the largest segment, in bytes.</summary>
-    internal static long? ShmMax => KernelSetting("shmmax");
-
-    /// <summary>kernel.shmall: all segments together, in pages.</summary>
-    internal static long? ShmAll => KernelSetting("shmall");
-
     /// <summary>A number of /proc/sys/kernel/ (shmmax, shmall, shmmni: per IPC namespace), clamped to long; null when
     /// unreadable. The shape <see cref="SystemVLimits.Read"/> takes.</summary>
     internal static long? KernelSetting(string name) => ReadLong("/proc/sys/kernel/" + name);
@@ -108,6 +102,11 @@ internal static class Procfs
             }
         }
     }
+
+    /// <summary>The inode number in <see cref="IpcNamespace"/> ("ipc:[4026531839]" gives 4026531839); null when unknown.</summary>
+    internal static ulong? IpcNamespaceInode =>
+        IpcNamespace is { } link && link.StartsWith("ipc:[", StringComparison.Ordinal) && link.EndsWith(']')
+        && ulong.TryParse(link.AsSpan(5, link.Length - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var inode) ? inode : null;
 
     /// <summary>/proc/sys/kernel/osrelease.</summary>
     internal static string? KernelRelease => ReadText("/proc/sys/kernel/osrelease");

@@ -11,8 +11,10 @@ internal readonly record struct SegmentStatus(int Key, uint Uid, uint Gid, uint 
     long Attached)
 {
     /// <summary>True once IPC_RMID has marked the segment for destruction: it exists while attached, and goes with the
-    /// last detach. Linux reports SHM_DEST in the mode and the key as IPC_PRIVATE; macOS the key.</summary>
-    internal bool IsMarkedForRemoval => Key == Libc.IPC_PRIVATE || (OperatingSystem.IsLinux() && (Mode & LinuxAbi.SHM_DEST) != 0);
+    /// last detach. Linux reports SHM_DEST in the mode and the key as IPC_PRIVATE; macOS the key, and SHMSEG_REMOVED in the
+    /// mode where it shows such a segment at all (its IPC_STAT fails with EINVAL; the kern.sysv.ipcs.shm listing shows it).</summary>
+    internal bool IsMarkedForRemoval => Key == Libc.IPC_PRIVATE
+        || (Mode & (OperatingSystem.IsMacOS() ? MacOSAbi.SHMSEG_REMOVED : LinuxAbi.SHM_DEST)) != 0;
 
     /// <summary>The low nine mode bits (rwxrwxrwx).</summary>
     internal int PermissionBits => Mode & Libc.ModePermissionBits;

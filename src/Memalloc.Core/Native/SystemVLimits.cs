@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 
 namespace Memalloc.Core.Native;
@@ -42,25 +43,42 @@ internal sealed record SystemVLimits(long MaxSegmentBytes, long TotalPages, long
         static long Darwin(string name) => DarwinSysctl.TryReadInt64(name, out var value) == 0 && value >= 0 ? value : long.MaxValue;
     }
 
-    /// <summary>What a user reads in an error when a System V limit is the reason: the setting and the command that
-    /// raises it (macOS: kern.sysv.*, with sysctl; Linux: kernel.shm*, with sysctl or /proc/sys/kernel).</summary>
-    internal static string Hint(SystemVSetting setting)
+    /// <summary>What a user reads in an error when System V limits are the reason: the settings and the command that
+    /// raises them (macOS: kern.sysv.*, with sysctl; Linux: kernel.shm*, with sysctl or /proc/sys/kernel).</summary>
+    internal static string Hint(params SystemVSetting[] settings)
     {
         var mac = OperatingSystem.IsMacOS();
-        var (name, example, meaning) = setting switch
+        var named = new List<string>();
+        var commands = new List<string>();
+        var notes = new List<string>();
+        foreach (var setting in settings)
         {
-            SystemVSetting.MaxSegmentBytes => ("shmmax", "1073741824", "the largest segment, in bytes"),
-            SystemVSetting.TotalPages => ("shmall", "262144", "all segments together, in pages"),
-            SystemVSetting.MaxSegments => ("shmmni", "256", "segments on the machine"),
-            _ => ("shmseg", "64", "segments attached by one process"),
-        };
-        if (!mac && setting == SystemVSetting.MaxAttachmentsPerProcess)
-        {
-            return $"The limit on {meaning} ({TestAttachmentLimitVariable}, a test-only setting) was reached.";
+            var (name, example, meaning) = setting switch
+            {
+                SystemVSetting.MaxSegmentBytes => ("shmmax", "1073741824", "the largest segment, in bytes"),
+                SystemVSetting.TotalPages => ("shmall", "262144", "all segments together, in pages"),
+                SystemVSetting.MaxSegments => ("shmmni", "256", "segments on the machine"),
+                _ => ("shmseg", "64", "segments attached by one process"),
+            };
+            if (!mac && setting == SystemVSetting.MaxAttachmentsPerProcess)
+            {
+                notes.Add($"The limit on {meaning} ({TestAttachmentLimitVariable}, a test-only setting emulating macOS's kern.sysv.shmseg) was reached.");
+                continue;
+            }
+
+            var qualified = (mac ? "kern.sysv." : "kernel.") + name;
+            named.Add($"{qualified} ({meaning})");
+            commands.Add($"{qualified}={example}");
+            if (mac && setting == SystemVSetting.MaxSegments)
+            {
+                notes.Add("kern.sysv.shmmni cannot change once System V shared memory is in use: put it in /etc/sysctl.conf and restart.");
+            }
         }
 
-        return mac
-            ? $"The limit is kern.sysv.{name} ({meaning}); raise it with 'sudo sysctl -w kern.sysv.{name}={example}'."
-            : $"The limit is kernel.{name} ({meaning}); raise it with 'sudo sysctl -w kernel.{name}={example}' (or /proc/sys/kernel/{name}).";
+        var text = named.Count == 0 ? string.Empty
+            : $"The limit is {string.Join(" or ", named)}; raise {(named.Count == 1 ? "it" : "them")} with 'sudo sysctl -w {string.Join(' ', commands)}'" +
+              (mac ? "." : " (or /proc/sys/kernel/).");
+        notes.Insert(0, text);
+        return string.Join(' ', notes.FindAll(note => note.Length > 0));
     }
 }
