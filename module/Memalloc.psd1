@@ -21,6 +21,11 @@
         'Test-MemStore'
         'Register-MemStore'
         'Unregister-MemStore'
+        'Wait-MemStack'
+        'Use-MemLock'
+        'Get-MemLock'
+        'Send-MemQueue'
+        'Receive-MemQueue'
         'Export-MemStore'
         'Import-MemStore'
     )

@@ -15,6 +15,11 @@ BeforeDiscovery {
         'Test-MemStore'
         'Register-MemStore'
         'Unregister-MemStore'
+        'Wait-MemStack'
+        'Use-MemLock'
+        'Get-MemLock'
+        'Send-MemQueue'
+        'Receive-MemQueue'
         'Export-MemStore'
         'Import-MemStore'
     )

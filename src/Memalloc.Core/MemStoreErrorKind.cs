@@ -35,6 +35,10 @@ public enum MemStoreErrorKind
     NotSupported,
     /// <summary>The Redis server answered a command with an error other than the ones above.</summary>
     ServerError,
+    /// <summary>A stack operation named a queue (a name is a stack or a queue, never both); nothing was changed.</summary>
+    NameIsQueue,
+    /// <summary>A queue operation named a stack; nothing was changed.</summary>
+    NameIsStack,
     /// <summary>A snapshot file is truncated, damaged, malformed, of another format version, or not a snapshot at all.</summary>
     InvalidSnapshot,
     /// <summary>A snapshot's target file exists and was not to be replaced (-NoClobber).</summary>

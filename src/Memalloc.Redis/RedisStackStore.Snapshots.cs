@@ -17,7 +17,7 @@ public sealed partial class RedisStackStore
     /// <summary>Copies between writes tried before the copy in one script (which holds up the server while it runs).</summary>
     private const int CopiesBetweenWrites = 3;
 
-    private static readonly RedisValue[] s_snapshotFields = ["v", "t", "e", "c", "m", "x", "h"];
+    private static readonly RedisValue[] s_snapshotFields = ["v", "t", "e", "c", "m", "x", "h", "k"];
 
     public StoreSnapshot TakeSnapshot(Func<string, bool>? include)
     {
@@ -43,7 +43,7 @@ public sealed partial class RedisStackStore
     }
 
     /// <summary>
-    /// Reads the sequence and the server's clock, every stack the index names (pipelined, in batches: other clients'
+    /// Reads the sequence and the server's clock, every stack the index names (queues are not in snapshots) (pipelined, in batches: other clients'
     /// commands run between them), then the sequence again. Unchanged, nothing was written or removed meanwhile, so the
     /// copy is the store as it was at the first reading, once the stacks that expired since are left out; a stack that
     /// expired in between is one the copy may have missed, so that copy is not used either. Null when it must be taken again.
@@ -73,7 +73,10 @@ public sealed partial class RedisStackStore
                 for (var i = 0; i < names.Count; i++)
                 {
                     var fields = Call(() => reads[i].GetAwaiter().GetResult());
-                    expiredMeanwhile |= fields[0].IsNull || !AppendLive(snapshot, names[i], fields, 0, instant);
+                    if (!IsQueue(fields[7]))
+                    {
+                        expiredMeanwhile |= fields[0].IsNull || !AppendLive(snapshot, names[i], fields, 0, instant);
+                    }
                 }
             }
 

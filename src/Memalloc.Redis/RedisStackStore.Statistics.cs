@@ -32,6 +32,8 @@ public sealed partial class RedisStackStore
             Permissions = string.Empty,
             Owner = string.Empty,
             OwnerUid = -1,
+            Waiters = ListedWaiters().Count,
+            WaitPrimitive = WaitPrimitive.PubSub,
             Warnings = _signer is null ? ["Unsigned: values are read without checking who wrote them (Register-MemStore -Unsigned)."] : [],
         };
     }
@@ -51,28 +53,37 @@ public sealed partial class RedisStackStore
             {
                 problems.Add($"Stack '{name}': no valid signature of the store's key.");
             }
+            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.NameIsQueue)
+            {
+                // A queue: its items are checked as they are received, never read here.
+            }
         }
 
         return new VerifyReport { Store = Name, Problems = problems, EntriesChecked = names.Count, RecordsChecked = names.Count };
     }
 
-    /// <summary>Deletes every stack and the index (never the version sequence); false when there was no stack.</summary>
+    /// <summary>Deletes every stack, queue and lock and the indexes (never the version sequence), and wakes every waiter;
+    /// false when there was no stack or queue.</summary>
     internal bool DestroyData()
     {
         var members = Call(() => _database.SortedSetRangeByRank(_keys.Names));
         for (var start = 0; start < members.Length; start += BatchSize)
         {
-            var keys = new RedisKey[Math.Min(BatchSize, members.Length - start)];
-            for (var i = 0; i < keys.Length; i++)
+            var count = Math.Min(BatchSize, members.Length - start);
+            var keys = new RedisKey[2 * count];
+            for (var i = 0; i < count; i++)
             {
-                keys[i] = _keys.Stack(members[start + i]!);
+                keys[2 * i] = _keys.Stack(members[start + i]!);
+                keys[(2 * i) + 1] = _keys.Queue(members[start + i]!);
             }
 
             _ = Call(() => _database.KeyDelete(keys));
         }
 
-        _ = Call(() => _database.KeyDelete(_keys.Names));
+        var locks = Call(() => _database.SortedSetRangeByRank(_keys.Locks));
+        _ = Call(() => _database.KeyDelete([.. Array.ConvertAll(locks, l => _keys.Lock((string)l!)), _keys.Locks, _keys.Names]));
         _ = Call(() => _database.StringIncrement(_keys.Sequence)); // a snapshot copying meanwhile sees the removal
+        _ = Call(() => _database.Publish(_keys.Events, StoreEvents.Everything));
         return members.Length > 0;
     }
 }

@@ -16,8 +16,8 @@ namespace Memalloc.Redis;
 public sealed partial class RedisStackStore : IStackStore
 {
     // The fields of a stack's hash, in the order reads ask for them.
-    private static readonly RedisValue[] s_entryFields = ["v", "t", "e", "c", "m", "x", "n", "h", "s"];
-    private static readonly RedisValue[] s_infoFields = ["s", "t", "e", "c", "m", "x", "n"];
+    private static readonly RedisValue[] s_entryFields = ["v", "t", "e", "c", "m", "x", "n", "h", "s", "k"];
+    private static readonly RedisValue[] s_infoFields = ["s", "t", "e", "c", "m", "x", "n", "k", "q"];
 
     private readonly IDatabase _database;
     private readonly StoreKeys _keys;
@@ -34,6 +34,7 @@ public sealed partial class RedisStackStore : IStackStore
         _server = server;
         _password = settings.Password;
         KeyPrefix = settings.KeyPrefix;
+        _events = new(() => new StoreEvents(database.Multiplexer, _keys.Events));
     }
 
     public string Name { get; }
@@ -50,6 +51,11 @@ public sealed partial class RedisStackStore : IStackStore
         {
             entry = null;
             return false;
+        }
+
+        if (IsQueue(fields[9]))
+        {
+            throw NameIsQueue(name);
         }
 
         var data = (byte[]?)fields[0] ?? [];
@@ -152,13 +158,14 @@ public sealed partial class RedisStackStore : IStackStore
             restoredCreated is { } created ? created.ToString(CultureInfo.InvariantCulture) : string.Empty,
         ];
         RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names];
-        return (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
+        var version = (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
+        return version == -2 ? throw NameIsQueue(name) : version;
     }
 
     public bool Remove(string name, long? expectedVersion = null)
     {
         MemStore.ValidateName(name);
-        RedisKey[] keys = [_keys.Stack(name), _keys.Names, _keys.Sequence];
+        RedisKey[] keys = [_keys.Stack(name), _keys.Names, _keys.Sequence, _keys.Queue(name)];
         RedisValue[] arguments =
         [
             expectedVersion is { } expected ? expected.ToString(CultureInfo.InvariantCulture) : string.Empty,
@@ -223,10 +230,14 @@ public sealed partial class RedisStackStore : IStackStore
     }
 
     private StackInfo? InfoFrom(string name, RedisValue[] fields) =>
-        fields[6].IsNull ? null : Info(name, (long)fields[0], NullIfEmpty(fields[1]), (int)fields[2], fields[3], fields[4], fields[5], fields[6]);
+        fields[6].IsNull ? null : Info(name, (long)fields[0], NullIfEmpty(fields[1]), (int)fields[2], fields[3], fields[4], fields[5], fields[6],
+            IsQueue(fields[7]) ? (long)fields[8] : null);
+
+    /// <summary>The k field of a name's hash: 'q' for a queue's metadata, nothing for a stack.</summary>
+    private static bool IsQueue(RedisValue kind) => kind == "q";
 
     private StackInfo Info(string name, long size, string? typeName, int encoding, RedisValue created, RedisValue modified,
-        RedisValue expires, RedisValue version) => new()
+        RedisValue expires, RedisValue version, long? queueCount = null) => new()
         {
             Name = name,
             Store = Name,
@@ -237,6 +248,8 @@ public sealed partial class RedisStackStore : IStackStore
             Modified = FromMs((long)modified),
             Expires = expires.IsNullOrEmpty ? null : FromMs((long)expires),
             Version = (long)version,
+            Kind = queueCount is null ? StackKind.Stack : StackKind.Queue,
+            Count = queueCount ?? 1,
         };
 
     private static DateTime FromMs(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds).UtcDateTime;

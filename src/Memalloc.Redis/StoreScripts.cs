@@ -8,12 +8,14 @@ internal static class StoreScripts
     /// version ('' unconditional, '0' must not exist), signature, name, channel, the writer's clock (ms) or the restored
     /// Modified, the restored Created ('' for a normal write, which keeps the stack's own). Returns the new version; 0 when
     /// the expected version did not hold, or when the kept expiry of a compare-and-set has passed on the server's clock
-    /// (the caller reads again and finds the stack gone); -1 when a restored stack's expiry has passed.
+    /// (the caller reads again and finds the stack gone); -1 when a restored stack's expiry has passed; -2 when the name
+    /// is a queue's.
     /// </summary>
     public const string Set = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        local current = redis.call('HMGET', KEYS[1], 'n', 'c')
+        local current = redis.call('HMGET', KEYS[1], 'n', 'c', 'k')
+        if current[3] == 'q' then return -2 end
         local expected = ARGV[5]
         if expected ~= '' and (current[1] or '0') ~= expected then return 0 end
         if ARGV[4] ~= '' and tonumber(ARGV[4]) <= now then
@@ -37,8 +39,9 @@ internal static class StoreScripts
         return version
         """;
 
-    /// <summary>KEYS: stack, names, sequence. ARGV: expected version ('' for any), name, channel. Returns 1 when
-    /// removed. A removal moves the sequence too, so that a snapshot sees it (docs/redis-design.md, "Snapshots").</summary>
+    /// <summary>KEYS: stack, names, sequence, queue. ARGV: expected version ('' for any), name, channel. Returns 1 when
+    /// removed (a queue with its items). A removal moves the sequence too, so that a snapshot sees it
+    /// (docs/redis-design.md, "Snapshots").</summary>
     public const string Remove = """
         local n = redis.call('HGET', KEYS[1], 'n')
         if not n then
@@ -47,7 +50,7 @@ internal static class StoreScripts
         end
         if ARGV[1] ~= '' and n ~= ARGV[1] then return 0 end
         redis.call('INCR', KEYS[3])
-        redis.call('DEL', KEYS[1])
+        redis.call('DEL', KEYS[1], KEYS[4])
         redis.call('ZREM', KEYS[2], ARGV[2])
         redis.call('PUBLISH', ARGV[3], ARGV[2])
         return 1
@@ -69,8 +72,8 @@ internal static class StoreScripts
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local result = {now}
         for _, name in ipairs(redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')) do
-          local f = redis.call('HMGET', ARGV[1] .. name, 'v', 't', 'e', 'c', 'm', 'x', 'h')
-          if f[1] then
+          local f = redis.call('HMGET', ARGV[1] .. name, 'v', 't', 'e', 'c', 'm', 'x', 'h', 'k')
+          if f[1] and f[8] ~= 'q' then
             result[#result + 1] = name
             for i = 1, 7 do result[#result + 1] = f[i] or '' end
           end

@@ -12,6 +12,7 @@ namespace Memalloc.Redis;
 internal sealed class ValueSigner
 {
     private const string Context = "memalloc-redis-v1";
+    private const int ItemEncoding = -1;
     private readonly byte[] _key;
     private readonly byte[] _store;
 
@@ -39,6 +40,13 @@ internal sealed class ValueSigner
     /// <summary>Constant-time comparison with what the value should carry.</summary>
     public bool IsValid(ReadOnlySpan<byte> signature, string name, string? typeName, int encoding, long expiresMs, ReadOnlySpan<byte> value) =>
         signature.Length == 32 && CryptographicOperations.FixedTimeEquals(signature, Sign(name, typeName, encoding, expiresMs, value));
+
+    /// <summary>A queue item's signature: over the queue's name, the type name and the bytes, with an encoding no value
+    /// has (-1), so that a value's signature never passes for an item's, nor the other way round.</summary>
+    public byte[] SignItem(string queue, string? typeName, ReadOnlySpan<byte> value) => Sign(queue, typeName, ItemEncoding, -1, value);
+
+    public bool IsValidItem(ReadOnlySpan<byte> signature, string queue, string? typeName, ReadOnlySpan<byte> value) =>
+        IsValid(signature, queue, typeName, ItemEncoding, -1, value);
 
     private static void Append(IncrementalHash hmac, ReadOnlySpan<byte> field)
     {

@@ -46,6 +46,30 @@ internal static class MemallocErrors
         new ArgumentException($"-Timeout must not be negative; it was {Describe(timeout)}. A bare number is a number of seconds."),
         "InvalidTimeout", ErrorCategory.InvalidArgument, timeout);
 
+    public static ErrorRecord TimeoutWithoutWait(TimeSpan timeout) => new(
+        new ArgumentException($"-Timeout ({Describe(timeout)}) says how long -Wait waits: give -Wait too, or leave -Timeout out."),
+        "InvalidTimeout", ErrorCategory.InvalidArgument, timeout);
+
+    /// <summary>Use-MemLock could not take the lock within -Timeout; the script block did not run.</summary>
+    public static ErrorRecord LockTimeout(string name, string store, TimeSpan timeout) => new(
+        new TimeoutException(
+            $"Lock '{name}' in store '{store}' is held by another process or runspace, and was not given up within {Describe(timeout)} (-Timeout). "
+            + "The script block did not run. Get-MemLock shows who holds it."),
+        "MemLockTimeout", ErrorCategory.OperationTimeout, name);
+
+    /// <summary>Use-MemLock's lock (a Redis lease) was lost while its script block ran: the block went on without it.</summary>
+    public static ErrorRecord LockLost(string name, string reason) => new(
+        new InvalidOperationException($"{reason} The script block ran to its end, in part without the lock; its output was written. "
+            + "Pass $_.Token on to what the block changes, so that it can refuse a writer whose lock was lost."),
+        "MemLockLost", ErrorCategory.OperationStopped, name);
+
+    /// <summary>A queue item of a Redis store without a valid signature: taken from the queue, never deserialised.</summary>
+    public static ErrorRecord UntrustedItem(string queue, string store) => new(
+        new System.Security.SecurityException(
+            $"An item of queue '{queue}' in store '{store}' does not carry a valid signature of the store's key: it was written by "
+            + "someone without the key (or with another one). It was taken from the queue and dropped unread."),
+        "UntrustedValue", ErrorCategory.SecurityError, queue);
+
     public static ErrorRecord StackNameRequired(string cmdlet, string store) => new(
         new ArgumentException(
             $"A store ('{store}', from Get-MemStore) was piped to {cmdlet}, which needs the names of the stacks to work on in it: "
@@ -131,6 +155,8 @@ internal static class MemallocErrors
         MemStoreErrorKind.ConnectionFailed => "ConnectionFailed",
         MemStoreErrorKind.NotSupported => "NotSupported",
         MemStoreErrorKind.ServerError => "ServerError",
+        MemStoreErrorKind.NameIsQueue => "MemStackIsQueue",
+        MemStoreErrorKind.NameIsStack => "MemQueueIsStack",
         MemStoreErrorKind.InvalidSnapshot => "InvalidSnapshot",
         MemStoreErrorKind.FileExists => "FileExists",
         _ => "NativeFailure",
@@ -158,6 +184,7 @@ internal static class MemallocErrors
         MemStoreErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
         MemStoreErrorKind.NotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.ServerError => ErrorCategory.InvalidResult,
+        MemStoreErrorKind.NameIsQueue or MemStoreErrorKind.NameIsStack => ErrorCategory.InvalidType,
         _ => ErrorCategory.NotSpecified,
     };
 

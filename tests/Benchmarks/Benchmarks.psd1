@@ -10,6 +10,7 @@
         'ColdStart'   # the CPU time of a fresh pwsh's first write and read
         'Contention'  # 4 workers incrementing one counter
         'Redis'       # the cmdlets on a Redis store beside StackExchange.Redis + PSSerializer; 4-process increments on Redis
+        'Coordination' # wake latency, named locks beside a named Mutex and flock, queues beside a Redis list, waiter cost
         'Snapshots'   # Export-MemStore, Import-MemStore of 100,000 stacks beside Export/Import-Clixml, Redis SAVE, a plain write
     )
 
@@ -22,6 +23,10 @@
         @{ Source = 'design §5, issue 16'; Target = 'Set-MemStack+Get-MemStack on a Redis store / StackExchange.Redis StringSet+StringGet + PSSerializer'; AtMost = 1.2
             Of = @{ Suite = 'Redis'; Case = 'Set+Get'; Subject = 'Memalloc'; Data = 'small object' }
             Over = @{ Suite = 'Redis'; Case = 'Set+Get'; Subject = 'StackExchange.Redis + PSSerializer'; Data = 'small object' } }
+        @{ Source = 'issue 13'; Target = 'Wake latency across processes, median (ns)'; AtMost = 200000
+            Of = @{ Suite = 'Coordination'; Case = 'wake latency'; Subject = 'Memalloc'; Percentile = 50 } }
+        @{ Source = 'issue 13'; Target = 'CPU of a process waiting 10 s for a lock (ns)'; AtMost = 10000000
+            Of = @{ Suite = 'Coordination'; Case = 'lock waiter CPU per 10 s'; Subject = 'Memalloc' } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Memalloc.Core.Snapshots;
 
 namespace Memalloc.Core.Backends;
@@ -64,5 +65,30 @@ public interface IStackStore : IDisposable
 
     /// <summary>Waits for the stack's update turn; null when <paramref name="timeout"/> passed first. Only called when
     /// <see cref="HasUpdateTurns"/>.</summary>
-    IDisposable? TakeUpdateTurn(string name, TimeSpan timeout, System.Threading.CancellationToken cancellation);
+    IDisposable? TakeUpdateTurn(string name, TimeSpan timeout, CancellationToken cancellation);
+
+    // Coordination (docs/coordination-design.md; on Redis, docs/redis-design.md). Every wait re-checks its condition
+    // after each wake, ends with OperationCanceledException when cancelled, and takes Timeout.InfiniteTimeSpan for no
+    // limit and TimeSpan.Zero for one look.
+
+    /// <summary>Waits until the version of a stack or queue (0 while missing) differs from <paramref name="version"/>: true
+    /// with the info after the change (null when it is missing now), false when <paramref name="timeout"/> passed.</summary>
+    bool WaitForChange(string name, long version, TimeSpan timeout, CancellationToken cancellation, out StackInfo? info);
+
+    /// <summary>Takes the exclusive lock for <paramref name="holder"/> (re-entrant per holder); null when
+    /// <paramref name="timeout"/> passed first.</summary>
+    HeldLock? AcquireLock(string name, ulong holder, TimeSpan timeout, CancellationToken cancellation = default);
+
+    /// <summary>The locks held now, sorted by name.</summary>
+    IReadOnlyList<LockInfo> ListLocks();
+
+    /// <summary>Appends one item to a queue (made when missing); returns the queue's new version.</summary>
+    long Send(string queue, ReadOnlySpan<byte> item, string? typeName = null);
+
+    /// <summary>Takes up to <paramref name="maxCount"/> items from the queue's head, oldest first; none when it is empty
+    /// or missing.</summary>
+    IReadOnlyList<QueueItem> Receive(string queue, int maxCount);
+
+    /// <summary>As <see cref="Receive(string, int)"/>, waiting for an item at most <paramref name="timeout"/>.</summary>
+    IReadOnlyList<QueueItem> Receive(string queue, int maxCount, TimeSpan timeout, CancellationToken cancellation);
 }

@@ -91,7 +91,8 @@ public sealed unsafe class StoreSnapshot : IDisposable
                 throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
             }
 
-            if (Heap.IsExpired(view, offset, nowMs))
+            // Stacks only: queues (heads, items) and held locks are not in snapshots (docs/coordination-design.md).
+            if (Heap.IsExpired(view, offset, nowMs) || Heap.Kind(view, offset) > RecordKind.CliXml)
             {
                 continue;
             }
@@ -121,7 +122,7 @@ public sealed unsafe class StoreSnapshot : IDisposable
 
         var size = Layout.RecordSize(stack.Name.Length, stack.TypeName.Length, stack.Value.Length);
         var record = Reserve(size);
-        Heap.WriteAt(record, stack.Name, System.IO.Hashing.XxHash3.HashToUInt64(stack.Name), stack.TypeName, stack.Value, stack.Encoding,
+        Heap.WriteAt(record, stack.Name, System.IO.Hashing.XxHash3.HashToUInt64(stack.Name), stack.TypeName, stack.Value, (RecordKind)stack.Encoding,
             version: 0, stack.CreatedMs, stack.ModifiedMs, stack.ExpiresMs);
         Commit(record, size);
     }

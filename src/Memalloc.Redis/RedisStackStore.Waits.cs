@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using Memalloc.Core;
+using StackExchange.Redis;
+
+namespace Memalloc.Redis;
+
+/// <summary>
+/// Waits on a Redis store (docs/redis-design.md, "Waits"): watch the store's channel first, then check, then sleep until a
+/// message for the name, a recheck time (an expiry, a lock's lease) or the timeout, and check again. No polling, no
+/// keyspace notifications. Each sleeping waiter is listed, with a lease, in the store's waiters set, which Get-MemStore
+/// and Get-MemLock count.
+/// </summary>
+public sealed partial class RedisStackStore
+{
+    /// <summary>How long a waiter stays counted without renewing its entry (one killed while waiting drops out then).</summary>
+    private const long WaiterLeaseMs = 30_000;
+
+    /// <summary>How often a sleeping waiter renews its entry.</summary>
+    private static readonly TimeSpan s_waiterRenewal = TimeSpan.FromSeconds(10);
+
+    /// <summary>The shortest sleep before a recheck: a host whose clock runs ahead of the server's must not spin while it
+    /// waits for the server to expire a key.</summary>
+    private static readonly TimeSpan s_shortestRecheck = TimeSpan.FromMilliseconds(5);
+
+    private static readonly string s_processWaiterId = Guid.NewGuid().ToString("N");
+    private static long s_lastWaiter;
+
+    private readonly Lazy<StoreEvents> _events;
+
+    private delegate bool Condition(out TimeSpan recheckWithin);
+
+    public bool WaitForChange(string name, long version, TimeSpan timeout, CancellationToken cancellation, out StackInfo? info)
+    {
+        MemStore.ValidateName(name);
+        StackInfo? seen = null;
+        var changed = WaitFor(name, string.Empty, timeout, cancellation, (out TimeSpan recheckWithin) =>
+        {
+            seen = GetInfo(name);
+            recheckWithin = seen?.Expires is { } expires ? expires - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
+            return (seen?.Version ?? 0) != version;
+        });
+        info = changed ? seen : null;
+        return changed;
+    }
+
+    /// <summary>Checks <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> passes (false),
+    /// sleeping between checks until a message on <paramref name="topic"/>.</summary>
+    private bool WaitFor(string topic, string waiterTag, TimeSpan timeout, CancellationToken cancellation, Condition condition)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"A timeout cannot be negative; it was {timeout}.");
+        }
+
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        using var watcher = Call(() => _events.Value.Watch(topic));
+        RedisValue? waiter = null;
+        var renewedAt = 0L;
+        try
+        {
+            while (true)
+            {
+                watcher.Arm();
+                if (condition(out var recheckWithin))
+                {
+                    return true;
+                }
+
+                var now = Environment.TickCount64;
+                if (now >= deadline)
+                {
+                    return false;
+                }
+
+                if (waiter is null || now - renewedAt >= (long)s_waiterRenewal.TotalMilliseconds)
+                {
+                    waiter ??= $"{s_processWaiterId}.{Interlocked.Increment(ref s_lastWaiter)}|{waiterTag}";
+                    ListWaiter(waiter.Value);
+                    renewedAt = now;
+                }
+
+                var sleep = TimeSpan.FromMilliseconds(Math.Min(deadline - now, s_waiterRenewal.TotalMilliseconds));
+                if (recheckWithin != Timeout.InfiniteTimeSpan)
+                {
+                    sleep = TimeSpan.FromTicks(Math.Min(sleep.Ticks, Math.Max(recheckWithin.Ticks, s_shortestRecheck.Ticks)));
+                }
+
+                watcher.Sleep(sleep, cancellation);
+            }
+        }
+        finally
+        {
+            if (waiter is { } listed)
+            {
+                UnlistWaiter(listed);
+            }
+        }
+    }
+
+    private void ListWaiter(RedisValue waiter)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var batch = _database.CreateBatch();
+        _ = batch.SortedSetRemoveRangeByScoreAsync(_keys.Waiters, double.NegativeInfinity, now);
+        var added = batch.SortedSetAddAsync(_keys.Waiters, waiter, now + WaiterLeaseMs);
+        batch.Execute();
+        _ = Call(() => added.GetAwaiter().GetResult());
+    }
+
+    /// <summary>Best effort: a waiter whose entry cannot be removed (the server is away) drops out at its lease's end.</summary>
+    private void UnlistWaiter(RedisValue waiter)
+    {
+        try
+        {
+            _ = _database.SortedSetRemove(_keys.Waiters, waiter, CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (RedisFailures.IsRedis(e))
+        {
+        }
+    }
+
+    /// <summary>The tags of the waiters listed now (empty for a change or queue waiter, "lock:name" for a lock waiter).</summary>
+    private List<string> ListedWaiters()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var members = Call(() => _database.SortedSetRangeByScore(_keys.Waiters, now, double.PositiveInfinity));
+        var tags = new List<string>(members.Length);
+        foreach (var member in members)
+        {
+            var text = (string?)member ?? string.Empty;
+            tags.Add(text[(text.IndexOf('|', StringComparison.Ordinal) + 1)..]);
+        }
+
+        return tags;
+    }
+
+    private static string Milliseconds(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
