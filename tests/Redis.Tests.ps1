@@ -331,6 +331,65 @@ Describe 'Faults of the server' {
         Wait-Until { (Get-MemStack -Name 'paused' -Store $Faulty -ErrorAction SilentlyContinue) -in 1, 2 } | Should -BeTrue
         Update-MemStack -Name 'paused' -Increment 1 -Store $Faulty -PassThru | Should -BeIn 2, 3
     }
+
+    It 'tells the holder with MemLockLost when the server was paused past the lock''s lease, after the block ran' {
+        $serverPid = $Server.Process.Id
+        $output = [System.Collections.Generic.List[object]]::new()
+        $err = {
+            Use-MemLock -Name 'paused-lock' -Store $Faulty -ScriptBlock {
+                'inside'
+                kill -STOP $serverPid
+                try { Start-Sleep -Seconds 12 } finally { kill -CONT $serverPid }   # longer than the 10 s lease
+            } | ForEach-Object { $output.Add($_) }
+        } | Should -Throw -ErrorId 'MemLockLost,Memalloc.Commands.UseMemLockCommand' -PassThru
+        $output | Should -Be 'inside'
+        "$err" | Should -Match "Lock 'paused-lock'.*could not be renewed within its lease"
+        $err.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::OperationStopped)
+        Wait-Until { Use-MemLock -Name 'paused-lock' -Store $Faulty -Timeout 0 -ScriptBlock { $true } -ErrorAction SilentlyContinue } | Should -BeTrue
+    }
+}
+
+Describe 'Coordination on Redis' {
+    It 'frees the lock of a holder killed with SIGKILL only when its lease ends, with a larger token' {
+        $name = Register-TestStore
+        $holder = Start-ChildPwsh "Use-MemLock -Name 'leased' -Store '$name' -ScriptBlock { Set-MemStack -Name 'holder' -Value `$PID -Store '$name'; Start-Sleep -Seconds 600 }"
+        $null = Wait-MemStack -Name 'holder' -Exists -Store $name -Timeout 60
+        $before = (Get-MemLock -Name 'leased' -Store $name).Token
+        kill -KILL (Get-MemStack -Name 'holder' -Store $name)
+        $holder.Process.WaitForExit()
+        # Nobody can tell a dead holder on another host from a slow one: the lock stays taken until its lease ends.
+        { Use-MemLock -Name 'leased' -Store $name -Timeout 0 -ScriptBlock { } } | Should -Throw -ErrorId 'MemLockTimeout,Memalloc.Commands.UseMemLockCommand'
+        (Get-MemLock -Name 'leased' -Store $name).Token | Should -Be $before
+        Use-MemLock -Name 'leased' -Store $name -Timeout 60 -ScriptBlock { $_.Token } | Should -BeGreaterThan $before
+    }
+
+    It 'refuses a planted queue item as UntrustedValue, never deserialises it, and hands on the signed ones' {
+        $name = Register-TestStore
+        Send-MemQueue -Name 'jobs' -Value 'signed' -Store $name
+        # An item as the format has it (format 1, no signature, no type name), with CliXml that would run nothing but
+        # is still not the store's to trust.
+        $xml = [System.Text.Encoding]::UTF8.GetBytes([System.Management.Automation.PSSerializer]::Serialize('planted'))
+        $item = [byte[]] (@(1, 0, 0, 0) + $xml)
+        $file = Join-Path $TestDrive 'item.bin'
+        [System.IO.File]::WriteAllBytes($file, $item)
+        # redis-cli -x takes the last argument, binary, from stdin.
+        bash -c "redis-cli -h 127.0.0.1 -p $($Connection.Port) --user '$($Connection.Credential.UserName)' --pass '$($Connection.Password)' --no-auth-warning -x RPUSH 'memalloc:{$name}:q:jobs' < '$file'" | Out-Null
+        Send-MemQueue -Name 'jobs' -Value 'signed too' -Store $name
+        $got = Receive-MemQueue -Name 'jobs' -Count 10 -Store $name -ErrorVariable problems -ErrorAction SilentlyContinue
+        $got | Should -Be @('signed', 'signed too')
+        $problems.FullyQualifiedErrorId | Should -Be 'UntrustedValue,Memalloc.Commands.ReceiveMemQueueCommand'
+        $problems[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::SecurityError)
+    }
+
+    It 'counts a waiter in another process in Get-MemStore, and no more once it returned' {
+        $name = Register-TestStore
+        $child = Start-ChildPwsh "(Wait-MemStack -Name 'w' -Store '$name' -Timeout 120).Name"
+        Wait-Until { (Get-MemStore -Name $name).Waiters -ge 1 } | Should -BeTrue
+        (Get-MemStore -Name $name).WaitPrimitive | Should -Be 'PubSub'
+        Set-MemStack -Name 'w' -Value 1 -Store $name
+        $child | Wait-ChildPwsh | Should -Be 'w'
+        Wait-Until { (Get-MemStore -Name $name).Waiters -eq 0 } | Should -BeTrue
+    }
 }
 
 Describe 'Packaging' {

@@ -137,8 +137,9 @@ public sealed partial class RedisStackStore
         {
             if (Environment.TickCount64 - lease.RenewedAt >= (long)s_lockLease.TotalMilliseconds)
             {
+                var why = e.Kind == MemStoreErrorKind.ConnectionFailed ? "the server could not be reached or did not answer" : e.Kind.ToString();
                 Lose(lease, $"Lock '{name}' in Redis store '{Name}' ({_server}) was lost: it could not be renewed within its lease "
-                    + $"of {s_lockLease.TotalSeconds} s ({e.Message}).");
+                    + $"of {s_lockLease.TotalSeconds} s ({why}).");
             }
         }
     }
