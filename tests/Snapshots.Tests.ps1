@@ -125,6 +125,21 @@ Describe "Snapshots ($Backend)" {
         }
     }
 
+    Context 'Queues and locks' {
+        It 'leaves queues and held locks out of the file, and copies the stacks beside them' {
+            $store = New-Store
+            Set-MemStack -Name 'plain' -Value 1 -Store $store
+            'a', 'b' | Send-MemQueue -Name 'jobs' -Store $store
+            $path = Join-Path $Folder "queues-$Backend.memsnap"
+            Use-MemLock -Name 'held' -Store $store -ScriptBlock { Export-MemStore -Name $store -Path $path }
+            (Test-SnapshotFile $path).Stacks | Should -Be 1
+            $target = New-Store SharedMemory
+            Import-MemStore -Path $path -Name $target
+            (Get-MemStackInfo -Store $target).Name | Should -Be 'plain'
+            Receive-MemQueue -Name 'jobs' -Count 5 -Store $store | Should -Be @('a', 'b')
+        }
+    }
+
     Context 'Expiry' {
         It 'leaves out of the file a stack that expired, and skips one that expired after the export' {
             $store = New-Store
