@@ -18,6 +18,9 @@ public sealed partial class RedisStackStore
     /// <summary>How long a lock outlives its last renewal: a dead holder's lock is free after at most this.</summary>
     private static readonly TimeSpan s_lockLease = TimeSpan.FromSeconds(10);
 
+    /// <summary>The fields of a lock's hash that Get-MemLock shows: pid, since, fencing token.</summary>
+    private static readonly RedisValue[] s_lockFields = ["p", "s", "f"];
+
     /// <summary>The locks this process holds in this store, by name: what makes a holder's nested acquisition re-entrant.</summary>
     private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
 
@@ -80,8 +83,6 @@ public sealed partial class RedisStackStore
         locks.Sort((a, b) => Utf8Order.Instance.Compare(a.Name, b.Name));
         return locks;
     }
-
-    private static readonly RedisValue[] s_lockFields = ["p", "s", "f"];
 
     /// <summary>The message a lock's release publishes: a control character no stack name holds keeps it apart from them.</summary>
     private static string LockMessage(string name) => "\u0001lock:" + name;

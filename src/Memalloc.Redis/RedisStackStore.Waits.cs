@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Threading;
 using Memalloc.Core;
 using StackExchange.Redis;
@@ -136,6 +135,4 @@ public sealed partial class RedisStackStore
 
         return tags;
     }
-
-    private static string Milliseconds(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
