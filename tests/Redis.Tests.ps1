@@ -332,6 +332,16 @@ Describe 'Faults of the server' {
         Update-MemStack -Name 'paused' -Increment 1 -Store $Faulty -PassThru | Should -BeIn 2, 3
     }
 
+    It 'wakes a waiter in another process for a write made after the server restarted (its subscription is made again)' {
+        $child = Start-ChildPwsh "(Wait-MemStack -Name 'across-restart' -Exists -Store '$Faulty' -Timeout 120).Name"
+        Wait-Until { (Get-MemStore -Name $Faulty -ErrorAction SilentlyContinue).Waiters -ge 1 } | Should -BeTrue
+        Restart-TestRedisServer $Server
+        # The restart lost the server's data, the waiter's entry with it: the write below is what must wake it.
+        Wait-Until { Set-MemStack -Name 'across-restart' -Value 1 -Store $Faulty -ErrorAction SilentlyContinue; $child.Process.HasExited } -TimeoutSeconds 60 |
+            Should -BeTrue
+        $child | Wait-ChildPwsh | Should -Be 'across-restart'
+    }
+
     It 'tells the holder with MemLockLost when the server was paused past the lock''s lease, after the block ran' {
         $serverPid = $Server.Process.Id
         $output = [System.Collections.Generic.List[object]]::new()

@@ -58,14 +58,22 @@ public sealed partial class RedisStackStore
         using var watcher = Call(() => _events.Value.Watch(topic));
         RedisValue? waiter = null;
         var renewedAt = 0L;
+        var recheckAt = long.MaxValue;
+        var check = true;
         try
         {
             while (true)
             {
-                watcher.Arm();
-                if (condition(out var recheckWithin))
+                if (check)
                 {
-                    return true;
+                    watcher.Arm();
+                    if (condition(out var recheckWithin))
+                    {
+                        return true;
+                    }
+
+                    recheckAt = recheckWithin == Timeout.InfiniteTimeSpan ? long.MaxValue
+                        : Environment.TickCount64 + (long)Math.Max(recheckWithin.TotalMilliseconds, s_shortestRecheck.TotalMilliseconds);
                 }
 
                 var now = Environment.TickCount64;
@@ -81,13 +89,11 @@ public sealed partial class RedisStackStore
                     renewedAt = now;
                 }
 
-                var sleep = TimeSpan.FromMilliseconds(Math.Min(deadline - now, s_waiterRenewal.TotalMilliseconds));
-                if (recheckWithin != Timeout.InfiniteTimeSpan)
-                {
-                    sleep = TimeSpan.FromTicks(Math.Min(sleep.Ticks, Math.Max(recheckWithin.Ticks, s_shortestRecheck.Ticks)));
-                }
-
-                watcher.Sleep(sleep, cancellation);
+                // Only a message (or a recheck time) makes the condition worth a look: a sleep that ends for the
+                // waiter's renewal looks at nothing, so a lost wake-up would show as a hang, never be papered over.
+                var wakeAt = Math.Min(Math.Min(deadline, recheckAt), renewedAt + (long)s_waiterRenewal.TotalMilliseconds);
+                var woken = watcher.Sleep(TimeSpan.FromMilliseconds(Math.Max(wakeAt - now, 0)), cancellation);
+                check = woken || Environment.TickCount64 >= recheckAt;
             }
         }
         finally
@@ -109,12 +115,13 @@ public sealed partial class RedisStackStore
         _ = Call(() => added.GetAwaiter().GetResult());
     }
 
-    /// <summary>Best effort: a waiter whose entry cannot be removed (the server is away) drops out at its lease's end.</summary>
+    /// <summary>Taken off before the wait returns, so that whoever counts waiters after it sees it gone; a waiter whose
+    /// entry cannot be removed (the server is away) drops out at its lease's end.</summary>
     private void UnlistWaiter(RedisValue waiter)
     {
         try
         {
-            _ = _database.SortedSetRemove(_keys.Waiters, waiter, CommandFlags.FireAndForget);
+            _ = _database.SortedSetRemove(_keys.Waiters, waiter);
         }
         catch (Exception e) when (RedisFailures.IsRedis(e))
         {

@@ -105,9 +105,9 @@ internal sealed class StoreEvents
 
         public void Signal() => _signal.Set();
 
-        /// <summary>Sleeps until a message for the topic came since <see cref="Arm"/>, or <paramref name="timeout"/>
-        /// passed; OperationCanceledException when cancelled.</summary>
-        public void Sleep(TimeSpan timeout, CancellationToken cancellation) => _signal.Wait(timeout, cancellation);
+        /// <summary>Sleeps until a message for the topic came since <see cref="Arm"/> (true), or <paramref name="timeout"/>
+        /// passed (false); OperationCanceledException when cancelled.</summary>
+        public bool Sleep(TimeSpan timeout, CancellationToken cancellation) => _signal.Wait(timeout, cancellation);
 
         public void Dispose()
         {
