@@ -11,8 +11,9 @@ namespace Memalloc.Core.Snapshots;
 /// Reads a snapshot file in two passes over one open handle (docs/snapshot-format.md, "Reading"):
 /// <see cref="Open"/> checks the header; <see cref="Verify"/> reads the whole file once, checking the content checksum,
 /// every record and the trailer, so that a truncated, damaged or foreign file is refused before anything is written to
-/// a store; then <see cref="ReadStack"/> streams the stacks, each block of the file checked against the first pass.
-/// Memory: one block of the file and the largest single value, whatever the file's size.
+/// a store; then <see cref="ReadNext"/> streams the stacks and queues (a queue's items one by one through
+/// <see cref="ReadQueueItem"/>), each block of the file checked against the first pass.
+/// Memory: one block of the file and the largest single value (a stack's or an item's), whatever the file's size.
 /// </summary>
 public sealed class SnapshotFileReader : IDisposable
 {
@@ -124,17 +125,28 @@ public sealed class SnapshotFileReader : IDisposable
 
         var kinds = new List<byte>(walk.SkippedKinds);
         kinds.Sort();
-        _contents = new SnapshotContents { Stacks = walk.Stacks, ValueBytes = walk.ValueBytes, SkippedRecords = walk.Skipped, SkippedKinds = kinds };
+        _contents = new SnapshotContents
+        {
+            Stacks = walk.Stacks,
+            ValueBytes = walk.ValueBytes,
+            Queues = walk.Queues,
+            QueueItems = walk.Items,
+            QueueItemBytes = walk.ItemBytes,
+            SkippedRecords = walk.Skipped,
+            SkippedKinds = kinds,
+        };
         return _contents;
     }
 
-    /// <summary>The next stack of the importing pass (after <see cref="Verify"/>), in the file's order (ascending names);
-    /// false at the end. The spans stay valid until the next call.</summary>
-    public bool ReadStack(out SnapshotStack stack)
+    /// <summary>Moves to the next stack or queue of the importing pass (after <see cref="Verify"/>), in the file's order
+    /// (ascending names); false at the end. After <see cref="SnapshotRecordKind.Stack"/>, <see cref="Stack"/> is it; after
+    /// <see cref="SnapshotRecordKind.Queue"/>, <see cref="Queue"/> is it and <see cref="ReadQueueItem"/> hands out its
+    /// items (those not read are stepped over by the next call). The spans stay valid until the next call.</summary>
+    public bool ReadNext(out SnapshotRecordKind kind)
     {
         if (_contents is null)
         {
-            throw new InvalidOperationException("Verify the snapshot before reading its stacks.");
+            throw new InvalidOperationException("Verify the snapshot before reading its records.");
         }
 
         if (_replay is null)
@@ -147,10 +159,9 @@ public sealed class SnapshotFileReader : IDisposable
         {
             while (NextRecord(_replay, ref _importWalk, copyValue: true))
             {
-                if (_importWalk.LastKind == SnapshotRecordKind.Stack)
+                if (_importWalk.LastKind is SnapshotRecordKind.Stack or SnapshotRecordKind.Queue)
                 {
-                    stack = new SnapshotStack(_name.AsSpan(0, _importWalk.NameLength), _typeName.AsSpan(0, _importWalk.TypeNameLength),
-                        _value.AsSpan(0, (int)_importWalk.ValueLength), _importWalk.Encoding, _importWalk.Created, _importWalk.Modified, _importWalk.Expires);
+                    kind = _importWalk.LastKind;
                     return true;
                 }
             }
@@ -160,16 +171,59 @@ public sealed class SnapshotFileReader : IDisposable
             throw SnapshotErrors.ChangedWhileReading(Path); // verified whole before: only a change can make it malformed
         }
 
-        stack = default;
+        kind = default;
         return false;
     }
 
-    /// <summary>State of one pass: what the last record was, the counts for the trailer, the order check.</summary>
+    /// <summary>The stack <see cref="ReadNext"/> moved to.</summary>
+    public SnapshotStack Stack => _importWalk.LastKind == SnapshotRecordKind.Stack
+        ? new SnapshotStack(_name.AsSpan(0, _importWalk.NameLength), _typeName.AsSpan(0, _importWalk.TypeNameLength),
+            _value.AsSpan(0, (int)_importWalk.ValueLength), _importWalk.Encoding, _importWalk.Created, _importWalk.Modified, _importWalk.Expires)
+        : throw new InvalidOperationException("The reader is not at a stack.");
+
+    /// <summary>The queue <see cref="ReadNext"/> moved to (its name and counts; the items come through
+    /// <see cref="ReadQueueItem"/>).</summary>
+    public SnapshotQueue Queue => _importWalk.LastKind == SnapshotRecordKind.Queue
+        ? new SnapshotQueue(_name.AsSpan(0, _importWalk.NameLength), _importWalk.Created, _importWalk.Modified,
+            _importWalk.QueueItemCount, _importWalk.QueueItemBytes, _importWalk.QueueTypeNameBytes)
+        : throw new InvalidOperationException("The reader is not at a queue.");
+
+    /// <summary>The next item of the current queue, oldest first; false after its last. The spans stay valid until the
+    /// next call.</summary>
+    public bool ReadQueueItem(out SnapshotQueueItem item)
+    {
+        if (_replay is null || _importWalk.LastKind != SnapshotRecordKind.Queue)
+        {
+            throw new InvalidOperationException("The reader is not at a queue.");
+        }
+
+        try
+        {
+            if (ReadItem(_replay, ref _importWalk, copyValue: true))
+            {
+                item = new SnapshotQueueItem(_typeName.AsSpan(0, _importWalk.TypeNameLength), _value.AsSpan(0, (int)_importWalk.ValueLength));
+                return true;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            throw SnapshotErrors.ChangedWhileReading(Path);
+        }
+
+        item = default;
+        return false;
+    }
+
+    /// <summary>State of one pass: what the last record was, the counts for the trailer, the order check, and where it is
+    /// in a queue's items.</summary>
     private struct Walk
     {
         public long Records;
         public long Stacks;
         public long ValueBytes;
+        public long Queues;
+        public long Items;
+        public long ItemBytes;
         public long Skipped;
         public HashSet<byte> SkippedKinds;
         public SnapshotRecordKind LastKind;
@@ -181,6 +235,13 @@ public sealed class SnapshotFileReader : IDisposable
         public long Created;
         public long Modified;
         public long Expires;
+        public string? QueueName;
+        public long QueueItemCount;
+        public long QueueItemBytes;
+        public long QueueTypeNameBytes;
+        public long ItemsLeft;
+        public long ItemPayloadLeft;
+        public long ItemBytesLeft;
 
         public Walk()
         {
@@ -191,6 +252,12 @@ public sealed class SnapshotFileReader : IDisposable
     /// <summary>Reads one record, or the trailer (false). Throws <see cref="InvalidDataException"/> for anything malformed.</summary>
     private bool NextRecord(SnapshotBlocks blocks, ref Walk walk, bool copyValue)
     {
+        if (walk.ItemPayloadLeft > 0)
+        {
+            blocks.Skip(walk.ItemPayloadLeft); // the items of a queue the caller did not want (verified in the first pass)
+            walk.ItemPayloadLeft = walk.ItemsLeft = walk.ItemBytesLeft = 0;
+        }
+
         if (blocks.Remaining == SnapshotFormat.TrailerSize)
         {
             CheckTrailer(blocks, walk);
@@ -222,6 +289,20 @@ public sealed class SnapshotFileReader : IDisposable
         {
             ReadStackRecord(blocks, ref walk, payloadLength, copyValue);
             walk.LastKind = SnapshotRecordKind.Stack;
+            return true;
+        }
+
+        if (kind == (byte)SnapshotRecordKind.Queue)
+        {
+            ReadQueueRecord(blocks, ref walk, payloadLength);
+            walk.LastKind = SnapshotRecordKind.Queue;
+            if (!copyValue)
+            {
+                while (ReadItem(blocks, ref walk, copyValue: false))
+                {
+                }
+            }
+
             return true;
         }
 
@@ -277,37 +358,9 @@ public sealed class SnapshotFileReader : IDisposable
 
         blocks.Read(_name.AsSpan(0, n));
         blocks.Read(_typeName.AsSpan(0, t));
-        var nameText = CheckName(index, n);
-        if (walk.Stacks > 0 && _name.AsSpan(0, n).SequenceCompareTo(_previousName.AsSpan(0, walk.PreviousNameLength)) <= 0)
-        {
-            throw Malformed($"stack '{nameText}' (record {index}) is out of order: names must ascend, each once");
-        }
-
-        try
-        {
-            s_strictUtf8.GetCharCount(_typeName, 0, t);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw Malformed($"stack '{nameText}' has a type name that is not valid UTF-8");
-        }
-
-        if (copyValue)
-        {
-            if (_value.Length < valueLength)
-            {
-                _value = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(valueLength, _value.Length * 2L)));
-            }
-
-            blocks.Read(_value.AsSpan(0, (int)valueLength));
-        }
-        else
-        {
-            blocks.Skip(valueLength);
-        }
-
-        _name.AsSpan(0, n).CopyTo(_previousName);
-        walk.PreviousNameLength = n;
+        var nameText = CheckName(index, n, ref walk);
+        CheckTypeName(t, $"stack '{nameText}'");
+        ReadValue(blocks, valueLength, copyValue);
         walk.NameLength = n;
         walk.TypeNameLength = t;
         walk.ValueLength = valueLength;
@@ -319,8 +372,131 @@ public sealed class SnapshotFileReader : IDisposable
         walk.ValueBytes += valueLength;
     }
 
-    /// <summary>The store's own rules for a stack name (UTF-8, 1 to 255 bytes, no control characters).</summary>
-    private string CheckName(long index, int length)
+    /// <summary>A queue's head and name (its items follow: <see cref="ReadItem"/>).</summary>
+    private void ReadQueueRecord(SnapshotBlocks blocks, ref Walk walk, long payloadLength)
+    {
+        var index = walk.Records - 1;
+        if (payloadLength < SnapshotFormat.QueueHeadSize + 1)
+        {
+            throw Malformed($"queue record {index} has an impossible length ({payloadLength} bytes)");
+        }
+
+        Span<byte> head = stackalloc byte[SnapshotFormat.QueueHeadSize];
+        blocks.Read(head);
+        int n = head[SnapshotFormat.QueueNameLengthOffset];
+        var created = BinaryPrimitives.ReadInt64LittleEndian(head[SnapshotFormat.QueueCreatedOffset..]);
+        var modified = BinaryPrimitives.ReadInt64LittleEndian(head[SnapshotFormat.QueueModifiedOffset..]);
+        var itemCount = BinaryPrimitives.ReadInt64LittleEndian(head[SnapshotFormat.QueueItemCountOffset..]);
+        var itemBytes = BinaryPrimitives.ReadInt64LittleEndian(head[SnapshotFormat.QueueItemBytesOffset..]);
+        var itemsLength = payloadLength - SnapshotFormat.QueueHeadSize - n;
+        if (n == 0 || itemsLength < 0 || itemCount < 0 || itemCount > itemsLength / SnapshotFormat.ItemHeadSize
+            || itemBytes < 0 || itemBytes > itemsLength - (itemCount * SnapshotFormat.ItemHeadSize))
+        {
+            throw Malformed($"queue record {index} has impossible lengths (name {n}, {itemCount} items of {itemBytes} bytes, record {payloadLength} bytes)");
+        }
+
+        if (head[SnapshotFormat.QueueReservedOffset..SnapshotFormat.QueueCreatedOffset].ContainsAnyExcept((byte)0))
+        {
+            throw Malformed($"queue record {index} has non-zero reserved bytes");
+        }
+
+        if (!SnapshotFormat.IsValidTime(created) || !SnapshotFormat.IsValidTime(modified))
+        {
+            throw Malformed($"queue record {index} has a time outside 1970 to 9999");
+        }
+
+        blocks.Read(_name.AsSpan(0, n));
+        walk.QueueName = CheckName(index, n, ref walk);
+        walk.NameLength = n;
+        walk.Created = created;
+        walk.Modified = modified;
+        walk.QueueItemCount = walk.ItemsLeft = itemCount;
+        walk.QueueItemBytes = walk.ItemBytesLeft = itemBytes;
+        walk.QueueTypeNameBytes = itemsLength - (itemCount * SnapshotFormat.ItemHeadSize) - itemBytes;
+        walk.ItemPayloadLeft = itemsLength;
+        walk.Queues++;
+    }
+
+    /// <summary>The next item of the queue being read; false after its last, when the items must have filled the record
+    /// exactly and their values must add up to what the queue's head says.</summary>
+    private bool ReadItem(SnapshotBlocks blocks, ref Walk walk, bool copyValue)
+    {
+        if (walk.ItemsLeft == 0)
+        {
+            if (walk.ItemPayloadLeft != 0 || walk.ItemBytesLeft != 0)
+            {
+                throw Malformed($"queue '{walk.QueueName}' does not hold the items its head counts ({walk.ItemPayloadLeft} bytes left over)");
+            }
+
+            return false;
+        }
+
+        var number = walk.QueueItemCount - walk.ItemsLeft;
+        if (walk.ItemPayloadLeft < SnapshotFormat.ItemHeadSize)
+        {
+            throw Malformed($"item {number} of queue '{walk.QueueName}' is cut off by the end of its record");
+        }
+
+        Span<byte> head = stackalloc byte[SnapshotFormat.ItemHeadSize];
+        blocks.Read(head);
+        int t = BinaryPrimitives.ReadUInt16LittleEndian(head[SnapshotFormat.ItemTypeNameLengthOffset..]);
+        var valueLength = BinaryPrimitives.ReadInt64LittleEndian(head[SnapshotFormat.ItemValueLengthOffset..]);
+        var left = walk.ItemPayloadLeft - SnapshotFormat.ItemHeadSize;
+        if (t > Layout.MaxTypeNameBytes || t > left || valueLength < 0 || valueLength > Array.MaxLength || valueLength > left - t
+            || valueLength > walk.ItemBytesLeft)
+        {
+            throw Malformed($"item {number} of queue '{walk.QueueName}' has impossible lengths (type name {t}, value {valueLength})");
+        }
+
+        if (head[SnapshotFormat.ItemReservedOffset..SnapshotFormat.ItemValueLengthOffset].ContainsAnyExcept((byte)0))
+        {
+            throw Malformed($"item {number} of queue '{walk.QueueName}' has non-zero reserved bytes");
+        }
+
+        blocks.Read(_typeName.AsSpan(0, t));
+        CheckTypeName(t, $"item {number} of queue '{walk.QueueName}'");
+        ReadValue(blocks, valueLength, copyValue);
+        walk.TypeNameLength = t;
+        walk.ValueLength = valueLength;
+        walk.ItemsLeft--;
+        walk.ItemPayloadLeft = left - t - valueLength;
+        walk.ItemBytesLeft -= valueLength;
+        walk.Items++;
+        walk.ItemBytes += valueLength;
+        return true;
+    }
+
+    private void ReadValue(SnapshotBlocks blocks, long valueLength, bool copyValue)
+    {
+        if (!copyValue)
+        {
+            blocks.Skip(valueLength);
+            return;
+        }
+
+        if (_value.Length < valueLength)
+        {
+            _value = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(valueLength, _value.Length * 2L)));
+        }
+
+        blocks.Read(_value.AsSpan(0, (int)valueLength));
+    }
+
+    private void CheckTypeName(int length, string owner)
+    {
+        try
+        {
+            s_strictUtf8.GetCharCount(_typeName, 0, length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Malformed($"{owner} has a type name that is not valid UTF-8");
+        }
+    }
+
+    /// <summary>The store's own rules for a stack or queue name (UTF-8, 1 to 255 bytes, no control characters), and the
+    /// order of names: stacks and queues together ascend, each name once.</summary>
+    private string CheckName(long index, int length, ref Walk walk)
     {
         string text;
         try
@@ -329,7 +505,7 @@ public sealed class SnapshotFileReader : IDisposable
         }
         catch (DecoderFallbackException)
         {
-            throw Malformed($"stack record {index} has a name that is not valid UTF-8");
+            throw Malformed($"record {index} has a name that is not valid UTF-8");
         }
 
         try
@@ -338,9 +514,16 @@ public sealed class SnapshotFileReader : IDisposable
         }
         catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.InvalidName)
         {
-            throw Malformed($"stack record {index}: {e.Message}");
+            throw Malformed($"record {index}: {e.Message}");
         }
 
+        if (walk.Stacks + walk.Queues > 0 && _name.AsSpan(0, length).SequenceCompareTo(_previousName.AsSpan(0, walk.PreviousNameLength)) <= 0)
+        {
+            throw Malformed($"'{text}' (record {index}) is out of order: names of stacks and queues must ascend, each once");
+        }
+
+        _name.AsSpan(0, length).CopyTo(_previousName);
+        walk.PreviousNameLength = length;
         return text;
     }
 
