@@ -2,6 +2,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'SnapshotHelpers.ps1')
     $ImportId = 'Memalloc.Commands.ImportMemStoreCommand'
+    $ExportId = 'Memalloc.Commands.ExportMemStoreCommand'
     $Folder = New-SnapshotFolder
     $Stores = [System.Collections.Generic.List[string]]::new()
     function New-Store {
@@ -77,21 +78,21 @@ while (-not (Test-Path '$stop')) {
             $after.Value | Should -Be $StacksBefore.Value
         }
 
-        It 'gives every item of a queue back in order, exactly once, and not the item sent after the export' {
-            $back = @(Receive-All -Queue 'jobs' -Store $Target)
-            $back | Should -HaveCount $Items.Count
-            ($back | ConvertTo-Json -Compress -Depth 3) | Should -Be ($Items | ConvertTo-Json -Compress -Depth 3)
-            $back[3] | Should -BeOfType [datetime]
-            Receive-MemQueue -Name 'jobs' -Store $Target | Should -BeNullOrEmpty
-        }
-
-        It 'keeps the queue''s times, count and bytes' {
+        It 'keeps the queue''s times, count and bytes (looked at before anything is received)' {
             $info = Get-MemStackInfo -Name 'jobs' -Store $Target
             $info.Kind | Should -Be 'Queue'
             $info.Count | Should -Be $Items.Count
             $info.Size | Should -Be $JobsBefore.Size
             $info.Created | Should -Be $JobsBefore.Created
             $info.Modified | Should -Be $JobsBefore.Modified
+        }
+
+        It 'gives every item of a queue back in order, exactly once, and not the item sent after the export' {
+            $back = @(Receive-All -Queue 'jobs' -Store $Target)
+            $back | Should -HaveCount $Items.Count
+            ($back | ConvertTo-Json -Compress -Depth 3) | Should -Be ($Items | ConvertTo-Json -Compress -Depth 3)
+            $back[3] | Should -BeOfType [datetime]
+            Receive-MemQueue -Name 'jobs' -Store $Target | Should -BeNullOrEmpty
         }
 
         It 'holds the queue a process was sending to and receiving from as it was at one instant' {
@@ -114,6 +115,132 @@ while (-not (Test-Path '$stop')) {
 
         It 'leaves the store valid' {
             Test-MemStore -Name $Target | Should -BeTrue
+        }
+    }
+
+    Context 'Which queues' {
+        BeforeAll {
+            $Source = New-Store
+            'job/a', 'job/tmp', 'other' | ForEach-Object { 1..3 | Send-MemQueue -Name $_ -Store $Source }
+            Set-MemStack -Name 'job/stack' -Value 'a stack' -Store $Source
+            $Snapshot = Join-Path $Folder 'which-queues.memsnap'
+            Export-MemStore -Name $Source -Path $Snapshot
+        }
+
+        It 'says in the file how many queues and items it holds' {
+            $contents = Test-SnapshotFile $Snapshot
+            $contents.Stacks | Should -Be 1
+            $contents.Queues | Should -Be 3
+            $contents.QueueItems | Should -Be 9
+        }
+
+        It '-Include and -Exclude choose queues by name, on export and on import' {
+            $path = Join-Path $Folder 'filtered-queues.memsnap'
+            Export-MemStore -Name $Source -Path $path -Include 'job/*' -Exclude '*/tmp'
+            $store = New-Store
+            Import-MemStore -Path $path -Name $store
+            (Get-MemStackInfo -Store $store).Name | Should -Be @('job/a', 'job/stack')
+            $other = New-Store
+            Import-MemStore -Path $Snapshot -Name $other -Include 'oth*'
+            (Get-MemStackInfo -Store $other).Name | Should -Be @('other')
+            Receive-All -Queue 'other' -Store $other | Should -Be @(1, 2, 3)
+        }
+
+        It '-PassThru emits the info of each queue as Get-MemStackInfo shows it' {
+            $store = New-Store
+            $infos = @(Import-MemStore -Path $Snapshot -Name $store -Include 'job/*' -PassThru)
+            $infos.Name | Should -Be @('job/a', 'job/stack', 'job/tmp')
+            $infos[0] | Should -BeOfType 'Memalloc.MemStackInfo'
+            $shown = Get-MemStackInfo -Name 'job/a' -Store $store
+            foreach ($property in 'Name', 'Store', 'Kind', 'Count', 'Size', 'Created', 'Modified', 'Version') {
+                $infos[0].$property | Should -Be $shown.$property -Because $property
+            }
+            $infos[0].Kind | Should -Be 'Queue'
+            $infos[1].Kind | Should -Be 'Stack'
+        }
+
+        It '-NoClobber keeps an existing queue, and its items, with a warning' {
+            $store = New-Store
+            'mine' | Send-MemQueue -Name 'other' -Store $store
+            Import-MemStore -Path $Snapshot -Name $store -NoClobber -WarningVariable warnings -WarningAction SilentlyContinue
+            @($warnings) | Should -HaveCount 1
+            "$($warnings[0])" | Should -Match "Queue 'other' exists"
+            Receive-All -Queue 'other' -Store $store | Should -Be @('mine')
+            Receive-All -Queue 'job/a' -Store $store | Should -Be @(1, 2, 3)
+        }
+
+        It 'replaces an existing queue''s items without -NoClobber, not appends to them' {
+            $store = New-Store
+            'old', 'older' | Send-MemQueue -Name 'other' -Store $store
+            Import-MemStore -Path $Snapshot -Name $store -Include 'other'
+            Receive-All -Queue 'other' -Store $store | Should -Be @(1, 2, 3)
+        }
+
+        It '-WhatIf lists every queue it would export or import, and writes nothing' {
+            $path = Join-Path $Folder 'whatif-queues.memsnap'
+            $store = New-TestStoreName -Tag snapq
+            $lines = @(Invoke-ChildPwsh "Export-MemStore -Name '$Source' -Path '$path' -WhatIf; Import-MemStore -Path '$Snapshot' -Name '$store' -WhatIf; (Get-MemStore -Name '$store' -ErrorAction SilentlyContinue).Count")
+            $whatIf = @($lines | Where-Object { $_ -like 'What if:*' })
+            $whatIf | Should -HaveCount (5 + 4)
+            $whatIf[0] | Should -Match "Queue 'job/a'"
+            $whatIf[1] | Should -Match "Stack 'job/stack'"
+            $whatIf[4] | Should -Match '1 stack and 3 queues'
+            $whatIf[5] | Should -Match "Queue 'job/a' in store '$store'"
+            [System.IO.File]::Exists($path) | Should -BeFalse
+            $lines[-1] | Should -Be '0'
+        }
+    }
+
+    Context 'Damaged files with queues are refused before anything is written' {
+        BeforeAll {
+            $Source = New-Store
+            1..50 | ForEach-Object { "item $_" } | Send-MemQueue -Name 'q' -Store $Source
+            $GoodBytes = [System.IO.File]::ReadAllBytes((Export-MemStore -Name $Source -Path (Join-Path $Folder 'good-queue.memsnap') -PassThru).FullName)
+        }
+
+        It 'refuses a file <What> inside the queue record' -TestCases @(
+            @{ What = 'cut off'; Offset = 400; Truncate = $true }
+            @{ What = 'cut off'; Offset = -100; Truncate = $true }
+            @{ What = 'with a bit flipped'; Offset = 128 + 16 + 30; Truncate = $false } # the queue's item count
+            @{ What = 'with a bit flipped'; Offset = 900; Truncate = $false }
+        ) {
+            param ($What, $Offset, $Truncate)
+            $at = if ($Offset -lt 0) { $GoodBytes.Length + $Offset } else { $Offset }
+            $bytes = if ($Truncate) { [byte[]] $GoodBytes[0..($at - 1)] } else { [byte[]] $GoodBytes.Clone() }
+            if (-not $Truncate) { $bytes[$at] = $bytes[$at] -bxor 0x04 }
+            $path = Join-Path $Folder "damaged-queue-$([guid]::NewGuid().ToString('N')).memsnap"
+            [System.IO.File]::WriteAllBytes($path, $bytes)
+            $store = New-TestStoreName -Tag snapq
+            $Stores.Add($store)
+            Import-MemStore -Path $path -Name $store -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidSnapshot,$ImportId"
+            $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidData)
+            $err[0].Exception.Message | Should -Match 'truncated|damaged'
+            Get-MemStore -Name $store -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'nothing may be written, not even the store'
+        }
+    }
+
+    Context 'A store that fills up half-way through a queue' {
+        It 'stops with StoreFull, saying how many stacks and queues were written and how many items of the queue' {
+            $source = New-Store
+            Set-MemStack -Name 'a' -Value 1 -Store $source
+            1..40 | ForEach-Object { Send-MemQueue -Name 'q' -Value ('x' * 20KB) -Store $source }
+            $path = Join-Path $Folder 'full-queue.memsnap'
+            Export-MemStore -Name $source -Path $path
+            $small = New-Store
+            $core = [Memalloc.Core.MemStore]::Open($small, [Memalloc.Core.MemStoreOptions]@{ InitialCapacity = 64KB; MaxCapacity = 256KB })
+            $core.Dispose()
+            Import-MemStore -Path $path -Name $small -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "StoreFull,$ImportId"
+            $err[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::LimitsExceeded)
+            $err[0].Exception.Message -match "wrote 1 stack of '.*' into store '$small' before queue 'q', the first not written whole \((\d+) of its 40 items were written" | Should -BeTrue
+            $written = [int] $Matches[1]
+            $written | Should -BeGreaterThan 0
+            (Get-MemStackInfo -Name 'q' -Store $small).Count | Should -Be $written
+            @(Receive-All -Queue 'q' -Store $small) | Should -HaveCount $written
+            Test-MemStore -Name $small | Should -BeTrue
         }
     }
 }

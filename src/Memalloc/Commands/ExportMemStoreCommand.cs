@@ -85,14 +85,16 @@ public sealed class ExportMemStoreCommand : SnapshotCommandBase
     private void Export(StoreSnapshot snapshot, string target)
     {
         // The copy is taken; asking the user (per stack or queue, then for the file) holds no lock.
+        // -WhatIf answers no to each, and then says what the file would hold: all it listed.
         var perEntry = AsksPerName();
+        var whatIf = IsWhatIf();
         var chosen = new List<int>(snapshot.Count);
         var queues = 0;
         for (var i = 0; i < snapshot.Count; i++)
         {
             var isQueue = snapshot.IsQueue(i);
             var what = isQueue ? DescribeQueue(Name, snapshot.NameAt(i)) : Describe(Name, snapshot.NameAt(i));
-            if (!perEntry || ShouldProcess(what, $"Export to '{target}'"))
+            if (!perEntry || ShouldProcess(what, $"Export to '{target}'") || whatIf)
             {
                 chosen.Add(i);
                 queues += isQueue ? 1 : 0;
