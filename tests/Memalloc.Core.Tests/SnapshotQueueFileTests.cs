@@ -175,6 +175,39 @@ public class SnapshotQueueFileTests
     }
 
     [Fact]
+    public void Any_content_with_a_valid_checksum_is_read_or_refused_as_invalid_never_misread()
+    {
+        // What a broken or hostile writer could make: content with queue records mutated, its checksums made right
+        // again. The reader must accept it whole (and then hand out exactly what it verified) or refuse it as an
+        // invalid snapshot; any other exception (an index out of range, a huge allocation) is a defect.
+        using var folder = new SnapshotFolder();
+        var path = folder.File("base.snap");
+        SnapshotFolder.Write(path, [new TestStack("a", [1, 2, 3]), new TestStack("zz", [4])], queues: [s_queues[0], s_queues[1]]);
+        var content = File.ReadAllBytes(path)[128..];
+        var random = new Random(2);
+        var mutant = folder.File("mutant.snap");
+        for (var round = 0; round < 3000; round++)
+        {
+            var bytes = (byte[])content.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                var at = random.Next(bytes.Length - 32); // the records; the trailer's counts are checked by their own tests
+                bytes[at] = random.Next(3) switch { 0 => (byte)(bytes[at] ^ (1 << random.Next(8))), 1 => 0, _ => (byte)random.Next(256) };
+            }
+
+            File.WriteAllBytes(mutant, SnapshotFolder.Craft(bytes));
+            try
+            {
+                var (stacks, queues) = SnapshotFolder.ReadAll(mutant);
+                Assert.True(stacks.Count + queues.Count <= 4);
+            }
+            catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.InvalidSnapshot)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void Writer_refuses_a_queue_whose_items_do_not_match_what_it_declared()
     {
         using var folder = new SnapshotFolder();
