@@ -243,4 +243,38 @@ while (-not (Test-Path '$stop')) {
             Test-MemStore -Name $small | Should -BeTrue
         }
     }
+
+    Context 'A process killed while it imports a queue' {
+        It 'leaves the store valid and the queue holding the first items of the file, in order, each once' {
+            $source = New-Store
+            $count = 50000
+            $core = [Memalloc.Core.MemStore]::Open($source)
+            try {
+                # Through the core, for speed: the items are the CliXml Send-MemQueue would write.
+                for ($i = 1; $i -le $count; $i++) {
+                    $null = $core.Send('q', [System.Text.Encoding]::UTF8.GetBytes([System.Management.Automation.PSSerializer]::Serialize($i)), 'System.Int32')
+                }
+            }
+            finally { $core.Dispose() }
+            $path = Join-Path $Folder 'killed-import.memsnap'
+            Export-MemStore -Name $source -Path $path
+            $seen = foreach ($round in 1..3) {
+                $target = New-Store
+                $ready = Join-Path $Folder "import-ready-$target"
+                $child = Start-ChildPwsh "New-Item -ItemType File -Path '$ready' | Out-Null; Import-MemStore -Path '$path' -Name '$target'"
+                Wait-Until { Test-Path -LiteralPath $ready } | Should -BeTrue
+                Start-Sleep -Milliseconds (Get-Random -Minimum 100 -Maximum 1500)
+                $child.Process.Kill()
+                $child.Process.WaitForExit()
+                Test-MemStore -Name $target -ErrorAction SilentlyContinue | Should -Not -BeFalse
+                $items = @(Receive-All -Queue 'q' -Store $target)
+                for ($i = 0; $i -lt $items.Count; $i++) {
+                    if ($items[$i] -ne $i + 1) { throw "round ${round}: item $i is $($items[$i]), not $($i + 1)" }
+                }
+                $items.Count
+            }
+            $seen | Should -HaveCount 3
+            $seen | ForEach-Object { $_ | Should -BeLessOrEqual $count }
+        }
+    }
 }
