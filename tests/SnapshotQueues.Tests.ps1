@@ -260,10 +260,11 @@ while (-not (Test-Path '$stop')) {
             Export-MemStore -Name $source -Path $path
             $seen = foreach ($round in 1..3) {
                 $target = New-Store
-                $ready = Join-Path $Folder "import-ready-$target"
-                $child = Start-ChildPwsh "New-Item -ItemType File -Path '$ready' | Out-Null; Import-MemStore -Path '$path' -Name '$target'"
-                Wait-Until { Test-Path -LiteralPath $ready } | Should -BeTrue
-                Start-Sleep -Milliseconds (Get-Random -Minimum 100 -Maximum 1500)
+                $child = Start-ChildPwsh "Import-MemStore -Path '$path' -Name '$target'"
+                # The queue's head is written first, then its items one by one: kill soon after the head appears.
+                $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                while (-not (Test-MemStack -Name 'q' -Store $target) -and -not $child.Process.HasExited -and [DateTime]::UtcNow -lt $deadline) { }
+                Start-Sleep -Milliseconds (Get-Random -Minimum 0 -Maximum 300)
                 $child.Process.Kill()
                 $child.Process.WaitForExit()
                 Test-MemStore -Name $target -ErrorAction SilentlyContinue | Should -Not -BeFalse
