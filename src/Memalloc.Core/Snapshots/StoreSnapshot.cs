@@ -12,9 +12,10 @@ namespace Memalloc.Core.Snapshots;
 /// instant and read after the lock is released (docs/snapshot-format.md, "Export"). The records' bytes (a queue's head
 /// and its items) are copied exactly as they lie in the arena, into native memory (chunks of 4 MiB; a larger record gets
 /// one of its own), so the garbage collector never sees the values and managed memory is 40 bytes per stack or queue
-/// and 16 per queue item. Held locks are never copied: a lock belongs to a living holder. The chunks are reserved and their pages
-/// touched before the lock is taken, because faulting fresh pages in costs several times the copy itself. Every
-/// record is checked (shape and checksum) when it is handed out, as a reader checks what it copies from shared memory.
+/// and 16 per queue item. Held locks are never copied: a lock belongs to a living holder. The chunks are reserved and
+/// their pages touched before the lock is taken, because faulting fresh pages in costs several times the copy itself.
+/// Every record is checked (shape and checksum) when it is handed out, as a reader checks what it copies from shared
+/// memory.
 /// </summary>
 public sealed unsafe class StoreSnapshot : IDisposable
 {
@@ -207,9 +208,9 @@ public sealed unsafe class StoreSnapshot : IDisposable
     /// <summary>Where a copied record lies, and the first 16 bytes of its name (big-endian, zero-padded) as a sort key:
     /// most comparisons then touch only this array, not two records at random places in 100 MiB of copies (which made
     /// the sort of 100,000 stacks cost as much as writing them). The order is still ordinal: zero padding puts a shorter
-    /// name first, as ordinal order does, and equal keys fall back to the whole names.</summary>
-    /// <summary>A queue's head also says which of the copied items are its own (<see cref="FirstItem"/>, then
-    /// <see cref="ItemCount"/> of them, oldest first); <see cref="ItemCount"/> is -1 for a stack.</summary>
+    /// name first, as ordinal order does, and equal keys fall back to the whole names. A queue's head also says which of
+    /// the copied items are its own (<see cref="FirstItem"/>, then <see cref="ItemCount"/> of them, oldest first);
+    /// <see cref="ItemCount"/> is -1 for a stack.</summary>
     private readonly record struct SpooledRecord(IntPtr Record, long Size, ulong Key0 = 0, ulong Key1 = 0, int FirstItem = 0, int ItemCount = -1)
     {
         public SpooledRecord WithSortKey()
