@@ -42,6 +42,12 @@ public sealed partial class RedisStackStore
         return version > 0 ? RestoreOutcome.Written : version < 0 ? RestoreOutcome.Expired : RestoreOutcome.Exists;
     }
 
+    public RestoreOutcome RestoreQueue(in SnapshotQueue queue, bool noClobber, out long version) =>
+        throw new MemStoreException(MemStoreErrorKind.NotSupported, $"Queue '{queue.NameText}': a Redis store cannot import queues yet.");
+
+    public long RestoreQueueItem(in SnapshotQueue queue, in SnapshotQueueItem item) =>
+        throw new MemStoreException(MemStoreErrorKind.NotSupported, $"Queue '{queue.NameText}': a Redis store cannot import queues yet.");
+
     /// <summary>
     /// Reads the sequence and the server's clock, every stack the index names (queues are not in snapshots) (pipelined, in batches: other clients'
     /// commands run between them), then the sequence again. Unchanged, nothing was written or removed meanwhile, so the

@@ -50,12 +50,19 @@ public interface IStackStore : IDisposable
     /// whose writes are acknowledged by their server (Redis) has nothing to check.</summary>
     void EnsureNotRemoved();
 
-    /// <summary>A consistent copy of the live stacks (those <paramref name="include"/> chooses by name) at one instant, for
+    /// <summary>A consistent copy of the live stacks and queues (those <paramref name="include"/> chooses by name) at one instant, for
     /// Export-MemStore (docs/snapshot-format.md).</summary>
     StoreSnapshot TakeSnapshot(Func<string, bool>? include);
 
     /// <summary>Writes one stack of a snapshot (Import-MemStore) with its type name, encoding, times and expiry.</summary>
     RestoreOutcome Restore(in SnapshotStack stack, bool noClobber, out long version);
+
+    /// <summary>Begins restoring a queue of a snapshot: its head, empty, replacing what the name holds (with
+    /// <paramref name="noClobber"/>, nothing when the name exists); its items follow through <see cref="RestoreQueueItem"/>.</summary>
+    RestoreOutcome RestoreQueue(in SnapshotQueue queue, bool noClobber, out long version);
+
+    /// <summary>Appends the next item of a queue <see cref="RestoreQueue"/> began; returns the queue's new version.</summary>
+    long RestoreQueueItem(in SnapshotQueue queue, in SnapshotQueueItem item);
 
     /// <summary>Whether updaters of a stack can queue for its update turn (shared memory) or only retry (Redis).</summary>
     bool HasUpdateTurns { get; }
