@@ -125,18 +125,75 @@ Describe "Snapshots ($Backend)" {
         }
     }
 
-    Context 'Queues and locks' {
-        It 'leaves queues and held locks out of the file, and copies the stacks beside them' {
+    # Defect: a Redis store's export left its queues out of the file without a word (and its import refused them),
+    # while a shared-memory store's carries them (SnapshotQueues.Tests.ps1 has the shared-memory-only cases).
+    Context 'Queues and held locks' {
+        BeforeAll {
+            $QueueSource = New-Store
+            Set-MemStack -Name 'plain' -Value 1 -Store $QueueSource
+            $Jobs = @('a', 2, @{ three = 3 }, [datetime]::new(2026, 11, 29, 12, 0, 0, [DateTimeKind]::Utc))
+            $Jobs | ForEach-Object { Send-MemQueue -Name 'jobs' -Value $_ -Store $QueueSource }
+            Send-MemQueue -Name 'idle' -Value 'gone' -Store $QueueSource
+            $null = Receive-MemQueue -Name 'idle' -Store $QueueSource  # an empty queue is still a queue
+            $QueuesBefore = Get-MemStackInfo -Store $QueueSource | Where-Object Kind -EQ Queue
+            $QueuePath = Join-Path $Folder "queues-$Backend.memsnap"
+            Use-MemLock -Name 'held' -Store $QueueSource -ScriptBlock { Export-MemStore -Name $QueueSource -Path $QueuePath }
+        }
+
+        It 'exports every queue with its items beside the stacks, and no held lock' {
+            $contents = Test-SnapshotFile $QueuePath
+            $contents.Stacks | Should -Be 1
+            $contents.Queues | Should -Be 2
+            $contents.QueueItems | Should -Be $Jobs.Count
+            $contents.SkippedRecords | Should -Be 0
+            (Get-MemStackInfo -Name 'jobs' -Store $QueueSource).Count | Should -Be $Jobs.Count -Because 'an export takes nothing'
+        }
+
+        It 'gives the queues back into a store of <Target>, items in order, with their times' -TestCases @(
+            @{ Target = 'SharedMemory' }, @{ Target = 'Redis' }, @{ Target = 'RedisCluster' }
+        ) {
+            param ($Target)
+            $store = New-Store $Target
+            Import-MemStore -Path $QueuePath -Name $store
+            $after = Get-MemStackInfo -Store $store
+            $after.Name | Should -Be @('idle', 'jobs', 'plain')
+            foreach ($queue in $QueuesBefore) {
+                $info = $after | Where-Object Name -EQ $queue.Name
+                $info.Kind | Should -Be 'Queue'
+                foreach ($property in 'Count', 'Size', 'Created', 'Modified') {
+                    $info.$property | Should -Be $queue.$property -Because "$($queue.Name)'s $property"
+                }
+            }
+            $back = @(Receive-MemQueue -Name 'jobs' -Count 10 -Store $store)
+            ($back | ConvertTo-Json -Compress) | Should -Be ($Jobs | ConvertTo-Json -Compress)
+            $back[3] | Should -BeOfType [datetime]
+            Receive-MemQueue -Name 'idle' -Store $store | Should -BeNullOrEmpty
+            Get-MemLock -Store $store | Should -BeNullOrEmpty
+        }
+
+        It 'writes the same queue records, byte for byte, as a shared-memory store with the same queues, and reads them back the same' {
+            $ours = [System.IO.File]::ReadAllBytes($QueuePath)
+            foreach ($on in 'SharedMemory', $Backend) {
+                $store = New-Store $on
+                Import-MemStore -Path $QueuePath -Name $store
+                $again = Join-Path $Folder "queues-again-$Backend-$on.memsnap"
+                Export-MemStore -Name $store -Path $again
+                # The header differs (store name, instant); the content (records and trailer) must not.
+                $theirs = [System.IO.File]::ReadAllBytes($again)
+                $theirs.Length | Should -Be $ours.Length -Because "through a store of $on"
+                [System.Linq.Enumerable]::SequenceEqual([byte[]] $ours[128..($ours.Length - 1)], [byte[]] $theirs[128..($theirs.Length - 1)]) |
+                    Should -BeTrue -Because "through a store of $on"
+            }
+        }
+
+        It 'replaces an existing queue''s items, or with -NoClobber keeps them with a warning' {
             $store = New-Store
-            Set-MemStack -Name 'plain' -Value 1 -Store $store
-            'a', 'b' | Send-MemQueue -Name 'jobs' -Store $store
-            $path = Join-Path $Folder "queues-$Backend.memsnap"
-            Use-MemLock -Name 'held' -Store $store -ScriptBlock { Export-MemStore -Name $store -Path $path }
-            (Test-SnapshotFile $path).Stacks | Should -Be 1
-            $target = New-Store SharedMemory
-            Import-MemStore -Path $path -Name $target
-            (Get-MemStackInfo -Store $target).Name | Should -Be 'plain'
-            Receive-MemQueue -Name 'jobs' -Count 5 -Store $store | Should -Be @('a', 'b')
+            'old', 'older' | Send-MemQueue -Name 'jobs' -Store $store
+            Import-MemStore -Path $QueuePath -Name $store -Include 'jobs' -NoClobber -WarningVariable warnings -WarningAction SilentlyContinue
+            @($warnings).Count | Should -Be 1
+            (Get-MemStackInfo -Name 'jobs' -Store $store).Count | Should -Be 2
+            Import-MemStore -Path $QueuePath -Name $store -Include 'jobs'
+            (@(Receive-MemQueue -Name 'jobs' -Count 10 -Store $store) | ConvertTo-Json -Compress) | Should -Be ($Jobs | ConvertTo-Json -Compress)
         }
     }
 
