@@ -195,6 +195,18 @@ Describe "Snapshots ($Backend)" {
             Import-MemStore -Path $QueuePath -Name $store -Include 'jobs'
             (@(Receive-MemQueue -Name 'jobs' -Count 10 -Store $store) | ConvertTo-Json -Compress) | Should -Be ($Jobs | ConvertTo-Json -Compress)
         }
+
+        It 'replaces a queue with the snapshot''s stack of the same name, and a stack with its queue: the snapshot says what a name is' {
+            $store = New-Store
+            'stale' | Send-MemQueue -Name 'plain' -Store $store
+            Set-MemStack -Name 'jobs' -Value 'a stack' -Store $store
+            Import-MemStore -Path $QueuePath -Name $store
+            (Get-MemStackInfo -Name 'plain' -Store $store).Kind | Should -Be 'Stack'
+            Get-MemStack -Name 'plain' -Store $store | Should -Be 1
+            (Get-MemStackInfo -Name 'jobs' -Store $store).Count | Should -Be $Jobs.Count
+            Send-MemQueue -Name 'plain' -Value 'x' -Store $store -ErrorAction SilentlyContinue -ErrorVariable refused
+            "$($refused[0].FullyQualifiedErrorId)" | Should -BeLike 'MemQueueIsStack,*' -Because 'the old queue is gone, items and all'
+        }
     }
 
     Context 'Expiry' {
@@ -215,7 +227,7 @@ Describe "Snapshots ($Backend)" {
     }
 
     Context 'One instant, while 4 processes write' {
-        It 'holds every stack as it was at one instant' {
+        It 'holds every stack and queue as it was at one instant' {
             $store = New-Store
             # Many stacks between each writer's x and y in name order (the order a Redis copy reads them in), so that a
             # torn copy is caught; brought in by a snapshot.
@@ -231,13 +243,16 @@ Describe "Snapshots ($Backend)" {
                 Set-MemStack -Name "pair$_" -Value @{ a = 0; b = 0 } -Store $store
             }
             $stop = Join-Path $Folder "stop-$store"
-            # Each writer writes x, then y, then both halves of its pair in one update: at every instant x = y or
-            # x = y + 1, and a = b. A snapshot that mixed moments could hold a y newer than its x.
+            # Each writer sends i to its queue, then writes x, then y, then both halves of its pair in one update: at every
+            # instant the queue holds 1..n with n = x or x + 1, x = y or x = y + 1, and a = b. A snapshot that mixed
+            # moments could hold a y newer than its x, or an x newer than its queue.
+            # (On Redis, copies between writes keep meeting these writes, so the copy in one script is taken too.)
             $writers = 1..4 | ForEach-Object {
                 Start-ChildPwsh @"
 `$i = 0
 while (-not (Test-Path '$stop')) {
     `$i++
+    Send-MemQueue -Name 'q$_' -Value `$i -Store '$store'
     Set-MemStack -Name 'x$_' -Value `$i -Store '$store'
     Set-MemStack -Name 'y$_' -Value `$i -Store '$store'
     Update-MemStack -Name 'pair$_' -Store '$store' -ScriptBlock { @{ a = `$_.a + 1; b = `$_.b + 1 } }
@@ -254,8 +269,9 @@ while (-not (Test-Path '$stop')) {
                     Import-MemStore -Path $path -Name $scratch -Exclude 'xz-filler/*'
                     foreach ($w in 1..4) {
                         $pair = Get-MemStack -Name "pair$w" -Store $scratch
+                        $items = @(Receive-MemQueue -Name "q$w" -Store $scratch -Count ([int]::MaxValue))
                         [pscustomobject]@{
-                            Round = $round; Writer = $w; A = $pair.a; B = $pair.b
+                            Round = $round; Writer = $w; A = $pair.a; B = $pair.b; Items = $items -join ','; Sent = $items.Count
                             X = Get-MemStack -Name "x$w" -Store $scratch; Y = Get-MemStack -Name "y$w" -Store $scratch
                         }
                     }
@@ -269,6 +285,8 @@ while (-not (Test-Path '$stop')) {
             foreach ($s in $seen) {
                 ($s.X - $s.Y) | Should -BeIn @(0, 1) -Because "round $($s.Round), writer $($s.Writer): x $($s.X), y $($s.Y)"
                 $s.A | Should -Be $s.B -Because "round $($s.Round), writer $($s.Writer)"
+                $s.Items | Should -BeExactly ((1..$s.Sent) -join ',') -Because "round $($s.Round), writer $($s.Writer): the queue in order, whole"
+                ($s.Sent - $s.X) | Should -BeIn @(0, 1) -Because "round $($s.Round), writer $($s.Writer): $($s.Sent) sent, x $($s.X)"
             }
             foreach ($w in 1..4) {
                 $mine = @($seen | Where-Object Writer -EQ $w)

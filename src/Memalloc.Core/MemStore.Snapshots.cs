@@ -126,10 +126,7 @@ public sealed partial class MemStore
     {
         Span<byte> name = stackalloc byte[Layout.MaxNameBytes];
         name = name[..StackName.Encode(queue.NameText, name)];
-        if (item.TypeName.Length > Layout.MaxTypeNameBytes)
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"An item of queue '{queue.NameText}' has a type name too long.");
-        }
+        item.EnsureWritable(queue);
 
         var times = RestoredTimesOf(queue);
         var hash = XxHash3.HashToUInt64(name);
@@ -157,8 +154,9 @@ public sealed partial class MemStore
         }
     }
 
-    private static RestoredTimes RestoredTimesOf(in SnapshotQueue queue) =>
-        SnapshotFormat.IsValidTime(queue.CreatedMs) && SnapshotFormat.IsValidTime(queue.ModifiedMs)
-            ? new RestoredTimes(queue.CreatedMs, queue.ModifiedMs)
-            : throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"Queue '{queue.NameText}' has a time out of range.");
+    private static RestoredTimes RestoredTimesOf(in SnapshotQueue queue)
+    {
+        queue.EnsureWritable();
+        return new RestoredTimes(queue.CreatedMs, queue.ModifiedMs);
+    }
 }

@@ -25,6 +25,21 @@ internal static class CoordinationScripts
         """;
 
     /// <summary>
+    /// KEYS: metadata, sequence, names, items. ARGV: '1' to keep an existing name ('' to replace it), created, modified,
+    /// name, channel. An imported queue's head, empty, with a new version (its items follow as sends), replacing what the
+    /// name holds: a queue's items, or a stack. Returns the version; 0 when the name exists and is kept.
+    /// </summary>
+    public const string RestoreQueue = """
+        if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        local version = redis.call('INCR', KEYS[2])
+        redis.call('DEL', KEYS[1], KEYS[4])
+        redis.call('HSET', KEYS[1], 'k', 'q', 'c', ARGV[2], 'm', ARGV[3], 'n', version, 's', 0, 'q', 0, 't', '', 'e', 0, 'x', '')
+        redis.call('ZADD', KEYS[3], 'inf', ARGV[4])
+        redis.call('PUBLISH', ARGV[5], ARGV[4])
+        return version
+        """;
+
+    /// <summary>
     /// KEYS: metadata, sequence, items. ARGV: most items, name, channel, the receiver's clock (ms). Returns the items taken,
     /// oldest first (none for a missing or empty queue); -2 when the name is a stack's. Each item is
     /// [format][signature length][signature][type name length, u16 LE][type name][value].

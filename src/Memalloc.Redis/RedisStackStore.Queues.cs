@@ -17,10 +17,13 @@ public sealed partial class RedisStackStore
 {
     private const byte ItemFormat = 1;
 
-    public long Send(string queue, ReadOnlySpan<byte> item, string? typeName = null)
+    public long Send(string queue, ReadOnlySpan<byte> item, string? typeName = null) =>
+        Send(queue, item, typeName, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    /// <summary>A send stamped <paramref name="now"/> as the queue's Modified (an import keeps the snapshot's).</summary>
+    private long Send(string queue, ReadOnlySpan<byte> item, string? typeName, long now)
     {
         MemStore.ValidateName(queue);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         RedisKey[] keys = [_keys.Stack(queue), _keys.Sequence, _keys.Names, _keys.Queue(queue)];
         RedisValue[] arguments = [EncodeItem(queue, item, typeName), item.Length, queue, _keys.Events.ToString(), now];
         var version = (long)Call(() => _database.ScriptEvaluate(CoordinationScripts.Send, keys, arguments));

@@ -9,8 +9,9 @@ namespace Memalloc.Redis;
 
 /// <summary>
 /// Snapshots of a Redis store (docs/redis-design.md, "Snapshots"): the same file as a shared-memory store's, so a snapshot
-/// moves a store between the backends. The copy is consistent: made between two readings of the store's sequence, which
-/// every write and removal moves, and taken again when it moved; after a few tries, in one script.
+/// moves a store between the backends, queues included. The copy is consistent: made between two readings of the store's
+/// sequence, which every write, removal, send and receive moves, and taken again when it moved; after a few tries, in one
+/// script.
 /// </summary>
 public sealed partial class RedisStackStore
 {
@@ -42,17 +43,33 @@ public sealed partial class RedisStackStore
         return version > 0 ? RestoreOutcome.Written : version < 0 ? RestoreOutcome.Expired : RestoreOutcome.Exists;
     }
 
-    public RestoreOutcome RestoreQueue(in SnapshotQueue queue, bool noClobber, out long version) =>
-        throw new MemStoreException(MemStoreErrorKind.NotSupported, $"Queue '{queue.NameText}': a Redis store cannot import queues yet.");
+    /// <summary>A queue's head, empty, with the snapshot's times and a new version, replacing whatever the name holds
+    /// (a queue's items, a stack); with <paramref name="noClobber"/>, nothing when the name exists. One script.</summary>
+    public RestoreOutcome RestoreQueue(in SnapshotQueue queue, bool noClobber, out long version)
+    {
+        queue.EnsureWritable();
+        var name = queue.NameText;
+        MemStore.ValidateName(name);
+        RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names, _keys.Queue(name)];
+        RedisValue[] arguments = [noClobber ? "1" : string.Empty, queue.CreatedMs, queue.ModifiedMs, name, _keys.Events.ToString()];
+        version = (long)Call(() => _database.ScriptEvaluate(CoordinationScripts.RestoreQueue, keys, arguments));
+        return version > 0 ? RestoreOutcome.Written : RestoreOutcome.Exists;
+    }
 
-    public long RestoreQueueItem(in SnapshotQueue queue, in SnapshotQueueItem item) =>
-        throw new MemStoreException(MemStoreErrorKind.NotSupported, $"Queue '{queue.NameText}': a Redis store cannot import queues yet.");
+    /// <summary>The next item of a queue <see cref="RestoreQueue"/> began: a send, signed with this store's key, that keeps
+    /// the snapshot's Modified on the queue.</summary>
+    public long RestoreQueueItem(in SnapshotQueue queue, in SnapshotQueueItem item)
+    {
+        item.EnsureWritable(queue);
+        return Send(queue.NameText, item.Value, item.TypeNameText, queue.ModifiedMs);
+    }
 
     /// <summary>
-    /// Reads the sequence and the server's clock, every stack the index names (queues are not in snapshots) (pipelined, in batches: other clients'
-    /// commands run between them), then the sequence again. Unchanged, nothing was written or removed meanwhile, so the
-    /// copy is the store as it was at the first reading, once the stacks that expired since are left out; a stack that
-    /// expired in between is one the copy may have missed, so that copy is not used either. Null when it must be taken again.
+    /// Reads the sequence and the server's clock, every stack and queue the index names (pipelined, in batches: other
+    /// clients' commands run between them), then the sequence again. Unchanged, nothing was written, removed, sent or
+    /// received meanwhile, so the copy is the store as it was at the first reading, once the stacks that expired since are
+    /// left out; a stack that expired in between is one the copy may have missed, so that copy is not used either. Null
+    /// when it must be taken again.
     /// </summary>
     private StoreSnapshot? TryCopyBetweenWrites(Func<string, bool>? include)
     {
@@ -76,13 +93,27 @@ public sealed partial class RedisStackStore
                 var batch = _database.CreateBatch();
                 var reads = names.ConvertAll(name => batch.HashGetAsync(_keys.Stack(name), s_snapshotFields));
                 batch.Execute();
+                var queues = new List<(string Name, RedisValue[] Fields)>();
                 for (var i = 0; i < names.Count; i++)
                 {
                     var fields = Call(() => reads[i].GetAwaiter().GetResult());
-                    if (!IsQueue(fields[7]))
+                    if (IsQueue(fields[7]))
+                    {
+                        queues.Add((names[i], fields));
+                    }
+                    else
                     {
                         expiredMeanwhile |= fields[0].IsNull || !AppendLive(snapshot, names[i], fields, 0, instant);
                     }
+                }
+
+                var itemBatch = _database.CreateBatch();
+                var itemReads = queues.ConvertAll(queue => itemBatch.ListRangeAsync(_keys.Queue(queue.Name)));
+                itemBatch.Execute();
+                for (var i = 0; i < queues.Count; i++)
+                {
+                    var items = Call(() => itemReads[i].GetAwaiter().GetResult());
+                    AppendQueue(snapshot, queues[i].Name, (long)queues[i].Fields[3], (long)queues[i].Fields[4], items);
                 }
             }
 
@@ -102,20 +133,40 @@ public sealed partial class RedisStackStore
         }
     }
 
-    /// <summary>The whole store in one script, at one instant by construction: the server serves nobody else while it runs.</summary>
+    /// <summary>The whole store in one script, at one instant by construction: the server serves nobody else while it runs.
+    /// Its reply is the instant, then per name 's' and the stack's fields v t e c m x h, or 'q', the queue's c and m, its
+    /// item count and the items (StoreScripts.Snapshot).</summary>
     private StoreSnapshot CopyInOneScript(Func<string, bool>? include)
     {
-        var result = (RedisValue[])Call(() => _database.ScriptEvaluate(StoreScripts.Snapshot, [_keys.Names, _keys.Sequence], [_keys.StackPrefix]))!;
+        var result = (RedisValue[])Call(() => _database.ScriptEvaluate(StoreScripts.Snapshot, [_keys.Names, _keys.Sequence],
+            [_keys.StackPrefix, _keys.Queue(string.Empty).ToString()]))!;
         var instant = (long)result[0];
         var snapshot = StoreSnapshot.Create(Name);
         try
         {
-            for (var at = 1; at + 7 < result.Length; at += 8)
+            var at = 1;
+            while (at < result.Length)
             {
                 var name = (string)result[at]!;
-                if (include is null || include(name))
+                var chosen = include is null || include(name);
+                if (result[at + 1] == "q")
                 {
-                    _ = AppendLive(snapshot, name, result, at + 1, instant);
+                    var count = (int)result[at + 4];
+                    if (chosen)
+                    {
+                        AppendQueue(snapshot, name, (long)result[at + 2], (long)result[at + 3], result.AsSpan(at + 5, count).ToArray());
+                    }
+
+                    at += 5 + count;
+                }
+                else
+                {
+                    if (chosen)
+                    {
+                        _ = AppendLive(snapshot, name, result, at + 2, instant);
+                    }
+
+                    at += 9;
                 }
             }
 
@@ -127,6 +178,25 @@ public sealed partial class RedisStackStore
             snapshot.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Adds a queue with its items as the list holds them (oldest first), after checking each item's signature:
+    /// a snapshot never carries an item nobody signed.</summary>
+    private void AppendQueue(StoreSnapshot snapshot, string name, long createdMs, long modifiedMs, RedisValue[] encodedItems)
+    {
+        var items = new List<(byte[] TypeName, byte[] Value)>(encodedItems.Length);
+        foreach (var encoded in encodedItems)
+        {
+            var item = DecodeItem(name, (byte[])encoded!);
+            if (item.Untrusted)
+            {
+                throw Untrusted(name, "An item of queue");
+            }
+
+            items.Add((Encoding.UTF8.GetBytes(item.TypeName ?? string.Empty), item.Data));
+        }
+
+        snapshot.AppendQueue(Encoding.UTF8.GetBytes(name), createdMs, modifiedMs, items);
     }
 
     /// <summary>Adds the stack whose fields v t e c m x h start at <paramref name="at"/>, after checking its signature (a

@@ -157,7 +157,7 @@ public sealed partial class RedisStackStore : IStackStore
             modified,
             restoredCreated is { } created ? created.ToString(CultureInfo.InvariantCulture) : string.Empty,
         ];
-        RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names];
+        RedisKey[] keys = [_keys.Stack(name), _keys.Sequence, _keys.Names, _keys.Queue(name)];
         var version = (long)Call(() => _database.ScriptEvaluate(StoreScripts.Set, keys, arguments));
         return version == -2 ? throw NameIsQueue(name) : version;
     }
@@ -203,8 +203,8 @@ public sealed partial class RedisStackStore : IStackStore
         }
     }
 
-    private MemStoreException Untrusted(string name) => new(MemStoreErrorKind.UntrustedValue,
-        $"Stack '{name}' in Redis store '{Name}' ({_server}) does not carry a valid signature of the store's key: it was "
+    private MemStoreException Untrusted(string name, string what = "Stack") => new(MemStoreErrorKind.UntrustedValue,
+        $"{what} '{name}' in Redis store '{Name}' ({_server}) does not carry a valid signature of the store's key: it was "
         + "written by someone without the key (or with another one), and is not read. Remove it, or register the store "
         + "with the key its writers use.");
 

@@ -4,18 +4,18 @@ namespace Memalloc.Redis;
 internal static class StoreScripts
 {
     /// <summary>
-    /// KEYS: stack, sequence, names. ARGV: value, type name ('' for none), encoding, expiry ms ('' for none), expected
+    /// KEYS: stack, sequence, names, queue. ARGV: value, type name ('' for none), encoding, expiry ms ('' for none), expected
     /// version ('' unconditional, '0' must not exist), signature, name, channel, the writer's clock (ms) or the restored
     /// Modified, the restored Created ('' for a normal write, which keeps the stack's own). Returns the new version; 0 when
     /// the expected version did not hold, or when the kept expiry of a compare-and-set has passed on the server's clock
     /// (the caller reads again and finds the stack gone); -1 when a restored stack's expiry has passed; -2 when the name
-    /// is a queue's.
+    /// is a queue's, unless the stack is restored (an import replaces a queue with the snapshot's stack, its items too).
     /// </summary>
     public const string Set = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local current = redis.call('HMGET', KEYS[1], 'n', 'c', 'k')
-        if current[3] == 'q' then return -2 end
+        if current[3] == 'q' and ARGV[10] == '' then return -2 end
         local expected = ARGV[5]
         if expected ~= '' and (current[1] or '0') ~= expected then return 0 end
         if ARGV[4] ~= '' and tonumber(ARGV[4]) <= now then
@@ -23,7 +23,7 @@ internal static class StoreScripts
           if expected ~= '' then return 0 end
         end
         local version = redis.call('INCR', KEYS[2])
-        redis.call('DEL', KEYS[1])
+        redis.call('DEL', KEYS[1], KEYS[4])
         local created = ARGV[10]
         if created == '' then created = current[2] or ARGV[9] end
         redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', string.len(ARGV[1]), 't', ARGV[2], 'e', ARGV[3],
@@ -64,8 +64,9 @@ internal static class StoreScripts
         """;
 
     /// <summary>
-    /// KEYS: names, sequence. ARGV: the prefix of the stacks' keys. The whole store at one instant, when copies between
-    /// writes keep meeting writes: the server's clock (ms), then for each live stack its name and fields v t e c m x h.
+    /// KEYS: names, sequence. ARGV: the prefix of the stacks' keys, the prefix of the queues' lists. The whole store at one
+    /// instant, when copies between writes keep meeting writes: the server's clock (ms), then for each live stack its name,
+    /// 's' and its fields v t e c m x h, and for each queue its name, 'q', its c and m, its item count and its items.
     /// </summary>
     public const string Snapshot = """
         local t = redis.call('TIME')
@@ -73,8 +74,17 @@ internal static class StoreScripts
         local result = {now}
         for _, name in ipairs(redis.call('ZRANGE', KEYS[1], '(' .. string.format('%.0f', now), '+inf', 'BYSCORE')) do
           local f = redis.call('HMGET', ARGV[1] .. name, 'v', 't', 'e', 'c', 'm', 'x', 'h', 'k')
-          if f[1] and f[8] ~= 'q' then
+          if f[8] == 'q' then
+            local items = redis.call('LRANGE', ARGV[2] .. name, 0, -1)
             result[#result + 1] = name
+            result[#result + 1] = 'q'
+            result[#result + 1] = f[4]
+            result[#result + 1] = f[5]
+            result[#result + 1] = #items
+            for _, item in ipairs(items) do result[#result + 1] = item end
+          elseif f[1] then
+            result[#result + 1] = name
+            result[#result + 1] = 's'
             for i = 1, 7 do result[#result + 1] = f[i] or '' end
           end
         end

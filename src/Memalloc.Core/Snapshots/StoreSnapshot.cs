@@ -17,7 +17,7 @@ namespace Memalloc.Core.Snapshots;
 /// Every record is checked (shape and checksum) when it is handed out, as a reader checks what it copies from shared
 /// memory.
 /// </summary>
-public sealed unsafe class StoreSnapshot : IDisposable
+public sealed unsafe partial class StoreSnapshot : IDisposable
 {
     private const long ChunkSize = 4 << 20;
     private const int PageSize = 4096;
@@ -140,31 +140,6 @@ public sealed unsafe class StoreSnapshot : IDisposable
             }
         }
     }
-
-    /// <summary>An empty snapshot for a backend without an arena (Redis), filled with <see cref="Append"/> and given its
-    /// instant with <see cref="CompleteAt"/> once the copy is known to be consistent.</summary>
-    public static StoreSnapshot Create(string storeName) => new(storeName);
-
-    /// <summary>Adds one stack, laid out as a store record (with its checksum), so that the file written from it is byte
-    /// for byte what a shared-memory store with the same stacks gives.</summary>
-    public void Append(in SnapshotStack stack)
-    {
-        if (stack.Name.Length is 0 or > Layout.MaxNameBytes || stack.TypeName.Length > Layout.MaxTypeNameBytes
-            || stack.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml))
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"Stack '{stack.NameText}' has a name or type name of a length no store holds, or an unknown encoding.");
-        }
-
-        var size = Layout.RecordSize(stack.Name.Length, stack.TypeName.Length, stack.Value.Length);
-        var record = Reserve(size);
-        Heap.WriteAt(record, stack.Name, XxHash3.HashToUInt64(stack.Name), stack.TypeName, stack.Value, (RecordKind)stack.Encoding,
-            version: 0, stack.CreatedMs, stack.ModifiedMs, stack.ExpiresMs);
-        Commit(record, size, listed: true);
-    }
-
-    /// <summary>The instant a snapshot made with <see cref="Create"/> holds (Unix ms).</summary>
-    public void CompleteAt(long takenAtMs) => TakenAtMs = takenAtMs;
 
     /// <summary>Copies a record into the spool; returns where the copy lies. Stacks and queue heads are also listed for
     /// the sort (the caller keeps items apart).</summary>
