@@ -266,6 +266,33 @@ Describe 'Snapshots of Redis stores' {
         $file | Should -Not -Exist
     }
 
+    It 'refuses to export a store whose queue holds a planted unsigned item, with UntrustedValue, and writes no file' {
+        $name = Register-TestStore
+        Send-MemQueue -Name 'jobs' -Value 'signed' -Store $name
+        $xml = [System.Text.Encoding]::UTF8.GetBytes([System.Management.Automation.PSSerializer]::Serialize('planted'))
+        $item = Join-Path $TestDrive 'export-item.bin'
+        [System.IO.File]::WriteAllBytes($item, [byte[]] (@(1, 0, 0, 0) + $xml))  # format 1, no signature, no type name
+        bash -c "redis-cli -h 127.0.0.1 -p $($Connection.Port) --user '$($Connection.Credential.UserName)' --pass '$($Connection.Password)' --no-auth-warning -x RPUSH 'memalloc:{$name}:q:jobs' < '$item'" | Out-Null
+        $file = Join-Path $TestDrive 'planted-item.memsnap'
+        $err = { Export-MemStore -Name $name -Path $file -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UntrustedValue,Memalloc.Commands.ExportMemStoreCommand' -PassThru
+        "$err" | Should -Match "queue 'jobs'"
+        $file | Should -Not -Exist
+    }
+
+    It 'signs the queue items it imports with the store''s key, so that another host with the key receives them' {
+        $local = New-TestStoreName
+        $name = Register-TestStore
+        try {
+            'first', 'second' | Send-MemQueue -Name 'moved' -Store $local
+            $file = Join-Path $TestDrive 'moved-queue.memsnap'
+            Export-MemStore -Name $local -Path $file
+            Import-MemStore -Path $file -Name $name
+            Invoke-ChildPwsh "(Receive-MemQueue -Name 'moved' -Count 5 -Store '$name') -join ','" | Should -BeExactly 'first,second'
+        }
+        finally { Remove-TestStore $local }
+    }
+
     It 'signs what it imports with the store''s key, so that another host with the key reads it' {
         $local = New-TestStoreName
         $name = Register-TestStore
