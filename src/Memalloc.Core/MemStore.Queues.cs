@@ -21,7 +21,6 @@ public sealed unsafe partial class MemStore
         Span<byte> name = stackalloc byte[Layout.MaxNameBytes];
         name = name[..StackName.Encode(queue, name)];
         var hash = XxHash3.HashToUInt64(name);
-        Span<byte> itemName = stackalloc byte[CoordinationRecords.ItemNameLength];
         Span<byte> queueHash = stackalloc byte[CoordinationRecords.NameHashLength];
         CoordinationRecords.QueueNameHash(name, queueHash);
         var typeBytes = TypeNameBytes(typeName);
@@ -30,14 +29,7 @@ public sealed unsafe partial class MemStore
             var view = BeginWrite(out var now);
             try
             {
-                var head = ReadHead(view, name, hash, now) ?? new QueueHead(view.Sequence + 1, view.Sequence + 1, 0);
-                RaiseLayoutVersion(view);
-                CoordinationRecords.ItemName(queueHash, head.Next, itemName);
-                WriteLocked(ref view, itemName, XxHash3.HashToUInt64(itemName), typeBytes, item, RecordKind.QueueItem, null, now, default, restored: null, out _);
-                CrashPoints.Hit?.Invoke("send.after-item");
-                var sent = head with { Next = head.Next + 1, Bytes = head.Bytes + item.Length };
-                WriteHead(ref view, name, hash, sent, now); // commit point
-                CrashPoints.Hit?.Invoke("send.after-head");
+                var sent = SendLocked(ref view, name, hash, queueHash, typeBytes, item, now, restored: null, out _);
                 EndWrite(view);
                 return sent.Count;
             }
@@ -156,11 +148,29 @@ public sealed unsafe partial class MemStore
         return Heap.Kind(view, offset) == RecordKind.QueueHead ? Heap.ReadQueueHead(view, offset) : throw StackRefused(name);
     }
 
-    private void WriteHead(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, QueueHead head, long now)
+    /// <summary>One send under the writer lock: the item at the head's <c>next</c>, then the head (the commit point),
+    /// which a restore writes with the snapshot's times (<paramref name="restored"/>). Returns the head after the send.</summary>
+    private QueueHead SendLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> queueHash, ReadOnlySpan<byte> typeName,
+        ReadOnlySpan<byte> item, long now, RestoredTimes? restored, out long version)
+    {
+        var head = ReadHead(view, name, hash, now) ?? new QueueHead(view.Sequence + 1, view.Sequence + 1, 0);
+        RaiseLayoutVersion(view);
+        Span<byte> itemName = stackalloc byte[CoordinationRecords.ItemNameLength];
+        CoordinationRecords.ItemName(queueHash, head.Next, itemName);
+        WriteLocked(ref view, itemName, XxHash3.HashToUInt64(itemName), typeName, item, RecordKind.QueueItem, null, now, default, restored: null, out _);
+        CrashPoints.Hit?.Invoke("send.after-item");
+        var sent = head with { Next = head.Next + 1, Bytes = head.Bytes + item.Length };
+        version = WriteHead(ref view, name, hash, sent, now, restored); // commit point
+        CrashPoints.Hit?.Invoke("send.after-head");
+        return sent;
+    }
+
+    private long WriteHead(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, QueueHead head, long now, RestoredTimes? restored = null)
     {
         Span<byte> value = stackalloc byte[QueueHead.Size];
         head.Write(value);
-        WriteLocked(ref view, name, hash, default, value, RecordKind.QueueHead, null, now, default, restored: null, out _);
+        WriteLocked(ref view, name, hash, default, value, RecordKind.QueueHead, null, now, default, restored, out var version);
+        return version;
     }
 
     private static byte[] TypeNameBytes(string? typeName)

@@ -10,9 +10,10 @@ namespace Memalloc.Core;
 public sealed partial class MemStore
 {
     /// <summary>
-    /// A consistent snapshot of the live stacks (docs/snapshot-format.md, "Export"): their records are copied into private
-    /// memory under the writer lock, at one instant, so that writers wait only for the copy and readers not at all.
-    /// <paramref name="include"/> (called under the lock: keep it to a name match) chooses stacks by name.
+    /// A consistent snapshot of the live stacks and queues (docs/snapshot-format.md, "Export"): their records (a queue's
+    /// head and items) are copied into private memory under the writer lock, at one instant, so that writers wait only
+    /// for the copy and readers not at all. Held locks are never in it. <paramref name="include"/> (called under the lock:
+    /// keep it to a name match) chooses stacks and queues by name.
     /// </summary>
     public StoreSnapshot TakeSnapshot(Func<string, bool>? include = null)
     {
@@ -61,7 +62,8 @@ public sealed partial class MemStore
     /// <summary>
     /// Writes one stack of a snapshot through the normal write: a new version, the snapshot's type name, encoding,
     /// value, created and modified times, and its absolute expiry. Not written when the expiry has passed by the time
-    /// the write holds the lock, nor, with <paramref name="noClobber"/>, when the stack exists.
+    /// the write holds the lock, nor, with <paramref name="noClobber"/>, when the name exists (as a stack or a queue).
+    /// Otherwise it replaces what the name holds, a queue included: the snapshot says what the name is.
     /// </summary>
     public RestoreOutcome Restore(in SnapshotStack stack, bool noClobber, out long version)
     {
@@ -80,4 +82,89 @@ public sealed partial class MemStore
             out version, out var expired);
         return written ? RestoreOutcome.Written : expired ? RestoreOutcome.Expired : RestoreOutcome.Exists;
     }
+
+    /// <summary>
+    /// Begins restoring a queue of a snapshot (docs/snapshot-format.md, "Import"): one write of its head, empty, with the
+    /// snapshot's created and modified times, replacing whatever the name holds (a queue's old items become unreachable);
+    /// with <paramref name="noClobber"/>, nothing is written when the name exists. Its items follow, oldest first, through
+    /// <see cref="RestoreQueueItem"/>, each a send of its own: memory stays one item, and the writer lock is never held
+    /// while the caller reads its file.
+    /// </summary>
+    public RestoreOutcome RestoreQueue(in SnapshotQueue queue, bool noClobber, out long version)
+    {
+        Span<byte> name = stackalloc byte[Layout.MaxNameBytes];
+        name = name[..StackName.Encode(queue.NameText, name)];
+        var times = RestoredTimesOf(queue);
+        var hash = XxHash3.HashToUInt64(name);
+        lock (_processLock)
+        {
+            var view = BeginWrite(out var now);
+            try
+            {
+                if (noClobber && Index.Find(view, name, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset, now))
+                {
+                    version = 0;
+                    EndWrite(view);
+                    return RestoreOutcome.Exists;
+                }
+
+                RaiseLayoutVersion(view);
+                version = WriteHead(ref view, name, hash, new QueueHead(view.Sequence + 1, view.Sequence + 1, 0), now, times);
+                EndWrite(view);
+                return RestoreOutcome.Written;
+            }
+            catch (MemStoreException e) when (IsRefusal(e))
+            {
+                EndWrite(view);
+                throw;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Sends the next item of a queue <see cref="RestoreQueue"/> began, keeping the snapshot's times on its head;
+    /// returns the head's new version. A full store fails before the item is visible, as a send does.</summary>
+    public long RestoreQueueItem(in SnapshotQueue queue, in SnapshotQueueItem item)
+    {
+        Span<byte> name = stackalloc byte[Layout.MaxNameBytes];
+        name = name[..StackName.Encode(queue.NameText, name)];
+        if (item.TypeName.Length > Layout.MaxTypeNameBytes)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"An item of queue '{queue.NameText}' has a type name too long.");
+        }
+
+        var times = RestoredTimesOf(queue);
+        var hash = XxHash3.HashToUInt64(name);
+        Span<byte> queueHash = stackalloc byte[CoordinationRecords.NameHashLength];
+        CoordinationRecords.QueueNameHash(name, queueHash);
+        lock (_processLock)
+        {
+            var view = BeginWrite(out var now);
+            try
+            {
+                SendLocked(ref view, name, hash, queueHash, item.TypeName, item.Value, now, times, out var version);
+                EndWrite(view);
+                return version;
+            }
+            catch (MemStoreException e) when (IsRefusal(e))
+            {
+                EndWrite(view); // nothing changed, or an item past the head's range that nobody can see
+                throw;
+            }
+            catch
+            {
+                AbortWrite(view);
+                throw;
+            }
+        }
+    }
+
+    private static RestoredTimes RestoredTimesOf(in SnapshotQueue queue) =>
+        SnapshotFormat.IsValidTime(queue.CreatedMs) && SnapshotFormat.IsValidTime(queue.ModifiedMs)
+            ? new RestoredTimes(queue.CreatedMs, queue.ModifiedMs)
+            : throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"Queue '{queue.NameText}' has a time out of range.");
 }

@@ -217,13 +217,14 @@ public sealed unsafe partial class MemStore
 
     /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.
     /// <paramref name="kind"/>: a stack's encoding, or a coordination record's kind; a stack write onto a live queue
-    /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes.</summary>
+    /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes, unless it restores a
+    /// snapshot (<paramref name="restored"/>), whose stack replaces the queue as an import was asked to.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
         RecordKind kind, long? expectedVersion, long now, Expiry expiry, RestoredTimes? restored, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
-        if (live && kind <= RecordKind.CliXml && Heap.Kind(view, oldOffset) == RecordKind.QueueHead)
+        if (live && kind <= RecordKind.CliXml && restored is null && Heap.Kind(view, oldOffset) == RecordKind.QueueHead)
         {
             throw QueueRefused(name);
         }

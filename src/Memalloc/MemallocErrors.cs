@@ -97,10 +97,19 @@ internal static class MemallocErrors
 
     /// <summary>An import that stopped half-way: the core's failure (a full store, say), with its id and category, and
     /// how far the import got.</summary>
-    public static ErrorRecord ImportStopped(MemStoreException exception, string path, string store, long written, string? firstNotWritten)
+    /// <summary>An import that stopped half-way: how many stacks and queues it wrote whole, and which it was writing
+    /// (<paramref name="queueItems"/>: how many items of that queue it wrote, of how many; null for a stack).</summary>
+    public static ErrorRecord ImportStopped(MemStoreException exception, string path, string store, long stacks, long queues, string? firstNotWritten,
+        (long Written, long Count)? queueItems)
     {
-        var where = firstNotWritten is null ? "before it finished" : $"before stack '{firstNotWritten}', the first not written (the stacks after it in the file were not tried)";
-        var message = $"Import-MemStore wrote {written} stack{(written == 1 ? string.Empty : "s")} of '{path}' into store '{store}' {where}: {exception.Message}";
+        var where = (firstNotWritten, queueItems) switch
+        {
+            (null, _) => "before it finished",
+            (_, null) => $"before stack '{firstNotWritten}', the first not written (the records after it in the file were not tried)",
+            (_, { } items) => $"before queue '{firstNotWritten}', the first not written whole ({items.Written} of its {items.Count} items were "
+                + "written, the oldest first; the records after it in the file were not tried)",
+        };
+        var message = $"Import-MemStore wrote {Commands.SnapshotCommandBase.Contents(stacks, queues)} of '{path}' into store '{store}' {where}: {exception.Message}";
         return new(new MemStoreException(exception.Kind, message, exception), ErrorId(exception.Kind), Category(exception.Kind), firstNotWritten ?? path);
     }
 

@@ -96,7 +96,7 @@ public sealed class SnapshotCrashTests
         using var writer = SnapshotFileWriter.Create(path, store.Name, snapshot.TakenAt, SnapshotOverwrite.Replace);
         for (var i = 0; i < snapshot.Count; i++)
         {
-            writer.WriteStack(snapshot.Get(i));
+            snapshot.WriteEntry(i, writer);
         }
 
         writer.Commit();

@@ -126,11 +126,12 @@ public class SnapshotFileTests
         Assert.Equal(2, contents.Stacks);
         Assert.Equal(1, contents.SkippedRecords);
         Assert.Equal(new byte[] { 9 }, contents.SkippedKinds);
-        Assert.True(reader.ReadStack(out var first));
-        Assert.Equal("a", first.NameText);
-        Assert.True(reader.ReadStack(out var second));
-        Assert.Equal("b", second.NameText);
-        Assert.False(reader.ReadStack(out _));
+        Assert.True(reader.ReadNext(out var kind));
+        Assert.Equal(SnapshotRecordKind.Stack, kind);
+        Assert.Equal("a", reader.Stack.NameText);
+        Assert.True(reader.ReadNext(out _));
+        Assert.Equal("b", reader.Stack.NameText);
+        Assert.False(reader.ReadNext(out _));
     }
 
     [Fact]
@@ -140,7 +141,7 @@ public class SnapshotFileTests
         var path = folder.File("v.snap");
         SnapshotFolder.Write(path, s_sample[..1]);
         using var reader = SnapshotFileReader.Open(path);
-        Assert.Throws<InvalidOperationException>(() => reader.ReadStack(out _));
+        Assert.Throws<InvalidOperationException>(() => reader.ReadNext(out _));
     }
 
     [Fact]

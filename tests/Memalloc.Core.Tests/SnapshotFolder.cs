@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.IO.Hashing;
+using System.Linq;
 using System.Text;
 using Memalloc.Core;
 using Memalloc.Core.Snapshots;
@@ -53,15 +54,28 @@ internal sealed class SnapshotFolder : IDisposable
         return process.ExitCode;
     }
 
-    /// <summary>Writes <paramref name="stacks"/> (sorted here) through the real writer.</summary>
-    public static void Write(string path, IEnumerable<TestStack> stacks, string storeName = "snaptest", SnapshotOverwrite overwrite = SnapshotOverwrite.Replace)
+    /// <summary>Writes <paramref name="stacks"/> and <paramref name="queues"/> (sorted here by name) through the real writer.</summary>
+    public static void Write(string path, IEnumerable<TestStack> stacks, string storeName = "snaptest", SnapshotOverwrite overwrite = SnapshotOverwrite.Replace,
+        IEnumerable<TestQueue>? queues = null)
     {
-        var sorted = new List<TestStack>(stacks);
+        var sorted = new List<(string Name, TestStack? Stack, TestQueue? Queue)>();
+        sorted.AddRange(stacks.Select(s => (s.Name, (TestStack?)s, (TestQueue?)null)));
+        sorted.AddRange((queues ?? []).Select(q => (q.Name, (TestStack?)null, (TestQueue?)q)));
         sorted.Sort((a, b) => Encoding.UTF8.GetBytes(a.Name).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b.Name)));
         using var writer = SnapshotFileWriter.Create(path, storeName, new DateTime(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc), overwrite);
-        foreach (var s in sorted)
+        foreach (var (_, stack, queue) in sorted)
         {
-            writer.WriteStack(Stack(s));
+            if (stack is not null)
+            {
+                writer.WriteStack(Stack(stack));
+                continue;
+            }
+
+            writer.WriteQueue(Queue(queue!));
+            foreach (var item in queue!.Items)
+            {
+                writer.WriteQueueItem(Item(item));
+            }
         }
 
         writer.Commit();
@@ -70,18 +84,47 @@ internal sealed class SnapshotFolder : IDisposable
     public static SnapshotStack Stack(TestStack s) => new(Encoding.UTF8.GetBytes(s.Name),
         s.TypeName is null ? default : Encoding.UTF8.GetBytes(s.TypeName), s.Value, s.Encoding, s.CreatedMs, s.ModifiedMs, s.ExpiresMs);
 
-    /// <summary>Verifies and reads back every stack.</summary>
+    public static SnapshotQueue Queue(TestQueue q) => new(Encoding.UTF8.GetBytes(q.Name), q.CreatedMs, q.ModifiedMs, q.Items.Length,
+        q.Items.Sum(i => (long)i.Value.Length), q.Items.Sum(i => (long)(i.TypeName is null ? 0 : Encoding.UTF8.GetByteCount(i.TypeName))));
+
+    public static SnapshotQueueItem Item(TestItem i) => new(i.TypeName is null ? default : Encoding.UTF8.GetBytes(i.TypeName), i.Value);
+
+    /// <summary>Verifies and reads back every stack (a file of stacks only).</summary>
     public static List<TestStack> Read(string path)
+    {
+        var (stacks, queues) = ReadAll(path);
+        Assert.Empty(queues);
+        return stacks;
+    }
+
+    /// <summary>Verifies and reads back every stack and every queue with its items.</summary>
+    public static (List<TestStack> Stacks, List<TestQueue> Queues) ReadAll(string path)
     {
         using var reader = SnapshotFileReader.Open(path);
         reader.Verify();
-        var result = new List<TestStack>();
-        while (reader.ReadStack(out var s))
+        var stacks = new List<TestStack>();
+        var queues = new List<TestQueue>();
+        while (reader.ReadNext(out var kind))
         {
-            result.Add(new TestStack(s.NameText, s.Value.ToArray(), s.TypeNameText, s.Encoding, s.CreatedMs, s.ModifiedMs, s.ExpiresMs));
+            if (kind == SnapshotRecordKind.Stack)
+            {
+                var s = reader.Stack;
+                stacks.Add(new TestStack(s.NameText, s.Value.ToArray(), s.TypeNameText, s.Encoding, s.CreatedMs, s.ModifiedMs, s.ExpiresMs));
+                continue;
+            }
+
+            var items = new List<TestItem>();
+            while (reader.ReadQueueItem(out var item))
+            {
+                items.Add(new TestItem(item.TypeNameText, item.Value.ToArray()));
+            }
+
+            var q = reader.Queue;
+            Assert.Equal(q.ItemCount, items.Count);
+            queues.Add(new TestQueue(q.NameText, [.. items], q.CreatedMs, q.ModifiedMs));
         }
 
-        return result;
+        return (stacks, queues);
     }
 
     /// <summary>Opens and verifies; returns the refusal (or null when the file is accepted).</summary>
@@ -129,6 +172,38 @@ internal sealed class SnapshotFolder : IDisposable
         n.CopyTo(record, 48);
         t.CopyTo(record, 48 + n.Length);
         value.CopyTo(record, 48 + n.Length + t.Length);
+        return record;
+    }
+
+    /// <summary>Bytes of one queue record as the format describes it, built independently of the writer; the overrides
+    /// make malformed ones.</summary>
+    public static byte[] QueueRecord(string name, TestItem[] items, long created = 1_700_000_000_000, long modified = 1_700_000_000_700,
+        long? itemCountOverride = null, long? itemBytesOverride = null, long? payloadLengthOverride = null, byte kind = 2)
+    {
+        var n = Encoding.UTF8.GetBytes(name);
+        var body = new MemoryStream();
+        foreach (var item in items)
+        {
+            var t = item.TypeName is null ? [] : Encoding.UTF8.GetBytes(item.TypeName);
+            var itemHead = new byte[16];
+            BinaryPrimitives.WriteUInt16LittleEndian(itemHead, (ushort)t.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(itemHead.AsSpan(8), item.Value.Length);
+            body.Write(itemHead);
+            body.Write(t);
+            body.Write(item.Value);
+        }
+
+        var payload = 40 + n.Length + body.Length;
+        var record = new byte[16 + payload];
+        record[0] = kind;
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(8), payloadLengthOverride ?? payload);
+        record[16] = (byte)n.Length;
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(24), created);
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(32), modified);
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(40), itemCountOverride ?? items.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(48), itemBytesOverride ?? items.Sum(i => (long)i.Value.Length));
+        n.CopyTo(record, 56);
+        body.ToArray().CopyTo(record, 56 + n.Length);
         return record;
     }
 

@@ -169,7 +169,7 @@ public class SnapshotRefusalTests
         SnapshotFolder.Write(path, big);
         using var reader = SnapshotFileReader.Open(path);
         reader.Verify();
-        Assert.True(reader.ReadStack(out _));
+        Assert.True(reader.ReadNext(out _));
         using (var rewrite = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
             rewrite.Position = rewrite.Length - 100;
@@ -178,7 +178,7 @@ public class SnapshotRefusalTests
 
         var error = Assert.Throws<MemStoreException>(() =>
         {
-            while (reader.ReadStack(out _))
+            while (reader.ReadNext(out _))
             {
             }
         });

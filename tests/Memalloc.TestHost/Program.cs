@@ -309,7 +309,7 @@ internal static class Program
         using var writer = SnapshotFileWriter.Create(args[2], store.Name, snapshot.TakenAt, SnapshotOverwrite.Replace);
         for (var i = 0; i < snapshot.Count; i++)
         {
-            writer.WriteStack(snapshot.Get(i));
+            snapshot.WriteEntry(i, writer);
         }
 
         writer.Commit();

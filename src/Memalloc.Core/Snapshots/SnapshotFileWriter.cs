@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Hashing;
-using System.Text;
 using Memalloc.Core.Native;
 
 namespace Memalloc.Core.Snapshots;
@@ -12,12 +11,12 @@ namespace Memalloc.Core.Snapshots;
 /// folder (created exclusively, mode 0600), streamed through a buffer while the content checksum is computed, then the
 /// header (which holds that checksum) written at the start, the file fsynced, renamed over the target, and the folder
 /// fsynced. A process killed or a disk filling up at any point leaves the target as it was: absent, or the old file.
-/// Not thread-safe; records must come in ascending order of their name bytes (what the reader requires).
+/// Not thread-safe; stacks and queues must come in ascending order of their name bytes (what the reader requires).
 /// </summary>
-public sealed class SnapshotFileWriter : IDisposable
+public sealed partial class SnapshotFileWriter : IDisposable
 {
     private const int BufferSize = 1 << 20;
-    private const int MaxHeadSize = SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + Layout.MaxNameBytes + Layout.MaxTypeNameBytes;
+    private const int MaxHeadSize = SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + Layout.MaxNameBytes + Layout.MaxTypeNameBytes; // a queue's is smaller
 
     private readonly string _storeName;
     private readonly long _takenAtMs;
@@ -28,6 +27,9 @@ public sealed class SnapshotFileWriter : IDisposable
     private int _buffered;
     private readonly byte[] _previousName = new byte[Layout.MaxNameBytes];
     private int _previousNameLength;
+    private long _itemsLeft;
+    private long _itemPayloadLeft;
+    private long _itemBytesLeft;
     private FileStream? _stream;
     private bool _committed;
 
@@ -49,7 +51,13 @@ public sealed class SnapshotFileWriter : IDisposable
 
     public long StackCount { get; private set; }
 
+    /// <summary>Sum of the stacks' value lengths.</summary>
     public long ValueBytes { get; private set; }
+
+    public long QueueCount { get; private set; }
+
+    /// <summary>Items of every queue written so far.</summary>
+    public long QueueItemCount { get; private set; }
 
     /// <summary>Bytes written so far (header included).</summary>
     public long Length => SnapshotFormat.HeaderSize + ContentLength;
@@ -146,62 +154,6 @@ public sealed class SnapshotFileWriter : IDisposable
         return full;
     }
 
-    /// <summary>Appends one stack. Names must come in strictly ascending order of their UTF-8 bytes.</summary>
-    public void WriteStack(in SnapshotStack stack)
-    {
-        var file = _stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
-        CheckStack(stack);
-        var n = stack.Name.Length;
-        var t = stack.TypeName.Length;
-        var payloadLength = SnapshotFormat.StackHeadSize + n + t + (long)stack.Value.Length;
-        var record = _head.AsSpan();
-        record[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize)].Clear();
-        record[SnapshotFormat.EnvelopeKindOffset] = (byte)SnapshotRecordKind.Stack;
-        BinaryPrimitives.WriteInt64LittleEndian(record[SnapshotFormat.EnvelopePayloadLengthOffset..], payloadLength);
-        var stackHead = record[SnapshotFormat.EnvelopeSize..];
-        stackHead[SnapshotFormat.StackEncodingOffset] = (byte)stack.Encoding;
-        stackHead[SnapshotFormat.StackNameLengthOffset] = (byte)n;
-        BinaryPrimitives.WriteUInt16LittleEndian(stackHead[SnapshotFormat.StackTypeNameLengthOffset..], (ushort)t);
-        BinaryPrimitives.WriteInt64LittleEndian(stackHead[SnapshotFormat.StackCreatedOffset..], stack.CreatedMs);
-        BinaryPrimitives.WriteInt64LittleEndian(stackHead[SnapshotFormat.StackModifiedOffset..], stack.ModifiedMs);
-        BinaryPrimitives.WriteInt64LittleEndian(stackHead[SnapshotFormat.StackExpiresOffset..], stack.ExpiresMs);
-        stack.Name.CopyTo(stackHead[SnapshotFormat.StackHeadSize..]);
-        stack.TypeName.CopyTo(stackHead[(SnapshotFormat.StackHeadSize + n)..]);
-        Append(file, record[..(SnapshotFormat.EnvelopeSize + SnapshotFormat.StackHeadSize + n + t)]);
-        Append(file, stack.Value);
-        stack.Name.CopyTo(_previousName);
-        _previousNameLength = n;
-        StackCount++;
-        ValueBytes += stack.Value.Length;
-    }
-
-    /// <summary>A writer never produces a file its reader refuses: the same rules, checked before a byte is written.</summary>
-    private void CheckStack(in SnapshotStack stack)
-    {
-        if (stack.Name.Length is 0 or > Layout.MaxNameBytes || stack.TypeName.Length > Layout.MaxTypeNameBytes)
-        {
-            throw new ArgumentException($"A stack name must be 1 to {Layout.MaxNameBytes} bytes and a type name at most {Layout.MaxTypeNameBytes}.", nameof(stack));
-        }
-
-        if (stack.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml))
-        {
-            throw new ArgumentException($"Unknown value encoding {(int)stack.Encoding}.", nameof(stack));
-        }
-
-        if (!SnapshotFormat.IsValidTime(stack.CreatedMs) || !SnapshotFormat.IsValidTime(stack.ModifiedMs)
-            || (stack.ExpiresMs != 0 && !SnapshotFormat.IsValidTime(stack.ExpiresMs)))
-        {
-            throw new ArgumentException("A stack's times must lie between 1970 and the end of 9999.", nameof(stack));
-        }
-
-        if (StackCount > 0 && stack.Name.SequenceCompareTo(_previousName.AsSpan(0, _previousNameLength)) <= 0)
-        {
-            throw new ArgumentException(
-                $"Stacks must be written in ascending order of their names' bytes: '{stack.NameText}' came after '{Encoding.UTF8.GetString(_previousName, 0, _previousNameLength)}'.",
-                nameof(stack));
-        }
-    }
-
     /// <summary>Content goes through one 1 MiB buffer, hashed and written a whole buffer at a time (XXH3 runs at full
     /// speed only over long inputs; a value larger than the buffer is hashed and written where it lies).</summary>
     private void Append(FileStream file, ReadOnlySpan<byte> bytes)
@@ -234,9 +186,10 @@ public sealed class SnapshotFileWriter : IDisposable
     public void Commit()
     {
         var file = _stream ?? throw new ObjectDisposedException(nameof(SnapshotFileWriter));
+        CheckQueueComplete();
         Span<byte> trailer = stackalloc byte[SnapshotFormat.TrailerSize];
         BinaryPrimitives.WriteUInt64LittleEndian(trailer[SnapshotFormat.TrailerMagicOffset..], SnapshotFormat.TrailerMagic);
-        BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerRecordCountOffset..], StackCount);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerRecordCountOffset..], StackCount + QueueCount);
         BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerStackCountOffset..], StackCount);
         BinaryPrimitives.WriteInt64LittleEndian(trailer[SnapshotFormat.TrailerValueBytesOffset..], ValueBytes);
         Append(file, trailer);

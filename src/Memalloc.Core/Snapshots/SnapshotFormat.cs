@@ -48,17 +48,37 @@ internal static class SnapshotFormat
     internal const int StackExpiresOffset = 24;         // i64 Unix ms, 0 = never
     // name: n bytes at 32; type name: t bytes at 32 + n; value: payloadLength - 32 - n - t bytes at 32 + n + t.
 
+    // Queue payload: a 40-byte head and the name, then the items in FIFO order, each a 16-byte item head, its type name
+    // and its value, unpadded. payloadLength = 40 + n + the sum over the items of (16 + t + v).
+    internal const int QueueHeadSize = 40;
+    internal const int QueueNameLengthOffset = 0;       // u8 n, 1..255
+    internal const int QueueReservedOffset = 1;         // 7 bytes, 0
+    internal const int QueueCreatedOffset = 8;          // i64 Unix ms: the queue's head's first write
+    internal const int QueueModifiedOffset = 16;        // i64 Unix ms: its last write
+    internal const int QueueItemCountOffset = 24;       // i64 c, items that follow the name
+    internal const int QueueItemBytesOffset = 32;       // i64 sum of the items' value lengths
+    // name: n bytes at 40; then c items.
+    internal const int ItemHeadSize = 16;
+    internal const int ItemTypeNameLengthOffset = 0;    // u16 t, 0..4096
+    internal const int ItemReservedOffset = 2;          // 6 bytes, 0 (the store keeps no encoding for an item)
+    internal const int ItemValueLengthOffset = 8;       // i64 v, 0..Array.MaxLength
+    // type name: t bytes at 16; value: v bytes at 16 + t.
+
     // ---- Trailer: 32 bytes at the end of the content. ----
     internal const int TrailerSize = 32;
     /// <summary>"MEMSNEND".</summary>
     internal const ulong TrailerMagic = 0x444E454E534D454D;
     internal const int TrailerMagicOffset = 0;          // u64 TrailerMagic
-    internal const int TrailerRecordCountOffset = 8;    // i64 records of every kind
+    internal const int TrailerRecordCountOffset = 8;    // i64 records of every kind (queue records included)
     internal const int TrailerStackCountOffset = 16;    // i64 stack records
-    internal const int TrailerValueBytesOffset = 24;    // i64 sum of the stack records' value lengths
+    internal const int TrailerValueBytesOffset = 24;    // i64 sum of the stack records' value lengths (not the queues')
 
     /// <summary>The largest payload a reader accepts: a stack's value must fit in one .NET array to be written back.</summary>
     internal static long MaxStackPayload => StackHeadSize + byte.MaxValue + Layout.MaxTypeNameBytes + (long)Array.MaxLength;
+
+    /// <summary>Bytes of a queue record's payload: its head and name, and per item an item head, type name and value.</summary>
+    internal static long QueuePayloadLength(int nameLength, long itemCount, long itemTypeNameBytes, long itemBytes) =>
+        QueueHeadSize + nameLength + (itemCount * ItemHeadSize) + itemTypeNameBytes + itemBytes;
 
     /// <summary>A time a record or header may carry: Unix ms from 1970 to the end of 9999, the store's own range.</summary>
     internal static bool IsValidTime(long unixMs) => unixMs is >= 0 and <= Layout.MaxUnixMilliseconds;
@@ -86,4 +106,7 @@ public enum SnapshotRecordKind : byte
 {
     /// <summary>One stack: encoding, name, type name, created, modified, expiry, value.</summary>
     Stack = 1,
+
+    /// <summary>One queue: name, created, modified, then its items in FIFO order (type name and value each).</summary>
+    Queue = 2,
 }

@@ -8,8 +8,9 @@ using Memalloc.Core.Snapshots;
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Writes a store's live stacks to a snapshot file (docs/snapshot-format.md): a consistent copy of their records taken
-/// under the writer lock, then streamed into a temporary file that is renamed over the target.
+/// Writes a store's live stacks and queues to a snapshot file (docs/snapshot-format.md): a consistent copy of their
+/// records taken under the writer lock, then streamed into a temporary file that is renamed over the target. Held locks
+/// are never exported.
 /// </summary>
 [Cmdlet(VerbsData.Export, "MemStore", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(FileInfo))]
@@ -83,18 +84,25 @@ public sealed class ExportMemStoreCommand : SnapshotCommandBase
 
     private void Export(StoreSnapshot snapshot, string target)
     {
-        // The copy is taken; asking the user (per stack, then for the file) holds no lock.
-        var perStack = AsksPerStack();
+        // The copy is taken; asking the user (per stack or queue, then for the file) holds no lock.
+        // -WhatIf answers no to each, and then says what the file would hold: all it listed.
+        var perEntry = AsksPerName();
+        var whatIf = IsWhatIf();
         var chosen = new List<int>(snapshot.Count);
+        var queues = 0;
         for (var i = 0; i < snapshot.Count; i++)
         {
-            if (!perStack || ShouldProcess(Describe(Name, snapshot.NameAt(i)), $"Export to '{target}'"))
+            var isQueue = snapshot.IsQueue(i);
+            var what = isQueue ? DescribeQueue(Name, snapshot.NameAt(i)) : Describe(Name, snapshot.NameAt(i));
+            if (!perEntry || ShouldProcess(what, $"Export to '{target}'") || whatIf)
             {
                 chosen.Add(i);
+                queues += isQueue ? 1 : 0;
             }
         }
 
-        if (!ShouldProcess(target, $"Write a snapshot of {chosen.Count} stack{(chosen.Count == 1 ? string.Empty : "s")} of store '{Name}'"))
+        var contents = Contents(chosen.Count - queues, queues);
+        if (!ShouldProcess(target, $"Write a snapshot of {contents} of store '{Name}'"))
         {
             return;
         }
@@ -106,10 +114,10 @@ public sealed class ExportMemStoreCommand : SnapshotCommandBase
         {
             for (var done = 0; done < chosen.Count; done++)
             {
-                writer.WriteStack(snapshot.Get(chosen[done]));
+                snapshot.WriteEntry(chosen[done], writer);
                 if (progress.Due(activity))
                 {
-                    progress.Show(activity, $"{done + 1} of {chosen.Count} stacks", done + 1, chosen.Count);
+                    progress.Show(activity, $"{done + 1} of {chosen.Count} stacks and queues", done + 1, chosen.Count);
                 }
             }
 
@@ -118,7 +126,7 @@ public sealed class ExportMemStoreCommand : SnapshotCommandBase
         }
 
         progress.Complete();
-        WriteVerbose($"Exported {chosen.Count} stacks of store '{Name}', as of {snapshot.TakenAt:o}, to '{target}'.");
+        WriteVerbose($"Exported {contents} of store '{Name}', as of {snapshot.TakenAt:o}, to '{target}'.");
         if (PassThru)
         {
             WriteObject(new FileInfo(target));

@@ -6,8 +6,9 @@ using Memalloc.Core.Snapshots;
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Writes the stacks of a snapshot file into a store: the whole file is verified first (a bad file is refused before
-/// anything is written), then each stack goes through the store's normal write (docs/snapshot-format.md, "Import").
+/// Writes the stacks and queues of a snapshot file into a store: the whole file is verified first (a bad file is refused
+/// before anything is written), then each stack, and each queue's head and items, go through the store's normal writes
+/// (docs/snapshot-format.md, "Import").
 /// </summary>
 [Cmdlet(VerbsData.Import, "MemStore", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(MemStackInfo))]
@@ -30,11 +31,11 @@ public sealed class ImportMemStoreCommand : SnapshotCommandBase
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    /// <summary>Keep existing stacks (with a warning each) instead of overwriting them.</summary>
+    /// <summary>Keep existing stacks and queues (with a warning each) instead of overwriting them.</summary>
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
 
-    /// <summary>Emit the info of each stack written.</summary>
+    /// <summary>Emit the info of each stack and queue written.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -79,7 +80,7 @@ public sealed class ImportMemStoreCommand : SnapshotCommandBase
         }
         catch (MemStoreException e) when (import.Written > 0 || import.Current is not null)
         {
-            WriteError(MemallocErrors.ImportStopped(e, import.Path, import.Store!, import.Written, import.Current!));
+            WriteError(MemallocErrors.ImportStopped(e, import.Path, import.Store!, import.Written - import.Queues, import.Queues, import.Current!, import.QueueItems));
         }
         catch (MemStoreException e)
         {
@@ -100,19 +101,21 @@ public sealed class ImportMemStoreCommand : SnapshotCommandBase
     {
         var store = import.Store!;
         var filter = NameFilter();
-        var perStack = AsksPerStack();
+        var perName = AsksPerName();
         var activity = $"Importing '{import.Path}' into store '{store}'";
         reader.Progress = done =>
         {
             if (progress.Due(activity))
             {
-                progress.Show(activity, $"{import.Written} stacks written", done, reader.Length);
+                progress.Show(activity, $"{Contents(import.Written - import.Queues, import.Queues)} written", done, reader.Length);
             }
         };
-        while (reader.ReadStack(out var stack))
+        while (reader.ReadNext(out var kind))
         {
-            var name = stack.NameText;
-            if ((filter is not null && !filter(name)) || (perStack && !ShouldProcess(Describe(store, name), $"Import from '{import.Path}'")))
+            var isQueue = kind == SnapshotRecordKind.Queue;
+            var name = isQueue ? reader.Queue.NameText : reader.Stack.NameText;
+            if ((filter is not null && !filter(name))
+                || (perName && !ShouldProcess(isQueue ? DescribeQueue(store, name) : Describe(store, name), $"Import from '{import.Path}'")))
             {
                 continue;
             }
@@ -123,30 +126,68 @@ public sealed class ImportMemStoreCommand : SnapshotCommandBase
                 import.Lease = StoreCache.Acquire(store, create: true); // not before the first write: -WhatIf creates no store
             }
 
-            var outcome = import.Lease.Store!.Restore(stack, NoClobber, out var version);
+            var outcome = isQueue ? ImportQueue(reader, import) : ImportStack(reader.Stack, import);
             import.Current = null;
-            switch (outcome)
+            if (outcome == RestoreOutcome.Exists)
             {
-                case RestoreOutcome.Written:
-                    import.Written++;
-                    if (PassThru)
-                    {
-                        WriteObject(MemStackInfo.FromCore(stack.ToInfo(store, version)));
-                    }
-
-                    break;
-                case RestoreOutcome.Exists:
-                    WriteWarning($"Stack '{name}' exists in store '{store}': -NoClobber kept it, and the snapshot's value was not written.");
-                    break;
-                default:
-                    import.Expired++;
-                    break;
+                WriteWarning($"{(isQueue ? "Queue" : "Stack")} '{name}' exists in store '{store}': -NoClobber kept it, and the snapshot's "
+                    + $"{(isQueue ? "items were" : "value was")} not written.");
             }
         }
 
         // One kernel check for the whole import: a store removed underneath it (ipcrm, RemoveIPC) took the stacks along.
         import.Lease.Store?.EnsureNotRemoved();
-        WriteVerbose($"Imported {import.Written} stacks from '{import.Path}' into store '{store}'; {import.Expired} had expired and were skipped.");
+        WriteVerbose($"Imported {Contents(import.Written - import.Queues, import.Queues)} from '{import.Path}' into store '{store}'; "
+            + $"{import.Expired} stacks had expired and were skipped.");
+    }
+
+    private RestoreOutcome ImportStack(in SnapshotStack stack, Import import)
+    {
+        var outcome = import.Lease.Store!.Restore(stack, NoClobber, out var version);
+        if (outcome == RestoreOutcome.Written)
+        {
+            import.Written++;
+            if (PassThru)
+            {
+                WriteObject(MemStackInfo.FromCore(stack.ToInfo(import.Store!, version)));
+            }
+        }
+        else if (outcome == RestoreOutcome.Expired)
+        {
+            import.Expired++;
+        }
+
+        return outcome;
+    }
+
+    /// <summary>A queue's head, then its items one by one (each a send: memory stays one item). A failure half-way
+    /// leaves the items written so far in the queue, and the error says how many.</summary>
+    private RestoreOutcome ImportQueue(SnapshotFileReader reader, Import import)
+    {
+        var store = import.Lease.Store!;
+        import.QueueItems = (0, reader.Queue.ItemCount);
+        var outcome = store.RestoreQueue(reader.Queue, NoClobber, out var version);
+        if (outcome != RestoreOutcome.Written)
+        {
+            import.QueueItems = null;
+            return outcome;
+        }
+
+        while (reader.ReadQueueItem(out var item))
+        {
+            version = store.RestoreQueueItem(reader.Queue, item);
+            import.QueueItems = import.QueueItems.Value with { Written = import.QueueItems.Value.Written + 1 };
+        }
+
+        import.QueueItems = null;
+        import.Written++;
+        import.Queues++;
+        if (PassThru)
+        {
+            WriteObject(MemStackInfo.FromCore(reader.Queue.ToInfo(import.Store!, version)));
+        }
+
+        return outcome;
     }
 
     /// <summary>Where an import is: what the error of a failure half-way must say.</summary>
@@ -158,11 +199,18 @@ public sealed class ImportMemStoreCommand : SnapshotCommandBase
 
         public StoreLease Lease { get; set; }
 
+        /// <summary>Stacks and queues written whole.</summary>
         public long Written { get; set; }
+
+        /// <summary>Queues among <see cref="Written"/>.</summary>
+        public long Queues { get; set; }
 
         public long Expired { get; set; }
 
-        /// <summary>The stack being written, while it is.</summary>
+        /// <summary>The stack or queue being written, while it is.</summary>
         public string? Current { get; set; }
+
+        /// <summary>While <see cref="Current"/> is a queue: how many of its items were written so far, of how many.</summary>
+        public (long Written, long Count)? QueueItems { get; set; }
     }
 }

@@ -12,24 +12,24 @@ public abstract class SnapshotCommandBase : MemallocCmdlet
     private protected const string PathSet = "Path";
     private protected const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Only the stacks whose names match one of these (case-sensitive wildcards).</summary>
+    /// <summary>Only the stacks and queues whose names match one of these (case-sensitive wildcards).</summary>
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNull]
     public string[]? Include { get; set; }
 
-    /// <summary>Not the stacks whose names match one of these, after -Include chose.</summary>
+    /// <summary>Not the stacks and queues whose names match one of these, after -Include chose.</summary>
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNull]
     public string[]? Exclude { get; set; }
 
     /// <summary>
-    /// Whether asking ShouldProcess for every stack can do anything: -WhatIf (it lists them), a confirmation that would
+    /// Whether asking ShouldProcess for every stack and queue can do anything: -WhatIf (it lists them), a confirmation that would
     /// prompt at this cmdlet's impact (Medium), or -Verbose (it reports each). Otherwise every call would answer yes and
     /// print nothing, and 100,000 of them cost more than the rest of an export.
     /// </summary>
-    private protected bool AsksPerStack()
+    private protected bool AsksPerName()
     {
         if (IsWhatIf() || MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && LanguagePrimitives.IsTrue(confirm))
         {
@@ -47,7 +47,7 @@ public abstract class SnapshotCommandBase : MemallocCmdlet
             || verbosePreference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
     }
 
-    /// <summary>The name filter of -Include and -Exclude; null when neither was given (every stack).</summary>
+    /// <summary>The name filter of -Include and -Exclude; null when neither was given (every stack and queue).</summary>
     private protected Func<string, bool>? NameFilter()
     {
         if (Include is null && Exclude is null)
@@ -112,6 +112,12 @@ public abstract class SnapshotCommandBase : MemallocCmdlet
             return null;
         }
     }
+
+    /// <summary>"3 stacks", "1 stack and 2 queues": what a snapshot or an import holds, in words.</summary>
+    internal static string Contents(long stacks, long queues) =>
+        $"{stacks} stack{(stacks == 1 ? string.Empty : "s")}" + (queues == 0 ? string.Empty : $" and {queues} queue{(queues == 1 ? string.Empty : "s")}");
+
+    private protected static string DescribeQueue(string storeName, string name) => $"Queue '{name}' in store '{storeName}'";
 
     /// <summary>A failure of the file system (a missing folder, no permission, a full disk) as an error record.</summary>
     private protected void WriteFileError(Exception exception, string path, bool writing) =>
