@@ -19,6 +19,11 @@
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Wait-MemStack'
+        'Use-MemLock'
+        'Get-MemLock'
+        'Send-MemQueue'
+        'Receive-MemQueue'
         'Export-MemStore'
         'Import-MemStore'
     )

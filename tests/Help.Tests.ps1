@@ -13,6 +13,11 @@ BeforeDiscovery {
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Wait-MemStack'
+        'Use-MemLock'
+        'Get-MemLock'
+        'Send-MemQueue'
+        'Receive-MemQueue'
         'Export-MemStore'
         'Import-MemStore'
     )

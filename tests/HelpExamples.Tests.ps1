@@ -61,7 +61,7 @@ BeforeAll {
 
     $script:NotRun = @{
         'Set-MemStack Example 3'     = 'it calls a web service (Invoke-RestMethod -Uri https://example.org/...)'
-        'Get-MemStackInfo Example 3' = 'it watches for changes forever (while ($true))'
+        'Get-MemStackInfo Example 3' = 'it watches for changes for as long as the stack exists'
         'Remove-MemStore Example 1'  = 'its point is the confirmation prompt, which a non-interactive run cannot answer'
     }
 

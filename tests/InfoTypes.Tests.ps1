@@ -19,6 +19,7 @@ Describe 'The cmdlets'' info types mirror the core''s' {
         # (docs/store-format.md, "Encodings"). Orphaned: Get-MemStore also lists orphaned segments.
         @{ Core = 'Memalloc.Core.StackInfo'; Cmdlet = 'Memalloc.MemStackInfo'; CoreOnly = @('Encoding'); CmdletOnly = @() }
         @{ Core = 'Memalloc.Core.StoreStatistics'; Cmdlet = 'Memalloc.MemStoreInfo'; CoreOnly = @(); CmdletOnly = @('Orphaned') }
+        @{ Core = 'Memalloc.Core.LockInfo'; Cmdlet = 'Memalloc.MemLockInfo'; CoreOnly = @(); CmdletOnly = @() }
     ) {
         param ($Core, $Cmdlet, $CoreOnly, $CmdletOnly)
         $coreNames = Get-PropertyName $coreAssembly.GetType($Core, $true)

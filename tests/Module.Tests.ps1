@@ -4,8 +4,9 @@ BeforeAll {
     $script:manifestPath = Join-Path $module.ModuleBase 'Memalloc.psd1'
     $script:pwsh = Join-Path $PSHOME 'pwsh'
     $script:expectedCmdlets = @(
-        'Export-MemStore', 'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Import-MemStore', 'Remove-MemStack',
-        'Remove-MemStore', 'Set-MemStack', 'Test-MemStack', 'Test-MemStore', 'Update-MemStack')
+        'Export-MemStore', 'Get-MemLock', 'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Import-MemStore',
+        'Receive-MemQueue', 'Remove-MemStack', 'Remove-MemStore', 'Send-MemQueue', 'Set-MemStack', 'Test-MemStack',
+        'Test-MemStore', 'Update-MemStack', 'Use-MemLock', 'Wait-MemStack')
 }
 
 Describe 'The module manifest' {
@@ -31,7 +32,7 @@ Describe 'The module manifest' {
         else { $data[$Setting] | Should -Be $Expected }
     }
 
-    It 'lists exactly the eleven cmdlets' {
+    It 'lists exactly the sixteen cmdlets' {
         $data = Import-PowerShellDataFile -LiteralPath $manifestPath
         $data.CmdletsToExport | Sort-Object | Should -Be $expectedCmdlets
     }
@@ -52,7 +53,7 @@ Describe 'The module manifest' {
 }
 
 Describe 'Importing the built module in a new pwsh' {
-    It 'exports the eleven cmdlets and nothing else' {
+    It 'exports the sixteen cmdlets and nothing else' {
         $exported = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifestPath' -ErrorAction Stop; (Get-Command -Module Memalloc).Name | Sort-Object"
         $LASTEXITCODE | Should -Be 0
         $exported | Should -Be $expectedCmdlets

@@ -39,7 +39,7 @@ internal sealed unsafe partial class Anchor
         var address = attachment.Address;
         Volatile.Write(ref *(ulong*)(address + Layout.LockWordOffset), WriterLock.OwnWord);
         var anchor = new Anchor(attachment, key);
-        *(uint*)(address + Layout.AnchorVersionOffset) = Layout.LayoutVersion;
+        *(uint*)(address + Layout.AnchorVersionOffset) = Layout.FirstLayoutVersion;
         *(uint*)(address + Layout.AnchorSizeOffset) = Layout.AnchorSize;
         *(uint*)(address + Layout.AnchorOwnerUidOffset) = uid;
         *(uint*)(address + Layout.AnchorStoreNameLengthOffset) = (uint)storeName.Length;

@@ -50,6 +50,14 @@ internal sealed unsafe partial class Anchor : IDisposable
         set => Volatile.Write(ref *(uint*)(Address + Layout.WriterStateOffset), (uint)value);
     }
 
+    /// <summary>The store's layout version: <see cref="Layout.FirstLayoutVersion"/> until the first coordination record
+    /// raises it (under the writer lock, <see cref="MemStore"/>'s RaiseLayoutVersion).</summary>
+    internal uint Version
+    {
+        get => Volatile.Read(ref *(uint*)(Address + Layout.AnchorVersionOffset));
+        set => Volatile.Write(ref *(uint*)(Address + Layout.AnchorVersionOffset), value);
+    }
+
     internal long MaxCapacity => *(long*)(Address + Layout.AnchorMaxCapacityOffset);
 
     /// <summary>Capacity of the store's first arena, the floor compaction never shrinks below; 0 for a store created before
@@ -133,7 +141,7 @@ internal sealed unsafe partial class Anchor : IDisposable
     internal static bool HasIdentity(byte* address, int key, uint uid, string storeName)
     {
         if (*(ulong*)(address + Layout.AnchorMagicOffset) != Layout.AnchorMagic
-            || *(uint*)(address + Layout.AnchorVersionOffset) != Layout.LayoutVersion
+            || !Layout.IsKnownVersion(*(uint*)(address + Layout.AnchorVersionOffset))
             || *(uint*)(address + Layout.AnchorSizeOffset) != Layout.AnchorSize
             || *(uint*)(address + Layout.AnchorOwnerUidOffset) != uid
             || *(int*)(address + Layout.AnchorKeyOffset) != key)
@@ -157,7 +165,7 @@ internal sealed unsafe partial class Anchor : IDisposable
     private static string? ReadStoreName(byte* address)
     {
         if (*(ulong*)(address + Layout.AnchorMagicOffset) != Layout.AnchorMagic
-            || *(uint*)(address + Layout.AnchorVersionOffset) != Layout.LayoutVersion)
+            || !Layout.IsKnownVersion(*(uint*)(address + Layout.AnchorVersionOffset)))
         {
             return null;
         }

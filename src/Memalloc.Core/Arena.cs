@@ -108,7 +108,7 @@ internal static unsafe class Arena
             // A fresh segment or object is zero-filled by the kernel: only the header needs writing; the index is all empty
             // slots. The magic goes last, so that a header with the magic is complete (IsOurs trusts its anchor key).
             var address = mapping.Address;
-            *(uint*)(address + Layout.ArenaVersionOffset) = Layout.LayoutVersion;
+            *(uint*)(address + Layout.ArenaVersionOffset) = anchor.Version; // arenas follow their anchor's layout
             *(uint*)(address + Layout.ArenaGenerationOffset) = generation;
             *(int*)(address + Layout.ArenaAnchorKeyOffset) = anchor.Key;
             *(long*)(address + Layout.ArenaCapacityOffset) = capacity;

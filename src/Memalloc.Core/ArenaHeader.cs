@@ -33,7 +33,7 @@ internal static unsafe class ArenaHeader
         }
 
         Check(*(ulong*)(address + Layout.ArenaMagicOffset) != Layout.ArenaMagic, "bad magic");
-        Check(*(uint*)(address + Layout.ArenaVersionOffset) != Layout.LayoutVersion, "unknown layout version");
+        Check(!Layout.IsKnownVersion(*(uint*)(address + Layout.ArenaVersionOffset)), "unknown layout version");
         Check(*(uint*)(address + Layout.ArenaGenerationOffset) != generation, "generation differs from the anchor's");
         Check(*(int*)(address + Layout.ArenaAnchorKeyOffset) != anchorKey, "belongs to another anchor");
         var geometry = Layout.GeometryProblem(capacity, slotCount, heapOffset, segmentSize);
@@ -48,7 +48,7 @@ internal static unsafe class ArenaHeader
         ulong Namespace = 0)
     {
         /// <summary>An initialised arena of this layout (its magic is written last, so its other fields are complete).</summary>
-        internal bool IsInitialised => Magic == Layout.ArenaMagic && Version == Layout.LayoutVersion;
+        internal bool IsInitialised => Magic == Layout.ArenaMagic && Layout.IsKnownVersion(Version);
     }
 
     /// <summary>The identity fields of the arena header at <paramref name="address"/> (the magic read with acquire: it is

@@ -21,11 +21,12 @@ internal static unsafe class Compaction
     internal static ArenaView Grow(Anchor anchor, uint uid, ArenaView old, long recordSize, long valueLength, ArenaAttachments attachments)
     {
         var now = StoreClock.NowMs();
+        var garbage = new CoordinationGarbage(old, now);
         long liveBytes = 0;
         long liveEntries = 0;
         for (long i = 0; i < old.SlotCount; i++)
         {
-            var offset = LiveRecord(old, i, now, out var size);
+            var offset = LiveRecord(old, i, now, garbage, out var size);
             if (offset >= 0)
             {
                 liveBytes += size;
@@ -85,7 +86,7 @@ internal static unsafe class Compaction
             long entries = 0;
             for (long i = 0; i < old.SlotCount; i++)
             {
-                var offset = LiveRecord(old, i, now, out var size);
+                var offset = LiveRecord(old, i, now, garbage, out var size);
                 if (offset < 0)
                 {
                     continue;
@@ -199,8 +200,8 @@ internal static unsafe class Compaction
 
     private static long HeapBytes(long capacity, long entries) => capacity - Layout.HeapOffsetFor(Arena.SlotCountFor(capacity, entries));
 
-    /// <summary>Offset of the valid, unexpired record in slot <paramref name="slot"/>, or -1.</summary>
-    private static long LiveRecord(ArenaView view, long slot, long nowMs, out long size)
+    /// <summary>Offset of the valid, unexpired record in slot <paramref name="slot"/> that is not coordination garbage, or -1.</summary>
+    private static long LiveRecord(ArenaView view, long slot, long nowMs, CoordinationGarbage garbage, out long size)
     {
         size = 0;
         var word = view.Slots[slot];
@@ -211,7 +212,7 @@ internal static unsafe class Compaction
 
         var offset = Index.OffsetOf(word);
         size = Heap.CheckRecord(view, offset);
-        if (size < 0 || Heap.IsExpired(view, offset, nowMs))
+        if (size < 0 || Heap.IsExpired(view, offset, nowMs) || garbage.IsGarbage(view, offset))
         {
             return -1;
         }

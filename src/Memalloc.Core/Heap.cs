@@ -66,6 +66,9 @@ internal static unsafe class Heap
 
     internal static long Version(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordVersionOffset);
 
+    /// <summary>What the record is (its encoding byte, docs/store-format.md §4.3).</summary>
+    internal static RecordKind Kind(ArenaView view, long offset) => (RecordKind)view.Address[offset + Layout.RecordEncodingOffset];
+
     internal static long Created(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordCreatedOffset);
 
     internal static long Expires(ArenaView view, long offset) => *(long*)(view.Address + offset + Layout.RecordExpiresOffset);
@@ -85,11 +88,11 @@ internal static unsafe class Heap
 
     /// <summary>Writes a complete record at <paramref name="offset"/> (past the bump pointer: nobody can see it yet).</summary>
     internal static void Write(ArenaView view, long offset, ReadOnlySpan<byte> name, ulong nameHash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        ValueEncoding encoding, long version, long created, long modified, long expires)
+        RecordKind kind, long version, long created, long modified, long expires)
     {
         var record = view.Address + offset;
         *(uint*)(record + Layout.RecordMagicOffset) = Layout.RecordMagic;
-        record[Layout.RecordEncodingOffset] = (byte)encoding;
+        record[Layout.RecordEncodingOffset] = (byte)kind;
         record[Layout.RecordNameLengthOffset] = (byte)name.Length;
         *(ushort*)(record + Layout.RecordTypeNameLengthOffset) = (ushort)typeName.Length;
         *(long*)(record + Layout.RecordValueLengthOffset) = value.Length;
@@ -230,24 +233,46 @@ internal static unsafe class Heap
         return new ReadOnlySpan<byte>(view.Address + offset + Layout.RecordNameOffset, shape.NameLength).ToArray();
     }
 
+    /// <summary>The metadata of a stack's record, or of a queue's head record (its item count and their bytes).</summary>
     internal static StackInfo ReadInfo(ArenaView view, long offset, string name, string store)
     {
         var shape = ShapeOrThrow(view, offset);
         var record = view.Address + offset;
         var expires = *(long*)(record + Layout.RecordExpiresOffset);
+        var kind = (RecordKind)record[Layout.RecordEncodingOffset];
+        var head = kind == RecordKind.QueueHead ? ReadQueueHead(view, offset) : default;
         return new StackInfo
         {
             Name = name,
             Store = store,
-            Size = shape.ValueLength,
+            Kind = kind == RecordKind.QueueHead ? StackKind.Queue : StackKind.Stack,
+            Count = kind == RecordKind.QueueHead ? head.Count : 1,
+            Size = kind == RecordKind.QueueHead ? head.Bytes : shape.ValueLength,
             TypeName = shape.TypeNameLength == 0 ? null
                 : Encoding.UTF8.GetString(record + Layout.RecordNameOffset + shape.NameLength, shape.TypeNameLength),
-            Encoding = (ValueEncoding)record[Layout.RecordEncodingOffset],
+            Encoding = kind == RecordKind.QueueHead ? ValueEncoding.Raw : (ValueEncoding)kind, // a queue's items: bytes as sent
             Created = FromUnixMs(*(long*)(record + Layout.RecordCreatedOffset)),
             Modified = FromUnixMs(*(long*)(record + Layout.RecordModifiedOffset)),
             Expires = expires == 0 ? null : FromUnixMs(expires),
             Version = *(long*)(record + Layout.RecordVersionOffset),
         };
+    }
+
+    /// <summary>The value of a queue's head record, checked (<see cref="QueueHead.TryRead"/>).</summary>
+    internal static QueueHead ReadQueueHead(ArenaView view, long offset)
+    {
+        Span<byte> value = stackalloc byte[QueueHead.Size];
+        return CopyValue(view, offset, value) == QueueHead.Size && QueueHead.TryRead(value) is { } head
+            ? head
+            : throw Corrupt(view, offset, "a queue's head record does not hold a valid head");
+    }
+
+    /// <summary>The record's type name (null when it has none).</summary>
+    internal static string? ReadTypeName(ArenaView view, long offset)
+    {
+        var shape = ShapeOrThrow(view, offset);
+        return shape.TypeNameLength == 0 ? null
+            : Encoding.UTF8.GetString(view.Address + offset + Layout.RecordNameOffset + shape.NameLength, shape.TypeNameLength);
     }
 
     internal static DateTime FromUnixMs(long ms) =>

@@ -9,7 +9,16 @@ namespace Memalloc.Core;
 /// </summary>
 internal static class Layout
 {
-    internal const uint LayoutVersion = 1;
+    /// <summary>The newest layout this code reads and writes: 2 adds the coordination records (queue heads and items,
+    /// locks). A store stays at <see cref="FirstLayoutVersion"/> until its first coordination record is written
+    /// (docs/coordination-design.md, "Record kinds and the layout version"), so older Memalloc keeps using stores that
+    /// hold only stacks and refuses, as foreign, those it would misread.</summary>
+    internal const uint LayoutVersion = 2;
+
+    /// <summary>The layout a new store starts at, and the oldest this code reads.</summary>
+    internal const uint FirstLayoutVersion = 1;
+
+    internal static bool IsKnownVersion(uint version) => version is >= FirstLayoutVersion and <= LayoutVersion;
 
     // ---- Anchor: one page at the store's key; never moves, never grows. ----
     internal const int AnchorSize = 4096;

@@ -16,7 +16,7 @@ public sealed unsafe partial class MemStore
     public byte[]? Get(string name)
     {
         var none = 0;
-        return ReadRecord(name, ref none, static (ArenaView view, long offset, ref int _) => offset < 0 ? null : Heap.ReadValue(view, offset));
+        return ReadRecord(name, ref none, static (ArenaView view, long offset, ref int _) => offset < 0 ? null : Heap.ReadValue(view, StackOnly(view, offset)));
     }
 
     /// <summary>
@@ -30,7 +30,7 @@ public sealed unsafe partial class MemStore
         {
             var target = ((IntPtr)pointer, destination.Length);
             return ReadRecord(name, ref target, static (ArenaView view, long offset, ref (IntPtr Pointer, int Length) d) =>
-                offset < 0 ? -1 : Heap.CopyValue(view, offset, new Span<byte>((void*)d.Pointer, d.Length)));
+                offset < 0 ? -1 : Heap.CopyValue(view, StackOnly(view, offset), new Span<byte>((void*)d.Pointer, d.Length)));
         }
     }
 
@@ -40,7 +40,7 @@ public sealed unsafe partial class MemStore
         var names = (name, Name);
         // One record, immutable while the arena's generation holds: value and metadata cannot disagree.
         entry = ReadRecord(name, ref names, static (ArenaView view, long offset, ref (string Stack, string Store) n) =>
-            offset < 0 ? null : new StackEntry { Data = Heap.ReadValue(view, offset), Info = Heap.ReadInfo(view, offset, n.Stack, n.Store) });
+            offset < 0 ? null : new StackEntry { Data = Heap.ReadValue(view, StackOnly(view, offset)), Info = Heap.ReadInfo(view, offset, n.Stack, n.Store) });
         return entry is not null;
     }
 
@@ -59,7 +59,7 @@ public sealed unsafe partial class MemStore
                 return null;
             }
 
-            var length = Heap.ValueLength(view, offset);
+            var length = Heap.ValueLength(view, StackOnly(view, offset));
             if (length > Array.MaxLength)
             {
                 throw Heap.Corrupt(view, offset, "a value length larger than any array");
@@ -81,7 +81,13 @@ public sealed unsafe partial class MemStore
         return entry is not null;
     }
 
-    /// <summary>Metadata only (no copy of the value); null when missing or expired. Lock-free.</summary>
+    /// <summary>A value read refuses a queue's head (<see cref="MemStoreErrorKind.NameIsQueue"/>): its items are taken
+    /// with <see cref="Receive(string, int)"/>.</summary>
+    private static long StackOnly(ArenaView view, long offset) =>
+        Heap.Kind(view, offset) == RecordKind.QueueHead ? throw QueueRefused(Heap.ReadNameBytes(view, offset)) : offset;
+
+    /// <summary>Metadata only (no copy of the value); null when missing or expired. A queue's info has its item count and
+    /// bytes (<see cref="StackInfo.Kind"/> Queue). Lock-free.</summary>
     public StackInfo? GetInfo(string name)
     {
         var names = (name, Name);
@@ -109,7 +115,12 @@ public sealed unsafe partial class MemStore
     {
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..StackName.Encode(name, nameBytes)];
-        var hash = XxHash3.HashToUInt64(nameBytes);
+        return ReadRecord(nameBytes, XxHash3.HashToUInt64(nameBytes), ref state, read);
+    }
+
+    /// <summary>The read protocol for a record named by its bytes (a stack's, or a lock's or an item's).</summary>
+    private T ReadRecord<TState, T>(ReadOnlySpan<byte> nameBytes, ulong hash, ref TState state, RecordReader<TState, T> read)
+    {
         while (true)
         {
             var view = Enter();
@@ -122,9 +133,9 @@ public sealed unsafe partial class MemStore
                     var live = Index.Find(view, nameBytes, hash, out var offset, out _) >= 0 && !Heap.IsExpired(view, offset);
                     result = read(view, live ? offset : -1, ref state);
                 }
-                catch (MemStoreException e) when (e.Kind == MemStoreErrorKind.Corrupt)
+                catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.Corrupt or MemStoreErrorKind.NameIsQueue)
                 {
-                    corrupt = e;
+                    corrupt = e; // counts only if the arena was not recycled under the read
                 }
 
                 if (!view.StillValid())
@@ -141,7 +152,7 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Metadata of every live stack, sorted ordinally by name.</summary>
+    /// <summary>Metadata of every live stack and queue, sorted ordinally by name.</summary>
     public IReadOnlyList<StackInfo> List()
     {
         var found = Collect(withInfo: true);
@@ -154,7 +165,7 @@ public sealed unsafe partial class MemStore
         return result;
     }
 
-    /// <summary>Names of every live stack, sorted ordinally.</summary>
+    /// <summary>Names of every live stack and queue, sorted ordinally.</summary>
     public IReadOnlyList<string> ListNames()
     {
         var found = Collect(withInfo: false);
@@ -263,7 +274,7 @@ public sealed unsafe partial class MemStore
 
             var offset = Index.OffsetOf(word);
             var key = Heap.ReadNameBytes(view, offset); // checks the record first
-            if (Heap.IsExpired(view, offset, now))
+            if (Heap.IsExpired(view, offset, now) || CoordinationRecords.IsSystemName(key))
             {
                 continue;
             }

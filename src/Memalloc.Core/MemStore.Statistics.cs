@@ -37,7 +37,11 @@ public sealed unsafe partial class MemStore
                 Permissions = status.Permissions,
                 OwnerUid = (int)status.Uid,
                 Owner = status.Uid == _uid ? Environment.UserName : status.Uid.ToString(CultureInfo.InvariantCulture),
-                Warnings = StoreEnvironment.Warnings(_uid),
+                Waiters = CountWaiters(),
+                WaitPrimitive = WaitPrimitive,
+                Warnings = WaitPrimitive == WaitPrimitive.Sleep
+                    ? [.. StoreEnvironment.Warnings(_uid), "No kernel wait primitive is usable here (futex, os_sync or ulock): waiters re-check every 10 ms, see a change up to 10 ms late and wake about a hundred times a second."]
+                    : StoreEnvironment.Warnings(_uid),
             };
         }
         finally
@@ -57,7 +61,7 @@ public sealed unsafe partial class MemStore
             : ([anchor.ShmId, .. arenas], []);
     }
 
-    /// <summary>Live and expired (not yet reclaimed) records, by a lock-free walk of the index: the arena's entries
+    /// <summary>Live and expired (not yet reclaimed) stacks and queues (not their items, nor locks), by a lock-free walk of the index: the arena's entries
     /// counter includes expired records until compaction drops them. Walked again when the arena is recycled meanwhile;
     /// <paramref name="view"/> is then the view the counts come from.</summary>
     private (long Live, long Expired) CountEntries(ref ArenaView view)
@@ -70,7 +74,8 @@ public sealed unsafe partial class MemStore
             for (long i = 0; i < view.SlotCount; i++)
             {
                 var word = Volatile.Read(ref view.Slots[i]);
-                if (Index.HoldsRecord(word) && Heap.CheckRecord(view, Index.OffsetOf(word)) > 0)
+                if (Index.HoldsRecord(word) && Heap.CheckRecord(view, Index.OffsetOf(word)) > 0
+                    && !CoordinationRecords.IsSystemName(new ReadOnlySpan<byte>(view.Address + Index.OffsetOf(word) + Layout.RecordNameOffset, 1)))
                 {
                     if (Heap.IsExpired(view, Index.OffsetOf(word), now))
                     {

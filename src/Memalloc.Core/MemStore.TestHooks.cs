@@ -61,6 +61,9 @@ public sealed unsafe partial class MemStore
         }
     }
 
+    /// <summary>Waiters registered on one wait bucket now (the wake-latency benchmark waits for its waiter with it).</summary>
+    internal int BucketWaiters(int bucket) => WaitBuckets.State(_anchor.Address, bucket).Waiters;
+
     /// <summary>Runs <paramref name="action"/> with the anchor's address (tests corrupt or inspect it).</summary>
     internal void WithAnchor(Action<IntPtr> action)
     {

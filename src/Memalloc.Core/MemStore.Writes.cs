@@ -69,11 +69,11 @@ public sealed unsafe partial class MemStore
                     return false;
                 }
 
-                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, encoding, expectedVersion, now, expiry, restored, out version);
+                var written = WriteLocked(ref view, nameBytes, hash, typeName, value, (RecordKind)encoding, expectedVersion, now, expiry, restored, out version);
                 EndWrite(view);
                 return written;
             }
-            catch (MemStoreException e) when (e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.InvalidArgument)
+            catch (MemStoreException e) when (IsRefusal(e))
             {
                 EndWrite(view); // thrown before anything was changed
                 throw;
@@ -86,7 +86,11 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    /// <summary>Removes a stack; false when it did not exist (or the version did not match, when one is given).</summary>
+    /// <summary>Failures a write reports before it changes anything: the store is left as it was, and idle.</summary>
+    private static bool IsRefusal(MemStoreException e) => e.Kind is MemStoreErrorKind.CapacityExceeded or MemStoreErrorKind.InvalidArgument
+        or MemStoreErrorKind.NameIsQueue or MemStoreErrorKind.NameIsStack;
+
+    /// <summary>Removes a stack or a queue (with its items); false when it did not exist (or the version did not match, when one is given).</summary>
     public bool Remove(string name, long? expectedVersion = null)
     {
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
@@ -154,6 +158,8 @@ public sealed unsafe partial class MemStore
 
             if (state != WriterState.Idle || (!verifying && !Compaction.CountersPlausible(view)))
             {
+                // A dead writer may have committed without waking its waiters: this write wakes every bucket with one.
+                _wakeAllWaited |= state != WriterState.Idle;
                 Compaction.Recount(view);
             }
 
@@ -168,26 +174,60 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    private static void EndWrite(ArenaView view)
+    private void EndWrite(ArenaView view)
     {
         view.Anchor.State = WriterState.Idle;
         WriterLock.Release(view.Anchor.Address);
+        WakeWaiters(view.Anchor);
         view.Exit();
     }
 
     /// <summary>An unexpected failure mid-write: leave the writer state set so that the next writer recounts.</summary>
-    private static void AbortWrite(ArenaView view)
+    private void AbortWrite(ArenaView view)
     {
         WriterLock.Release(view.Anchor.Address);
+        WakeWaiters(view.Anchor); // something may have been published before the failure
         view.Exit();
     }
 
-    /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.</summary>
+    /// <summary>After the writer lock's release (a compare-exchange: the full fence between the publishes and the loads
+    /// of the waiter counts): wakes the buckets of the records this hold of the lock published, where someone waits
+    /// (docs/coordination-design.md, "The protocol without lost wake-ups"). Nobody waiting: one load per bucket.</summary>
+    private void WakeWaiters(Anchor anchor)
+    {
+        var mask = _wakeMask;
+        var all = _wakeAllWaited;
+        if (mask == 0 && !all)
+        {
+            return;
+        }
+
+        _wakeMask = 0;
+        _wakeAllWaited = false;
+        CrashPoints.Hit?.Invoke("wake.before");
+        if (all)
+        {
+            WaitBuckets.WakeAllWaited(anchor.Address);
+        }
+        else
+        {
+            WaitBuckets.WakeTouched(anchor.Address, mask);
+        }
+    }
+
+    /// <summary>Steps 2-6 of the write protocol (docs/store-design.md). The record is complete before the slot names it.
+    /// <paramref name="kind"/>: a stack's encoding, or a coordination record's kind; a stack write onto a live queue
+    /// head is refused (<see cref="MemStoreErrorKind.NameIsQueue"/>) before anything changes.</summary>
     private bool WriteLocked(ref ArenaView view, ReadOnlySpan<byte> name, ulong hash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
-        ValueEncoding encoding, long? expectedVersion, long now, Expiry expiry, RestoredTimes? restored, out long version)
+        RecordKind kind, long? expectedVersion, long now, Expiry expiry, RestoredTimes? restored, out long version)
     {
         var slot = Index.Find(view, name, hash, out var oldOffset, out var insertAt);
         var live = slot >= 0 && !Heap.IsExpired(view, oldOffset, now);
+        if (live && kind <= RecordKind.CliXml && Heap.Kind(view, oldOffset) == RecordKind.QueueHead)
+        {
+            throw QueueRefused(name);
+        }
+
         if (expectedVersion is { } expected
             && (expected == WriteOptions.MustNotExist ? live : !live || Heap.Version(view, oldOffset) != expected))
         {
@@ -231,13 +271,14 @@ public sealed unsafe partial class MemStore
         version = view.Sequence + 1;
         view.Sequence = version;
         CrashPoints.Hit?.Invoke("write.after-sequence");
-        Heap.Write(view, offset, name, hash, typeName, value, encoding, version, created, restored?.Modified ?? now, expires);
+        Heap.Write(view, offset, name, hash, typeName, value, kind, version, created, restored?.Modified ?? now, expires);
         CrashPoints.Hit?.Invoke("write.after-record");
         Volatile.Write(ref view.Bump, offset + size);
         CrashPoints.Hit?.Invoke("write.after-bump");
         var target = slot >= 0 ? slot : insertAt;
         var reusesTombstone = slot < 0 && view.Slots[target] == Layout.TombstoneSlot;
         Volatile.Write(ref view.Slots[target], Index.SlotWord(hash, offset)); // commit point
+        _wakeMask |= WaitBuckets.MaskOf(hash);
         CrashPoints.Hit?.Invoke("write.after-publish");
         if (slot >= 0)
         {
@@ -307,7 +348,7 @@ public sealed unsafe partial class MemStore
         }
     }
 
-    private static bool RemoveLocked(ArenaView view, ReadOnlySpan<byte> name, ulong hash, long? expectedVersion)
+    private bool RemoveLocked(ArenaView view, ReadOnlySpan<byte> name, ulong hash, long? expectedVersion)
     {
         var slot = Index.Find(view, name, hash, out var offset, out _);
         if (slot < 0)
@@ -324,6 +365,7 @@ public sealed unsafe partial class MemStore
 
         var size = Heap.Size(view, offset);
         Volatile.Write(ref view.Slots[slot], Layout.TombstoneSlot);
+        _wakeMask |= WaitBuckets.MaskOf(hash);
         CrashPoints.Hit?.Invoke("remove.after-tombstone");
         view.Entries--;
         view.Tombstones++;

@@ -27,6 +27,10 @@ public enum MemStoreErrorKind
     NativeFailure,
     /// <summary>Another live process is creating the store and has not finished (stopped or starved); retry later.</summary>
     StoreBusy,
+    /// <summary>A stack operation named a queue (a name is a stack or a queue, never both); nothing was changed.</summary>
+    NameIsQueue,
+    /// <summary>A queue operation named a stack; nothing was changed.</summary>
+    NameIsStack,
     /// <summary>A snapshot file is truncated, damaged, malformed, of another format version, or not a snapshot at all.</summary>
     InvalidSnapshot,
     /// <summary>A snapshot's target file exists and was not to be replaced (-NoClobber).</summary>

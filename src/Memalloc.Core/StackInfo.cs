@@ -17,7 +17,8 @@ public sealed class StackInfo
     /// <summary>Type name of the stored root object, or null when the writer gave none.</summary>
     public string? TypeName { get; init; }
 
-    /// <summary>How the value's bytes are to be read: CliXml (what the cmdlets write) or Raw.</summary>
+    /// <summary>How the value's bytes are to be read: CliXml (what the cmdlets write) or Raw. Raw for a queue, whose items
+    /// are returned as they were sent.</summary>
     public ValueEncoding Encoding { get; init; }
 
     /// <summary>UTC time of the first write of this stack (kept across overwrites).</summary>
@@ -29,6 +30,13 @@ public sealed class StackInfo
     /// <summary>UTC expiry time, or null when the stack never expires.</summary>
     public DateTime? Expires { get; init; }
 
-    /// <summary>Store-wide write sequence number of the last write: increases on every write, never reused.</summary>
+    /// <summary>Store-wide write sequence number of the last write: increases on every write, never reused. A queue's
+    /// changes with every send and receive.</summary>
     public long Version { get; init; }
+
+    /// <summary>A stack (one value) or a queue (items sent and received one by one).</summary>
+    public StackKind Kind { get; init; }
+
+    /// <summary>Values held: 1 for a stack, the items waiting for a queue (whose <see cref="Size"/> is then their bytes).</summary>
+    public long Count { get; init; }
 }

@@ -45,6 +45,7 @@ internal static class StoreDestruction
                 anchor.ArenaRef = Layout.RemovedArenaRef;
                 anchor.State = WriterState.Idle;
                 CrashPoints.Hit?.Invoke("destroy.after-mark");
+                WaitBuckets.WakeAllWaited(anchor.Address); // waiters look again and meet the removal
                 var errno = Libc.Remove(anchor.ShmId);
                 if (errno != 0 && !Libc.IsGone(errno))
                 {

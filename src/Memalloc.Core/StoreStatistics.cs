@@ -53,6 +53,13 @@ public sealed class StoreStatistics
     /// <summary>The owner's user name (the uid as text when it is not the current user).</summary>
     public required string Owner { get; init; }
 
+    /// <summary>Waiters registered on the store's wait buckets now (Wait-MemStack, Receive-MemQueue -Wait, Use-MemLock).</summary>
+    public int Waiters { get; init; }
+
+    /// <summary>How this machine's processes sleep while they wait (<see cref="Core.WaitPrimitive.Sleep"/>: no kernel
+    /// primitive is usable, and waiters re-check every 10 ms).</summary>
+    public WaitPrimitive WaitPrimitive { get; init; }
+
     /// <summary>Persistence traps detected on this machine (systemd RemoveIPC, a private IPC namespace...).</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 }

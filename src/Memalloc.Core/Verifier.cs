@@ -46,6 +46,12 @@ internal static unsafe class Verifier
             Report(F($"anchor: maximum capacity {anchor.MaxCapacity} outside {Layout.MinArenaCapacity}..{Layout.MaxCapacityLimit}"));
         }
 
+        var arenaVersion = *(uint*)(view.Address + Layout.ArenaVersionOffset);
+        if (arenaVersion > anchor.Version)
+        {
+            Report(F($"arena: layout version {arenaVersion} is newer than the anchor's {anchor.Version}"));
+        }
+
         if (anchor.ArenaRef != view.ArenaRef)
         {
             Report(F($"anchor: arena reference {anchor.ArenaRef:X} is not the verified arena {view.ArenaRef:X}"));
@@ -112,7 +118,7 @@ internal static unsafe class Verifier
                 Report(F($"record at {offset}: version {Heap.Version(view, offset)} outside 1..sequence {sequence}"));
             }
 
-            if (record[Layout.RecordEncodingOffset] > (byte)ValueEncoding.CliXml)
+            if (record[Layout.RecordEncodingOffset] > (byte)RecordKind.Lock)
             {
                 Report(F($"record at {offset}: unknown encoding {record[Layout.RecordEncodingOffset]}"));
             }
@@ -125,6 +131,7 @@ internal static unsafe class Verifier
         long tombstones = 0;
         long live = 0;
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var coordination = new CoordinationVerifier(Report);
         var slots = view.Slots;
         for (long i = 0; i < view.SlotCount; i++)
         {
@@ -173,12 +180,21 @@ internal static unsafe class Verifier
                 }
             }
 
-            var text = Encoding.UTF8.GetString(name);
+            // Item and lock names are binary: compared as hex, since UTF-8 decoding would merge distinct invalid bytes.
+            var text = CoordinationRecords.IsSystemName(name) ? Convert.ToHexString(name) : Encoding.UTF8.GetString(name);
             if (!names.Add(text))
             {
                 Report(F($"slot {i}: duplicate name '{text}'"));
             }
+
+            if (Heap.Checksum(record, name.Length, *(ushort*)(record + Layout.RecordTypeNameLengthOffset), *(long*)(record + Layout.RecordValueLengthOffset))
+                == *(ulong*)(record + Layout.RecordChecksumOffset))
+            {
+                coordination.Check(view, i, offset); // reads values: only of records whose checksum holds
+            }
         }
+
+        coordination.Finish();
 
         Compare("entries", view.Entries, entries);
         Compare("tombstones", view.Tombstones, tombstones);

@@ -45,6 +45,12 @@ public sealed class MemStackInfo
     /// <inheritdoc cref="StackInfo.Version"/>
     public long Version { get; init; }
 
+    /// <inheritdoc cref="StackInfo.Kind"/>
+    public StackKind Kind { get; init; }
+
+    /// <inheritdoc cref="StackInfo.Count"/>
+    public long Count { get; init; }
+
     internal static MemStackInfo FromCore(StackInfo info) => new()
     {
         Name = info.Name,
@@ -55,6 +61,8 @@ public sealed class MemStackInfo
         Modified = ToLocal(info.Modified),
         Expires = info.Expires is { } expires ? ToLocal(expires) : null,
         Version = info.Version,
+        Kind = info.Kind,
+        Count = info.Count,
     };
 
     private static DateTime ToLocal(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Utc).ToLocalTime();

@@ -7,7 +7,7 @@ using Memalloc.Core;
 
 namespace Memalloc;
 
-/// <summary>Completes -Name of the stack cmdlets with the stacks that exist now in the chosen -Store.
+/// <summary>Completes -Name of the stack and queue cmdlets with the stacks and queues that exist now in the chosen -Store.
 /// Names are read on every completion, never cached.</summary>
 public sealed class MemStackNameCompleter : IArgumentCompleter
 {

@@ -64,6 +64,12 @@ public sealed class MemStoreInfo
     /// <inheritdoc cref="StoreStatistics.OwnerUid"/>
     public int OwnerUid { get; init; }
 
+    /// <inheritdoc cref="StoreStatistics.Waiters"/>
+    public int Waiters { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.WaitPrimitive"/>
+    public WaitPrimitive WaitPrimitive { get; init; }
+
     /// <inheritdoc cref="StoreStatistics.Warnings"/> For orphaned segments: what is wrong with them.
     public required string[] Warnings { get; init; }
 
@@ -91,6 +97,8 @@ public sealed class MemStoreInfo
         Permissions = statistics.Permissions,
         Owner = statistics.Owner,
         OwnerUid = statistics.OwnerUid,
+        Waiters = statistics.Waiters,
+        WaitPrimitive = statistics.WaitPrimitive,
         Warnings = statistics.Warnings.ToArray(),
     };
 

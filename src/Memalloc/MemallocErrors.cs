@@ -34,6 +34,17 @@ internal static class MemallocErrors
         new ArgumentException($"-Timeout must not be negative; it was {Describe(timeout)}. A bare number is a number of seconds."),
         "InvalidTimeout", ErrorCategory.InvalidArgument, timeout);
 
+    public static ErrorRecord TimeoutWithoutWait(TimeSpan timeout) => new(
+        new ArgumentException($"-Timeout ({Describe(timeout)}) says how long -Wait waits: give -Wait too, or leave -Timeout out."),
+        "InvalidTimeout", ErrorCategory.InvalidArgument, timeout);
+
+    /// <summary>Use-MemLock could not take the lock within -Timeout; the script block did not run.</summary>
+    public static ErrorRecord LockTimeout(string name, string store, TimeSpan timeout) => new(
+        new TimeoutException(
+            $"Lock '{name}' in store '{store}' is held by another process or runspace, and was not given up within {Describe(timeout)} (-Timeout). "
+            + "The script block did not run. Get-MemLock shows who holds it."),
+        "MemLockTimeout", ErrorCategory.OperationTimeout, name);
+
     public static ErrorRecord StackNameRequired(string cmdlet, string store) => new(
         new ArgumentException(
             $"A store ('{store}', from Get-MemStore) was piped to {cmdlet}, which needs the names of the stacks to work on in it: "
@@ -115,6 +126,8 @@ internal static class MemallocErrors
         MemStoreErrorKind.PermissionDenied => "PermissionDenied",
         MemStoreErrorKind.PlatformNotSupported => "PlatformNotSupported",
         MemStoreErrorKind.StoreBusy => "StoreBusy",
+        MemStoreErrorKind.NameIsQueue => "MemStackIsQueue",
+        MemStoreErrorKind.NameIsStack => "MemQueueIsStack",
         MemStoreErrorKind.InvalidSnapshot => "InvalidSnapshot",
         MemStoreErrorKind.FileExists => "FileExists",
         _ => "NativeFailure",
@@ -138,6 +151,7 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,
+        MemStoreErrorKind.NameIsQueue or MemStoreErrorKind.NameIsStack => ErrorCategory.InvalidType,
         _ => ErrorCategory.NotSpecified,
     };
 

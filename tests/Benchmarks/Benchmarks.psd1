@@ -9,6 +9,7 @@
         'Cmdlets'     # Set-MemStack, Get-MemStack beside PSSerializer, variables, Clixml files
         'ColdStart'   # the CPU time of a fresh pwsh's first write and read
         'Contention'  # 4 workers incrementing one counter
+        'Coordination' # wake latency, named locks beside a named Mutex and flock, queues beside a Redis list, waiter cost
         'Snapshots'   # Export-MemStore, Import-MemStore of 100,000 stacks beside Export/Import-Clixml, Redis SAVE, a plain write
     )
 
@@ -18,6 +19,10 @@
     # without Over limits Of's value itself, in its unit (ns, op/s, count): for the few absolute targets, such as a
     # latency. tools/bench/Write-BenchmarkReport.ps1 judges them; one whose measurements are missing is 'not measured'.
     Targets = @(
+        @{ Source = 'issue 13'; Target = 'Wake latency across processes, median (ns)'; AtMost = 200000
+            Of = @{ Suite = 'Coordination'; Case = 'wake latency'; Subject = 'Memalloc'; Percentile = 50 } }
+        @{ Source = 'issue 13'; Target = 'CPU of a process waiting 10 s for a lock (ns)'; AtMost = 10000000
+            Of = @{ Suite = 'Coordination'; Case = 'lock waiter CPU per 10 s'; Subject = 'Memalloc' } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }

@@ -37,7 +37,12 @@ namespace Memalloc.TestHost;
 /// keeps blocking other writers.</item>
 /// <item><c>turn STORE NAME</c>: waits for the update turn of stack NAME (printing READY before), prints HELD once it
 /// has it, and holds it until killed.</item>
+/// <item><c>wait-word SHMID OFFSET EXPECTED TIMEOUT_MS</c>: waits on a word of a segment with the core's wait primitive
+/// (<see cref="WaitWordCommand"/>).</item>
+/// <item><c>bucket-pong</c>, <c>bucket-wait</c>: the other side of the wait-bucket tests (<see cref="BucketCommands"/>).</item>
 /// <item><c>history STORE --id P ...</c>: random operations logged with start and end times (<see cref="History"/>).</item>
+/// <item><c>coord STORE COUNT [POINT HIT]</c>: sends, receives and locks, logged (<see cref="CoordinationCommand"/>);
+/// <c>lock-wait STORE NAME MS</c>: the CPU a lock waiter uses.</item>
 /// <item><c>export STORE PATH [--crash-at POINT | --pause-at POINT --pause-ms MS]</c>: takes a snapshot of the store and
 /// writes it to PATH (replacing a file there), killed or paused at one of the snapshot's steps; prints EXPORTED and the
 /// number of stacks when done.</item>
@@ -74,7 +79,12 @@ internal static class Program
                 "open" => OpenAndWrite(args),
                 "turn" => HoldTurn(args),
                 "dispose-while-waiting" => DisposeWhileWaiting(args),
+                "wait-word" => WaitWordCommand.Run(args),
+                "bucket-pong" => BucketCommands.Pong(args),
+                "bucket-wait" => BucketCommands.Wait(args),
                 "history" => History.Run(args),
+                "coord" => CoordinationCommand.Run(args),
+                "lock-wait" => CoordinationCommand.LockWait(args),
                 "export" => Export(args),
                 _ => Usage(args[0]),
             };
@@ -92,7 +102,7 @@ internal static class Program
         return 2;
     }
 
-    private static void Say(string line) => Console.Out.WriteLine(line + " .");
+    internal static void Say(string line) => Console.Out.WriteLine(line + " .");
 
     private static string OneLine(string text) => text.Replace('\n', ' ').Replace('\r', ' ');
 
@@ -113,7 +123,7 @@ internal static class Program
         int.Parse(Option(args, name, fallback.ToString(s_inv)), s_inv);
 
     /// <summary>Installs a CrashPoints hook that SIGKILLs this process at the Nth hit of the named step.</summary>
-    private static void InstallCrashPoint(string point, int hit)
+    internal static void InstallCrashPoint(string point, int hit)
     {
         var hits = 0;
         InstallHook(name =>

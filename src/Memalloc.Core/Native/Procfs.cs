@@ -16,21 +16,27 @@ internal static class Procfs
     private const string SegmentsPath = "/proc/sysvipc/shm";
 
     /// <summary>Field 3 of /proc/&lt;pid&gt;/stat (R, S, Z, X...), or null when the process or the file is gone.</summary>
-    internal static char? ProcessState(int pid) => StatField(pid, 3) is { Length: > 0 } state ? state[0] : null;
+    internal static char? ProcessState(int pid) => ProcessStateAndStart(pid).State;
 
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat: the process's start time in clock ticks since boot; null when unknown.</summary>
-    internal static ulong? ProcessStartTicks(int pid) =>
-        ulong.TryParse(StatField(pid, 22), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
+    internal static ulong? ProcessStartTicks(int pid) => ProcessStateAndStart(pid).StartTicks;
 
-    /// <summary>Field <paramref name="field"/> (counted from 1, at least 3) of /proc/&lt;pid&gt;/stat. The command name
-    /// (field 2) may hold spaces and parentheses: fields resume after its last ')'.</summary>
-    private static string? StatField(int pid, int field)
+    /// <summary>Fields 3 and 22 of /proc/&lt;pid&gt;/stat from one read of the file (a lock waiter asks every 50 ms).</summary>
+    internal static (char? State, ulong? StartTicks) ProcessStateAndStart(int pid)
     {
         if (ReadText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat") is not { } stat)
         {
-            return null;
+            return (null, null);
         }
 
+        return (StatField(stat, 3) is { Length: > 0 } state ? state[0] : null,
+            ulong.TryParse(StatField(stat, 22), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null);
+    }
+
+    /// <summary>Field <paramref name="field"/> (counted from 1, at least 3) of the text of a /proc/&lt;pid&gt;/stat. The
+    /// command name (field 2) may hold spaces and parentheses: fields resume after its last ')'.</summary>
+    private static string? StatField(string stat, int field)
+    {
         var rest = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
         for (var current = 3; current < field; current++)
         {

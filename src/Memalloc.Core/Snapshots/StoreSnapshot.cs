@@ -91,7 +91,8 @@ public sealed unsafe class StoreSnapshot : IDisposable
                 throw Heap.Corrupt(view, offset, "an index slot points at something that is not a valid record");
             }
 
-            if (Heap.IsExpired(view, offset, nowMs))
+            // Stacks only: queues (heads, items) and held locks are not in snapshots (docs/coordination-design.md).
+            if (Heap.IsExpired(view, offset, nowMs) || Heap.Kind(view, offset) > RecordKind.CliXml)
             {
                 continue;
             }

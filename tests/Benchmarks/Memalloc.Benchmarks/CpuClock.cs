@@ -13,6 +13,7 @@ namespace Memalloc.Benchmarks;
 internal sealed partial class CpuClock : IClock
 {
     private const int ClockProcessCpuTimeId = 2; // <linux/time.h> CLOCK_PROCESS_CPUTIME_ID
+    private const int ClockThreadCpuTimeId = 3;  // CLOCK_THREAD_CPUTIME_ID
 
     public static readonly CpuClock Instance = new();
 
@@ -23,6 +24,17 @@ internal sealed partial class CpuClock : IClock
     public Frequency Frequency => new(1e9);
 
     public long GetTimestamp() => NowNs();
+
+    /// <summary>CPU time of the calling thread in nanoseconds (CLOCK_THREAD_CPUTIME_ID).</summary>
+    public static long ThreadNowNs()
+    {
+        if (ClockGetTime(ClockThreadCpuTimeId, out var time) != 0)
+        {
+            throw new InvalidOperationException($"clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        return (time.Seconds * 1_000_000_000L) + time.Nanoseconds;
+    }
 
     /// <summary>CPU time of this process in nanoseconds.</summary>
     public static long NowNs()

@@ -29,7 +29,9 @@ internal sealed record RunResult(string Clock, bool CoreAvailable, string? CoreE
 
 /// <summary>
 /// Usage:
-///   Memalloc.Benchmarks run --out results.json [--redis 127.0.0.1:port] [--groups core,scale,baseline,redis,readers]
+///   Memalloc.Benchmarks run --out results.json [--redis 127.0.0.1:port] [--groups core,scale,baseline,redis,readers,coordination]
+///   Memalloc.Benchmarks wake-latency &lt;store&gt; &lt;rounds&gt;, wake-pong &lt;store&gt;, lock-worker &lt;store&gt; &lt;mode&gt; &lt;seconds&gt;
+///   (the cross-process coordination measurements; see CoordinationProcesses)
 ///                           [--iterations n] [--warmups n] [--reader-rounds n] [--clock cpu|wall]
 ///   Memalloc.Benchmarks reader &lt;store&gt;   (a reader process, started by the readers group)
 ///   Memalloc.Benchmarks profile &lt;case&gt; &lt;seconds&gt;   (one case in a loop, for perf; see ProfileLoop)
@@ -43,6 +45,20 @@ internal static class Program
         if (args.Length == 2 && args[0] == "reader")
         {
             return ReaderThroughput.RunChild(args[1]);
+        }
+
+        switch (args)
+        {
+            case ["wake-latency", var store, var rounds]:
+                return CoordinationProcesses.WakeLatency(store, int.Parse(rounds, CultureInfo.InvariantCulture));
+            case ["wake-pong", var store]:
+                return CoordinationProcesses.WakePong(store);
+            case ["lock-waiter-cpu", var store, var seconds]:
+                return CoordinationProcesses.LockWaiterCpu(store, double.Parse(seconds, CultureInfo.InvariantCulture));
+            case ["lock-waiter", var store, var seconds]:
+                return CoordinationProcesses.LockWaiter(store, double.Parse(seconds, CultureInfo.InvariantCulture));
+            case ["lock-worker", var store, var mode, var seconds]:
+                return CoordinationProcesses.LockWorker(store, mode, double.Parse(seconds, CultureInfo.InvariantCulture));
         }
 
         if (args.Length == 3 && args[0] == "profile")
@@ -83,6 +99,13 @@ internal static class Program
         if (groups.Contains("baseline")) types.Add(typeof(BaselineBenchmarks));
         if (coreError is null && groups.Contains("core")) types.Add(typeof(CoreBenchmarks));
         if (coreError is null && groups.Contains("scale")) types.Add(typeof(ScaleBenchmarks));
+        if (coreError is null && groups.Contains("coordination")) wallTypes.Add(typeof(CoordinationBenchmarks)); // system calls, another thread's wake
+        if (groups.Contains("coordination") && options.TryGetValue("redis", out var queueEndpoint))
+        {
+            Environment.SetEnvironmentVariable(RedisBenchmarks.EndpointVariable, queueEndpoint);
+            wallTypes.Add(typeof(RedisQueueBenchmarks));
+        }
+
         if (groups.Contains("redis"))
         {
             if (options.TryGetValue("redis", out var endpoint))
