@@ -99,7 +99,7 @@ function Get-SysVSegment {
     $segments = @{}
     Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
         $fields = -split $_
-        $segments[[int] $fields[1]] = [pscustomobject]@{ Key = [int] $fields[0]; ShmId = [int] $fields[1]; Size = [long] $fields[3] }
+        $segments[[int] $fields[1]] = [pscustomobject]@{ Key = [int] $fields[0]; ShmId = [int] $fields[1]; Size = [long] $fields[3]; Uid = [long] $fields[7] }
     }
     $segments
 }
