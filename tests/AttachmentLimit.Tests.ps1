@@ -66,7 +66,9 @@ foreach (`$round in 1..3) {
         $saved = $env:MEMALLOC_ARENA
         try { $env:MEMALLOC_ARENA = 'sysv'; Set-MemStack -Name 'kept' -Value 'here' -Store $store }
         finally { $env:MEMALLOC_ARENA = $saved }
-        $anchors = @((Get-SysVSegment).Values | Where-Object Size -EQ 4096).Count
+        # This user's anchors only: outside a private IPC namespace (a non-root run) other users' stores come and go.
+        $uid = [long] (id -u)
+        $anchors = @((Get-SysVSegment).Values | Where-Object { $_.Size -eq 4096 -and $_.Uid -eq $uid }).Count
 
         # One attachment allowed: the anchor attaches, its arena cannot.
         $output = Invoke-LimitedChild 1 @"
@@ -79,7 +81,7 @@ catch { `$_.FullyQualifiedErrorId }
         $output[1] | Should -Be 'LimitsExceeded'
         $output[2] | Should -Match 'MEMALLOC_TEST_SHMSEG'
         $output[3] | Should -BeLike 'StoreFull*'
-        @((Get-SysVSegment).Values | Where-Object Size -EQ 4096).Count | Should -Be $anchors -Because 'no second anchor was created'
+        @((Get-SysVSegment).Values | Where-Object { $_.Size -eq 4096 -and $_.Uid -eq $uid }).Count | Should -Be $anchors -Because 'no second anchor was created'
         Get-MemStack -Name 'kept' -Store $store | Should -Be 'here'
         Test-MemStack -Name 'other' -Store $store | Should -BeFalse
     }

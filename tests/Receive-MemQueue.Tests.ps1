@@ -56,7 +56,7 @@ Describe "Receive-MemQueue ($Backend)" {
             $waiter = Start-ThreadJob -ArgumentList $Store { param ($store) Receive-MemQueue -Name 'batch' -Wait -Count 3 -Timeout 60 -Store $store }
             Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
             Send-MemQueue -Name 'batch' -Value 1 -Store $Store
-            @($waiter | Receive-Job -Wait -AutoRemoveJob).Count | Should -BeIn 1, 2, 3
+            @($waiter | Receive-EndedJob).Count | Should -BeIn 1, 2, 3
         }
 
         It 'returns nothing and no error when -Timeout passes' {

@@ -103,14 +103,14 @@ Describe "Use-MemLock ($Backend)" {
             Wait-Until { (Get-LockWaiters 'x3') -ge 1 } | Should -BeTrue
             $waiter.State | Should -Be 'Running'
             Set-MemStack -Name 'release-x3' -Value 1 -Store $Store
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be 'got it'
+            $waiter | Receive-EndedJob | Should -Be 'got it'
             $null = $holder | Wait-ChildPwsh
         }
 
         It 'makes another runspace of the same process wait' {
             Use-MemLock -Name 'x4' -Store $Store -ScriptBlock {
                 $other = Start-ThreadJob -ArgumentList $Store { param ($store) Use-MemLock -Name 'x4' -Store $store -Timeout 0.2 -ScriptBlock { 'ran' } }
-                $output = $other | Receive-Job -Wait -AutoRemoveJob -ErrorVariable problems -ErrorAction SilentlyContinue
+                $output = $other | Receive-EndedJob -ErrorVariable problems -ErrorAction SilentlyContinue
                 $output | Should -BeNullOrEmpty
                 $problems.FullyQualifiedErrorId | Should -Be "MemLockTimeout,$CommandId"
             }
@@ -150,7 +150,7 @@ Describe "Use-MemLock ($Backend)" {
 
             # No -Timeout on the waiter: only noticing the death can let it in.
             $waiter | Wait-Job -Timeout 60 | Should -Not -BeNullOrEmpty
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -BeGreaterThan $before
+            $waiter | Receive-EndedJob | Should -BeGreaterThan $before
         }
 
         It 'ends the wait at once when stopped (Ctrl+C), and gives the lock back when stopped inside the block' {

@@ -92,7 +92,7 @@ for (`$i = 1; `$i -le 1000; `$i++) {
             $waiter = Start-ThreadJob -ArgumentList $Store { param ($store) (Wait-MemStack -Name 'e2' -Exists -Store $store -Timeout 60).Name }
             Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
             Set-MemStack -Name 'e2' -Value 1 -Store $Store
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be 'e2'
+            $waiter | Receive-EndedJob | Should -Be 'e2'
         }
 
         It 'waits for a change from the version piped from Get-MemStackInfo' {
@@ -100,7 +100,7 @@ for (`$i = 1; `$i -le 1000; `$i++) {
             $waiter = Start-ThreadJob -ArgumentList $Store { param ($store) (Get-MemStackInfo -Name 'p1' -Store $store | Wait-MemStack -Timeout 60).Version }
             Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
             $written = Set-MemStack -Name 'p1' -Value 2 -Store $Store -PassThru
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be $written.Version
+            $waiter | Receive-EndedJob | Should -Be $written.Version
         }
 
         It 'ends the wait with nothing when the stack expires' {
@@ -117,7 +117,7 @@ for (`$i = 1; `$i -le 1000; `$i++) {
             $before = Get-MemStackInfo -Name 'q1' -Store $Store
             $waiter = Start-ThreadJob -ArgumentList $Store, $before.Version { param ($store, $version) (Wait-MemStack -Name 'q1' -Version $version -Store $store -Timeout 60).Count }
             Send-MemQueue -Name 'q1' -Value 'b' -Store $Store
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be 2
+            $waiter | Receive-EndedJob | Should -Be 2
         }
     }
 
@@ -148,7 +148,7 @@ for (`$i = 1; `$i -le 1000; `$i++) {
             $waiter = 1 | ForEach-Object -AsJob -Parallel { (Wait-MemStack -Name 'rs' -Exists -Store $using:Store -Timeout 60).Name }
             Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
             Set-MemStack -Name 'rs' -Value 1 -Store $Store
-            $waiter | Receive-Job -Wait -AutoRemoveJob | Should -Be 'rs'
+            $waiter | Receive-EndedJob | Should -Be 'rs'
         }
     }
 

@@ -95,13 +95,33 @@ function Wait-ChildPwsh {
     }
 }
 
+# The output (and errors) of a job once it has ended, then the job removed. Not `Receive-Job -Wait -AutoRemoveJob`:
+# on a thread job that ends while it waits, that sometimes removes the job twice and fails with "Job repository does
+# not contain an item with ID" (seen once in CI, in Use-MemLock.Tests), whatever the job did.
+function Receive-EndedJob {
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory, ValueFromPipeline)] [System.Management.Automation.Job] $Job,
+        [int] $TimeoutSeconds = 120
+    )
+    process {
+        if (-not ($Job | Wait-Job -Timeout $TimeoutSeconds)) {
+            $Job | Stop-Job
+            $Job | Remove-Job -Force
+            throw "The job did not end within $TimeoutSeconds s."
+        }
+        $Job | Receive-Job
+        $Job | Remove-Job -Force
+    }
+}
+
 # The System V segments of this IPC namespace as the kernel lists them (/proc/sysvipc/shm), keyed by shmid: what the
 # tests check the store's segments against, read apart from the store's own parser.
 function Get-SysVSegment {
     $segments = @{}
     Get-Content -LiteralPath /proc/sysvipc/shm | Select-Object -Skip 1 | ForEach-Object {
         $fields = -split $_
-        $segments[[int] $fields[1]] = [pscustomobject]@{ Key = [int] $fields[0]; ShmId = [int] $fields[1]; Size = [long] $fields[3] }
+        $segments[[int] $fields[1]] = [pscustomobject]@{ Key = [int] $fields[0]; ShmId = [int] $fields[1]; Size = [long] $fields[3]; Uid = [long] $fields[7] }
     }
     $segments
 }

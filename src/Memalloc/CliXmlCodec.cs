@@ -42,17 +42,15 @@ internal static class CliXmlCodec
         };
     }
 
-    /// <summary>Reads what a stack holds. CliXml comes back as PSSerializer.Deserialize gives it; raw bytes
-    /// written by a .NET caller come back as a byte array.</summary>
-    public static object? Deserialize(ReadOnlySpan<byte> data, ValueEncoding encoding)
-    {
-        if (encoding == ValueEncoding.Raw)
-        {
-            return data.ToArray();
-        }
+    /// <summary>Reads a value. CliXml comes back as PSSerializer.Deserialize gives it; raw bytes written by a .NET
+    /// caller come back as a byte array.</summary>
+    public static object? Deserialize(ReadOnlySpan<byte> data, ValueEncoding encoding) =>
+        encoding == ValueEncoding.Raw ? data.ToArray() : PSSerializer.Deserialize(Encoding.UTF8.GetString(data));
 
-        return PSSerializer.Deserialize(Encoding.UTF8.GetString(data));
-    }
+    /// <summary>Reads what a stack holds (<paramref name="data"/>, read with <paramref name="info"/>), as above, the text
+    /// of an unchanged large value decoded once (<see cref="DecodedTextCache"/>).</summary>
+    public static object? Deserialize(ReadOnlySpan<byte> data, StackInfo info) =>
+        info.Encoding == ValueEncoding.Raw ? data.ToArray() : PSSerializer.Deserialize(DecodedTextCache.GetText(info, data));
 
     /// <summary>A value collected from the pipeline: one object as itself, several as an array (as Set-Variable).</summary>
     public static object? FromCollected(IReadOnlyList<object?> items) => items.Count switch

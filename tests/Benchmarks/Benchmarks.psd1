@@ -16,7 +16,7 @@
 
     # The targets (design.md section 5 and the issues), each the ratio of two measurements of one run: Of's value over
     # Over's value, required to be AtMost and/or AtLeast a limit. Of and Over name one measurement each by its keys
-    # (Suite, Case, Subject and the suite's own keys: Size, Stacks, HugePages, Data, Readers, Workers). A target
+    # (Suite, Case, Subject and the suite's own keys: Size, Stacks, HugePages, Data, Readers, Workers, Items). A target
     # without Over limits Of's value itself, in its unit (ns, op/s, count): for the few absolute targets, such as a
     # latency. tools/bench/Write-BenchmarkReport.ps1 judges them; one whose measurements are missing is 'not measured'.
     Targets = @(
@@ -27,6 +27,9 @@
             Of = @{ Suite = 'Coordination'; Case = 'wake latency'; Subject = 'Memalloc'; Percentile = 50 } }
         @{ Source = 'issue 13'; Target = 'CPU of a process waiting 10 s for a lock (ns)'; AtMost = 10000000
             Of = @{ Suite = 'Coordination'; Case = 'lock waiter CPU per 10 s'; Subject = 'Memalloc' } }
+        @{ Source = 'issue 13'; Target = 'Queue send+receive on 100,000 items / on 10 items (O(1) in the length)'; AtMost = 1.2
+            Of = @{ Suite = 'Coordination'; Case = 'queue send+receive by length'; Subject = 'Memalloc'; Items = 100000 }
+            Over = @{ Suite = 'Coordination'; Case = 'queue send+receive by length'; Subject = 'Memalloc'; Items = 10 } }
         @{ Source = 'issue 15'; Target = 'Core Get of 16 B: Memalloc time / APCu apcu_fetch time'; AtMost = 1.0
             Of = @{ Suite = 'Core'; Case = 'Get'; Subject = 'Memalloc'; Size = 16 }
             Over = @{ Suite = 'Peers'; Case = 'Get'; Subject = 'APCu'; Size = 16 } }

@@ -9,6 +9,7 @@ Suite Coordination (issue 13): wake latency across processes, named locks, queue
   lock, uncontended    acquire + release in one process: the store's named lock, a named Mutex, flock(2) on a file
   lock, 4 processes    4 processes taking and giving back one lock for a few seconds: wall time per acquisition
   queue send+receive   one 16-byte item sent and received: the store's queue, a Redis list (LPUSH + RPOP) on loopback
+  queue by length     one 16-byte item sent and received on a queue holding 10 and 100,000 items (O(1) in the length)
   lock waiter CPU      the CPU time a process waiting 10 s for a held lock uses (its 50 ms liveness checks)
   write, no waiter / write, waiter registered
                        a 16-byte Set, and the same with a waiter asleep on the write's wait bucket (one wake call)
@@ -43,6 +44,12 @@ $cases = @{
 }
 $measurements = [System.Collections.Generic.List[object]]::new()
 foreach ($b in $result.Benchmarks) {
+    if ($b.Group -eq 'QueueDepth') {
+        $measurements.Add((New-BenchMeasurement -Suite Coordination -Case 'queue send+receive by length' -Subject Memalloc -Value $b.MedianNs `
+                    -Unit ns -Clock $b.Clock -Key @{ Items = $b.Value } -Detail @{ MeanNs = $b.MeanNs; StdDevNs = $b.StdDevNs }))
+        continue
+    }
+
     $case, $subject = if ($b.Group -eq 'RedisQueue') { 'queue send+receive', 'Redis list' } else { $cases[$b.Method] }
     if (-not $case) { continue }
     $measurements.Add((New-BenchMeasurement -Suite Coordination -Case $case -Subject $subject -Value $b.MedianNs -Unit ns -Clock $b.Clock `

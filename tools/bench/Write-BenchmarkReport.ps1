@@ -210,7 +210,7 @@ foreach ($suite in @($all | ForEach-Object Suite | Select-Object -Unique | Where
     $rows = @(Find-BenchMeasurement -Measurements $all -Filter @{ Suite = $suite })
     $keys = @($rows | ForEach-Object { $_.PSObject.Properties.Name } | Select-Object -Unique | Where-Object { $_ -notin 'Suite', 'Value', 'Unit', 'Clock', 'Detail' })
     Add-Table -Header ($keys + 'median') -Align (@($keys | ForEach-Object { 'l' }) + 'r') -Rows @(
-        # Cases of one suite may have different keys: a key a case lacks is a blank cell.
+        # A key some rows lack (Percentile beside cases without one) is an empty cell, not a strict-mode error.
         $rows | ForEach-Object { $m = $_; , (@($keys | ForEach-Object { $m.PSObject.Properties[$_]?.Value }) + (Format-BenchValue $m)) })
 }
 

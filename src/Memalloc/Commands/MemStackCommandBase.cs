@@ -78,7 +78,7 @@ public abstract class MemStackCommandBase : MemallocCmdlet
     {
         try
         {
-            value = CliXmlCodec.Deserialize(entry.Data, entry.Info.Encoding);
+            value = CliXmlCodec.Deserialize(entry.Data, entry.Info);
             return true;
         }
         catch (Exception e) when (e is not PipelineStoppedException and not OutOfMemoryException

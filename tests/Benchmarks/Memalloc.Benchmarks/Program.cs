@@ -100,6 +100,7 @@ internal static class Program
         if (coreError is null && groups.Contains("core")) types.Add(typeof(CoreBenchmarks));
         if (coreError is null && groups.Contains("scale")) types.Add(typeof(ScaleBenchmarks));
         if (coreError is null && groups.Contains("coordination")) wallTypes.Add(typeof(CoordinationBenchmarks)); // system calls, another thread's wake
+        if (coreError is null && groups.Contains("coordination")) types.Add(typeof(QueueDepthBenchmarks)); // no system call: CPU time
         if (groups.Contains("coordination") && options.TryGetValue("redis", out var queueEndpoint))
         {
             Environment.SetEnvironmentVariable(RedisBenchmarks.EndpointVariable, queueEndpoint);
