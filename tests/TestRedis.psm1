@@ -6,7 +6,8 @@
 $script:Servers = [System.Collections.Generic.List[object]]::new()
 $script:Standalone = $null
 $script:Cluster = $null
-$script:RunRoot = Join-Path ([System.IO.Path]::GetTempPath()) 'memalloc-test-redis'
+# Per user: another user's runs (root's CI, then a new user's first run) made theirs, and this user may not write there.
+$script:RunRoot = Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-test-redis-$([Environment]::UserName)"
 
 # The ACL user the standalone server knows (and no default user): the tests reach it only with these.
 $script:User = 'memalloc-test'
