@@ -45,7 +45,7 @@ Describe "Receive-MemQueue ($Backend)" {
 
         It 'waits for an item sent by another process, and not before' {
             $child = Start-ChildPwsh "Receive-MemQueue -Name 'later' -Wait -Timeout 120 -Store '$Store'"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Start-Sleep -Milliseconds 300
             $child.Process.HasExited | Should -BeFalse
             Send-MemQueue -Name 'later' -Value 'sent' -Store $Store

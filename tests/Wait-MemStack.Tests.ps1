@@ -26,7 +26,7 @@ Describe "Wait-MemStack ($Backend)" {
     Context 'across processes' {
         It 'returns when another process writes, and not before' {
             $child = Start-ChildPwsh "(Wait-MemStack -Name 'w1' -Store '$Store' -Timeout 120).Version"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Start-Sleep -Milliseconds 300
             $child.Process.HasExited | Should -BeFalse
             $written = Set-MemStack -Name 'w1' -Value 'now' -Store $Store -PassThru
@@ -36,7 +36,7 @@ Describe "Wait-MemStack ($Backend)" {
         It 'returns nothing when another process removes the stack' {
             Set-MemStack -Name 'w2' -Value 1 -Store $Store
             $child = Start-ChildPwsh "`$i = Wait-MemStack -Name 'w2' -Store '$Store' -Timeout 120; if (`$null -eq `$i) { 'removed' }"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Invoke-ChildPwsh "Remove-MemStack -Name 'w2' -Store '$Store'"
             $child | Wait-ChildPwsh | Should -Be 'removed'
         }
