@@ -98,13 +98,16 @@ function Wait-ChildPwsh {
 # Waits until a child started with Start-ChildPwsh is waiting (the condition, e.g. the store counts a waiter), and fails
 # at once with the child's exit code and output if it ended first: a waiter that died must not read as a slow one.
 function Wait-ChildWaiting {
-    param ([Parameter(Mandatory)] [object] $Child, [Parameter(Mandatory)] [scriptblock] $Condition)
-    $null = Wait-Until { $Child.Process.HasExited -or (& $Condition) }
+    param ([Parameter(Mandatory)] [object] $Child, [Parameter(Mandatory)] [scriptblock] $Waiting)
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not $Child.Process.HasExited -and -not (& $Waiting) -and [DateTime]::UtcNow -lt $deadline) {
+        Start-Sleep -Milliseconds 50
+    }
     if ($Child.Process.HasExited) {
         $output = "$($Child.Output.GetAwaiter().GetResult()) $($Child.Errors.GetAwaiter().GetResult())".Trim()
         throw "Child pwsh ended with exit code $($Child.Process.ExitCode) before it was waiting: $output"
     }
-    & $Condition | Should -BeTrue -Because 'the child should be waiting within 60 s'
+    & $Waiting | Should -BeTrue -Because 'the child should be waiting within 60 s'
 }
 
 # The output (and errors) of a job once it has ended, then the job removed. Not `Receive-Job -Wait -AutoRemoveJob`:
