@@ -19,6 +19,8 @@
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Register-MemStore'
+        'Unregister-MemStore'
         'Wait-MemStack'
         'Use-MemLock'
         'Get-MemLock'
@@ -32,7 +34,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Linux', 'MacOS', 'SharedMemory', 'IPC', 'Cache', 'PSEdition_Core')
+            Tags         = @('Linux', 'MacOS', 'SharedMemory', 'IPC', 'Cache', 'Redis', 'PSEdition_Core')
             LicenseUri   = 'https://github.com/memalloc/Memalloc/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/memalloc/Memalloc'
             ReleaseNotes = 'See https://github.com/memalloc/Memalloc/blob/main/CHANGELOG.md'

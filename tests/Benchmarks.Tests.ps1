@@ -122,8 +122,8 @@ Describe 'Write-BenchmarkReport.ps1' {
                 New-Time Core Copy Buffer.MemoryCopy (1 + $size / 50) @{ Size = $size }
             }
             New-BenchMeasurement -Suite Coordination -Case 'wake latency' -Subject Memalloc -Value 150000 -Unit ns -Clock wall -Key @{ Percentile = 50 }
-            # Keys one row has and another lacks (the Coordination suite's own mix, which stopped the first full run).
-            New-BenchMeasurement -Suite Coordination -Case 'lock, uncontended' -Subject Memalloc -Value 1000 -Unit ns -Clock wall
+            # Another case of the same suite with another key (as the Redis suite's Set+Get and its 4-process increments).
+            New-BenchMeasurement -Suite Coordination -Case 'lock, contended' -Subject Memalloc -Value 2000 -Unit ns -Clock wall -Key @{ Workers = 4 }
         )
         $results = [ordered]@{
             Schema       = 1
@@ -161,11 +161,11 @@ Describe 'Write-BenchmarkReport.ps1' {
 
     It 'shows a suite it has no section for in a plain table (the extension point)' {
         $report | Should -Match '## Coordination'
-        $report.Split("`n") | Should -Contain '| wake latency | Memalloc | 50 | 150.0 µs |'
+        $report.Split("`n") | Should -Contain '| wake latency | Memalloc | 50 |  | 150.0 µs |'
     }
 
-    It 'leaves a key empty in the plain table for a measurement without it' {
-        $report.Split("`n") | Should -Contain '| lock, uncontended | Memalloc |  | 1.0 µs |'
+    It 'shows cases of one suite whose keys differ in one table, blank where a case has no such key (defect: the Redis suite stopped the report)' {
+        $report.Split("`n") | Should -Contain '| lock, contended | Memalloc |  | 4 | 2.0 µs |'
     }
 
     It 'lists the notes of the run' {

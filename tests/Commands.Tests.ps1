@@ -13,6 +13,8 @@ Describe 'The Memalloc cmdlets' {
         @{ Name = 'Update-MemStack'; Class = 'UpdateMemStackCommand' }
         @{ Name = 'Get-MemStore'; Class = 'GetMemStoreCommand' }
         @{ Name = 'Remove-MemStore'; Class = 'RemoveMemStoreCommand' }
+        @{ Name = 'Register-MemStore'; Class = 'RegisterMemStoreCommand' }
+        @{ Name = 'Unregister-MemStore'; Class = 'UnregisterMemStoreCommand' }
         @{ Name = 'Export-MemStore'; Class = 'ExportMemStoreCommand' }
         @{ Name = 'Import-MemStore'; Class = 'ImportMemStoreCommand' }
     ) {
@@ -37,7 +39,7 @@ Describe 'The Memalloc cmdlets' {
     It 'supports -WhatIf and -Confirm exactly on the commands that change something' {
         $changing = Get-Command -Module Memalloc | Where-Object { $_.Parameters.ContainsKey('WhatIf') } |
             ForEach-Object Name | Sort-Object
-        $changing | Should -Be @('Export-MemStore', 'Import-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Update-MemStack')
+        $changing | Should -Be @('Export-MemStore', 'Import-MemStore', 'Register-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Set-MemStack', 'Unregister-MemStore', 'Update-MemStack')
     }
 
     It '<Name> takes -Store with store-name completion' -TestCases @(

@@ -1,5 +1,8 @@
+# Runs once per backend (tools/PesterTest.ps1).
 # Queues under load from many processes, and processes killed in the middle of sending and receiving: every item
 # committed is received exactly once, each sender's items in the order it sent them, and the store verifies clean.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
 
@@ -30,9 +33,9 @@ BeforeAll {
     }
 }
 
-Describe 'Queues across processes' {
+Describe "Queues across processes ($Backend)" {
     It 'gives 10,000 items from 4 senders to 8 receivers exactly once, in each sender''s order' {
-        $store = New-TestStoreName
+        $store = New-TestStore -Backend $Backend
         try {
             $receivers = 1..8 | ForEach-Object { Start-Receiver $store }
             $senders = 1..4 | ForEach-Object { Start-Sender $store $_ 2500 }
@@ -52,7 +55,7 @@ Describe 'Queues across processes' {
     }
 
     It 'loses and duplicates nothing committed when senders and receivers are killed with SIGKILL mid-way' {
-        $store = New-TestStoreName
+        $store = New-TestStore -Backend $Backend
         try {
             $receivers = 1..6 | ForEach-Object { Start-Receiver $store }
             $senders = 1..4 | ForEach-Object { Start-Sender $store $_ 2500 }

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.GetMemStackCommand'
 }
 
@@ -8,7 +11,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Get-MemStack' {
+Describe "Get-MemStack ($Backend)" {
     Context 'Round trips' {
         It 'gives back a <Scenario> as itself' -TestCases @(
             @{ Scenario = 'int'; Value = [int] -17; Type = [int] }
@@ -98,9 +101,11 @@ Describe 'Get-MemStack' {
 
     Context 'Raw values' {
         It 'gives back the bytes of a stack a .NET caller wrote without CliXml' {
-            $core = [Memalloc.Core.MemStore]::Open($Store)
+            $core = [Memalloc.MemallocStores]::Open($Store)
             try {
-                $null = $core.Set('raw', [byte[]] (1, 2, 3))
+                $options = [Memalloc.Core.WriteOptions]@{ Encoding = 'Raw' }
+                $version = 0L
+                $null = $core.TrySet('raw', [byte[]] (1, 2, 3), [ref] $options, [ref] $version)
             }
             finally {
                 $core.Dispose()
@@ -111,7 +116,7 @@ Describe 'Get-MemStack' {
         }
 
         It 'reports CliXml it cannot read as DeserializationFailed and goes on' {
-            $core = [Memalloc.Core.MemStore]::Open($Store)
+            $core = [Memalloc.MemallocStores]::Open($Store)
             try {
                 $options = [Memalloc.Core.WriteOptions]@{ Encoding = 'CliXml'; TypeName = 'Broken' }
                 $version = 0L

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.GetMemStackInfoCommand'
     'charlie', 'alpha', 'bravo', 'alpha-2' | ForEach-Object { Set-MemStack -Name $_ -Value "value of $_" -Store $Store }
 }
@@ -9,7 +12,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Get-MemStackInfo' {
+Describe "Get-MemStackInfo ($Backend)" {
     It 'lists every stack, sorted by name, without -Name' {
         (Get-MemStackInfo -Store $Store).Name | Should -Be @('alpha', 'alpha-2', 'bravo', 'charlie')
     }

@@ -95,7 +95,7 @@ Describe 'Get-MemStore' {
 
     It 'formats as a table by default' {
         $text = Get-MemStore -Name $Store | Out-String -Width 200
-        $text | Should -Match 'Name\s+Key\s+Entries\s+BytesUsed\s+Capacity\s+Permissions\s+Owner'
+        $text | Should -Match 'Name\s+Backend\s+Key\s+Entries\s+BytesUsed\s+Capacity\s+Permissions\s+Owner'
         $text | Should -Match '0x[0-9a-f]{8}'
     }
 }

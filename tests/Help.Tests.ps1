@@ -13,6 +13,8 @@ BeforeDiscovery {
         'Get-MemStore'
         'Remove-MemStore'
         'Test-MemStore'
+        'Register-MemStore'
+        'Unregister-MemStore'
         'Wait-MemStack'
         'Use-MemLock'
         'Get-MemLock'

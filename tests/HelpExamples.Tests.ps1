@@ -39,15 +39,15 @@ BeforeDiscovery {
             if (-not $byHeading.Contains("$($block.Heading)")) { $byHeading["$($block.Heading)"] = [System.Collections.Generic.List[object]]::new() }
             $byHeading["$($block.Heading)"].Add($block)
         }
-        $index = 0
         foreach ($heading in $byHeading.Keys) {
             $code = @($byHeading[$heading] | Where-Object Language -EQ 'powershell')
             if (-not $code) { continue }
-            $index++
             $output = @($byHeading[$heading] | Where-Object Language -EQ 'Output')
             @{
                 Topic    = $file.BaseName
-                Key      = '{0} {1}' -f $file.BaseName, $(if ($heading -match '^(Example \d+)') { $Matches[1] } else { "block $index" })
+                # A cmdlet's example by its number; a block of about_Memalloc by its heading (a number would move when a
+                # section with code is added before it: an example was once skipped for another's reason that way).
+                Key      = '{0} {1}' -f $file.BaseName, $(if ($heading -match '^(Example \d+)') { $Matches[1] } else { $heading })
                 Title    = $heading
                 Code     = $code.Code -join "`n"
                 Expected = if ($output) { $output[0].Code } else { $null }
@@ -63,6 +63,9 @@ BeforeAll {
         'Set-MemStack Example 3'     = 'it calls a web service (Invoke-RestMethod -Uri https://example.org/...)'
         'Get-MemStackInfo Example 3' = 'it watches for changes for as long as the stack exists'
         'Remove-MemStore Example 1'  = 'its point is the confirmation prompt, which a non-interactive run cannot answer'
+        'about_Memalloc REDIS STORES' = 'it registers a store on a Redis server at redis.example.org and asks for a credential'
+        'Register-MemStore Example 1' = 'it connects to a Redis server at redis.example.org and asks for a credential'
+        'Register-MemStore Example 2' = 'it connects to a Redis server at redis.example.org and asks for a credential and a key'
     }
 
     $script:Given = @{
@@ -78,6 +81,8 @@ BeforeAll {
         'Get-MemStore Example 4'     = 'Set-MemStack -Name a -Value 1'
         'Remove-MemStack Example 1'  = 'Set-MemStack -Name lastRun -Value 1'
         'Remove-MemStack Example 3'  = 'Set-MemStack -Name old -Value 1 -Store cache'
+        'Unregister-MemStore Example 1' = "Register-MemStore -Name fleet -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
+        'Unregister-MemStore Example 2' = "Register-MemStore -Name ci-1 -Redis 'redis.example.org:6379' -Force -Unsigned -WarningAction SilentlyContinue"
         'Import-MemStore Example 5'  = "`$null = New-Item -ItemType Directory -Path backups; Set-MemStack -Name a -Value 1 -Store s1; Set-MemStack -Name b -Value 2 -Store s2; Export-MemStore -Name s1 -Path backups/s1.memsnap; Export-MemStore -Name s2 -Path backups/s2.memsnap; Remove-MemStore -Name s1, s2 -Force"
         'Remove-MemStore Example 3'  = 'Set-MemStack -Name a -Value 1 -Store run-1; Set-MemStack -Name a -Value 1 -Store run-2; Remove-MemStack -Name a -Store run-2'
     }

@@ -5,8 +5,8 @@ BeforeAll {
     $script:pwsh = Join-Path $PSHOME 'pwsh'
     $script:expectedCmdlets = @(
         'Export-MemStore', 'Get-MemLock', 'Get-MemStack', 'Get-MemStackInfo', 'Get-MemStore', 'Import-MemStore',
-        'Receive-MemQueue', 'Remove-MemStack', 'Remove-MemStore', 'Send-MemQueue', 'Set-MemStack', 'Test-MemStack',
-        'Test-MemStore', 'Update-MemStack', 'Use-MemLock', 'Wait-MemStack')
+        'Receive-MemQueue', 'Register-MemStore', 'Remove-MemStack', 'Remove-MemStore', 'Send-MemQueue', 'Set-MemStack',
+        'Test-MemStack', 'Test-MemStore', 'Unregister-MemStore', 'Update-MemStack', 'Use-MemLock', 'Wait-MemStack')
 }
 
 Describe 'The module manifest' {
@@ -32,7 +32,7 @@ Describe 'The module manifest' {
         else { $data[$Setting] | Should -Be $Expected }
     }
 
-    It 'lists exactly the sixteen cmdlets' {
+    It 'lists exactly the eighteen cmdlets' {
         $data = Import-PowerShellDataFile -LiteralPath $manifestPath
         $data.CmdletsToExport | Sort-Object | Should -Be $expectedCmdlets
     }
@@ -50,10 +50,17 @@ Describe 'The module manifest' {
             Join-Path $module.ModuleBase $file | Should -Exist
         }
     }
+
+    It 'ships the Redis backend in redis/, without a second Memalloc.Core (its AssemblyLoadContext takes the default one)' {
+        foreach ($file in 'Memalloc.Redis.dll', 'StackExchange.Redis.dll', 'System.IO.Hashing.dll') {
+            Join-Path $module.ModuleBase 'redis' $file | Should -Exist
+        }
+        Join-Path $module.ModuleBase 'redis' 'Memalloc.Core.dll' | Should -Not -Exist
+    }
 }
 
 Describe 'Importing the built module in a new pwsh' {
-    It 'exports the sixteen cmdlets and nothing else' {
+    It 'exports the eighteen cmdlets and nothing else' {
         $exported = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifestPath' -ErrorAction Stop; (Get-Command -Module Memalloc).Name | Sort-Object"
         $LASTEXITCODE | Should -Be 0
         $exported | Should -Be $expectedCmdlets

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.ReceiveMemQueueCommand'
 
     function Get-Waiters { (Get-MemStore -Name $Store -ErrorAction Ignore).Waiters }
@@ -10,7 +13,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Receive-MemQueue' {
+Describe "Receive-MemQueue ($Backend)" {
     Context 'taking items' {
         It 'returns nothing for an empty or missing queue' {
             Receive-MemQueue -Name 'none' -Store $Store | Should -BeNullOrEmpty
@@ -42,7 +45,7 @@ Describe 'Receive-MemQueue' {
 
         It 'waits for an item sent by another process, and not before' {
             $child = Start-ChildPwsh "Receive-MemQueue -Name 'later' -Wait -Timeout 120 -Store '$Store'"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Start-Sleep -Milliseconds 300
             $child.Process.HasExited | Should -BeFalse
             Send-MemQueue -Name 'later' -Value 'sent' -Store $Store

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.RemoveMemStackCommand'
 }
 
@@ -8,7 +11,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Remove-MemStack' {
+Describe "Remove-MemStack ($Backend)" {
     BeforeEach {
         Get-MemStackInfo -Store $Store | Remove-MemStack
         'job-1', 'job-2', 'job-3', 'keep' | ForEach-Object { Set-MemStack -Name $_ -Value $_ -Store $Store }

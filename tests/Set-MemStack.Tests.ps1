@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.SetMemStackCommand'
 }
 
@@ -8,7 +11,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Set-MemStack' {
+Describe "Set-MemStack ($Backend)" {
     Context 'Writing' {
         It 'writes a value by position and returns nothing' {
             $output = Set-MemStack 'positional' 'hello' -Store $Store

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.TestMemStackCommand'
     Set-MemStack -Name 'present' -Value 1 -Store $Store
     Set-MemStack -Name 'holds-null' -Value $null -Store $Store
@@ -10,7 +13,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Test-MemStack' {
+Describe "Test-MemStack ($Backend)" {
     It 'is true for an existing stack' {
         Test-MemStack -Name 'present' -Store $Store | Should -BeTrue
         Test-MemStack 'present' -Store $Store | Should -BeOfType [bool]

@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.UpdateMemStackCommand'
 }
 
@@ -8,7 +11,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Update-MemStack' {
+Describe "Update-MemStack ($Backend)" {
     Context '-ScriptBlock' {
         It 'passes the current value as $_ and stores the output' {
             Set-MemStack -Name 'text' -Value 'Foobar' -Store $Store

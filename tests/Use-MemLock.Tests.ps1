@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.UseMemLockCommand'
 
     # Waiters for one lock (a holder's own Wait-MemStack for its release counts in Get-MemStore's Waiters, not here).
@@ -22,7 +25,7 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Use-MemLock' {
+Describe "Use-MemLock ($Backend)" {
     Context 'the script block' {
         It 'runs the block and returns its output' {
             Use-MemLock -Name 'l1' -Store $Store -ScriptBlock { 1; 'two' } | Should -Be @(1, 'two')

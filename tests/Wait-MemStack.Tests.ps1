@@ -1,6 +1,9 @@
+# Runs once per backend (tools/PesterTest.ps1): the same cases on shared memory and on Redis.
+param ([string] $Backend = 'SharedMemory')
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $Store = New-TestStoreName
+    $Store = New-TestStore -Backend $Backend
     $CommandId = 'Memalloc.Commands.WaitMemStackCommand'
 
     # Registered waiters of the test's store: a child that counts here has read its version and sleeps (or is about to).
@@ -19,11 +22,11 @@ AfterAll {
     Remove-TestStore $Store
 }
 
-Describe 'Wait-MemStack' {
+Describe "Wait-MemStack ($Backend)" {
     Context 'across processes' {
         It 'returns when another process writes, and not before' {
             $child = Start-ChildPwsh "(Wait-MemStack -Name 'w1' -Store '$Store' -Timeout 120).Version"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Start-Sleep -Milliseconds 300
             $child.Process.HasExited | Should -BeFalse
             $written = Set-MemStack -Name 'w1' -Value 'now' -Store $Store -PassThru
@@ -33,7 +36,7 @@ Describe 'Wait-MemStack' {
         It 'returns nothing when another process removes the stack' {
             Set-MemStack -Name 'w2' -Value 1 -Store $Store
             $child = Start-ChildPwsh "`$i = Wait-MemStack -Name 'w2' -Store '$Store' -Timeout 120; if (`$null -eq `$i) { 'removed' }"
-            Wait-Until { (Get-Waiters) -ge 1 } | Should -BeTrue
+            Wait-ChildWaiting $child { (Get-Waiters) -ge 1 }
             Invoke-ChildPwsh "Remove-MemStack -Name 'w2' -Store '$Store'"
             $child | Wait-ChildPwsh | Should -Be 'removed'
         }

@@ -12,13 +12,35 @@ function New-TestStoreName {
     "$prefix-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
 }
 
+# The redis-server instances of the run (tests/TestRedis.psm1): one import per session, shared by every suite.
+Import-Module (Join-Path $PSScriptRoot 'TestRedis.psm1') -Global
+
+# A new store of the backend a suite runs on: the suites that take a -Backend parameter (tools/PesterTest.ps1 runs them
+# once per backend) make their stores with this, so the same cases run on shared memory, a standalone Redis server (ACL
+# user and password) and a three-node Redis Cluster.
+function New-TestStore {
+    param ([string] $Tag, [ValidateSet('SharedMemory', 'Redis', 'RedisCluster')] [string] $Backend = 'SharedMemory')
+    $name = New-TestStoreName -Tag $Tag
+    switch ($Backend) {
+        'Redis' {
+            $connection = Get-TestRedisConnection
+            Register-MemStore -Name $name -Redis $connection.ConnectionString -Credential $connection.Credential -ErrorAction Stop 6>$null
+        }
+        'RedisCluster' {
+            Register-MemStore -Name $name -Redis (Get-TestRedisCluster).ConnectionString -ErrorAction Stop 6>$null
+        }
+    }
+    $name
+}
+
 # Removes stores whatever state a test left them in: through the cmdlet, then through the core for a store
-# too damaged for it (the fault suites corrupt stores on purpose).
+# too damaged for it (the fault suites corrupt stores on purpose). A Redis store is emptied, then unregistered.
 function Remove-TestStore {
     param ([string[]] $Name)
     foreach ($storeName in $Name) {
         if (-not $storeName) { continue }
         Remove-MemStore -Name $storeName -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Unregister-MemStore -Name $storeName -ErrorAction SilentlyContinue
         try { $null = [Memalloc.Core.MemStore]::DestroyStore($storeName) } catch { Write-Verbose "DestroyStore($storeName): $_" }
     }
 }
@@ -71,6 +93,21 @@ function Wait-ChildPwsh {
             $stdout -split '\r?\n' | Where-Object { $_ }
         }
     }
+}
+
+# Waits until a child started with Start-ChildPwsh is waiting (the condition, e.g. the store counts a waiter), and fails
+# at once with the child's exit code and output if it ended first: a waiter that died must not read as a slow one.
+function Wait-ChildWaiting {
+    param ([Parameter(Mandatory)] [object] $Child, [Parameter(Mandatory)] [scriptblock] $Waiting)
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not $Child.Process.HasExited -and -not (& $Waiting) -and [DateTime]::UtcNow -lt $deadline) {
+        Start-Sleep -Milliseconds 50
+    }
+    if ($Child.Process.HasExited) {
+        $output = "$($Child.Output.GetAwaiter().GetResult()) $($Child.Errors.GetAwaiter().GetResult())".Trim()
+        throw "Child pwsh ended with exit code $($Child.Process.ExitCode) before it was waiting: $output"
+    }
+    & $Waiting | Should -BeTrue -Because 'the child should be waiting within 60 s'
 }
 
 # The output (and errors) of a job once it has ended, then the job removed. Not `Receive-Job -Wait -AutoRemoveJob`:

@@ -44,6 +44,8 @@ $xunit = if (Test-Path -LiteralPath $trx) { Get-TrxCount -Path $trx } else { [ps
 if ($LASTEXITCODE -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 }
 $counts.Add([pscustomobject]@{ Runner = 'xunit (emulated Mac)'; Passed = $xunit.Passed; Failed = $xunit.Failed; Skipped = $xunit.Skipped; NotRun = 0 })
 
+# The emulated Mac is about shared memory: the suites that also run on Redis run here on shared memory only.
+$env:MEMALLOC_TEST_BACKENDS = 'SharedMemory'
 $pesterResult = Join-Path $ResultDir 'pester-emulated-mac.json'
 Remove-Item -LiteralPath $pesterResult -ErrorAction Ignore
 & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'PesterTest.ps1') -PesterPath $PesterPath `

@@ -49,6 +49,14 @@ task BuildManaged {
     remove $ModuleDir
     exec { dotnet publish (Join-Path $BuildRoot 'src' $ModuleName "$ModuleName.csproj") --configuration $Configuration `
             --output $ModuleDir "-p:Version=$Version" --nologo --verbosity quiet }
+    # The Redis backend and StackExchange.Redis go into redis/, loaded in an AssemblyLoadContext of their own only when a
+    # Redis store is used (docs/redis-design.md, "Packaging"); Memalloc.Core is the default context's, never a copy.
+    $redisDir = Join-Path $ModuleDir 'redis'
+    exec { dotnet publish (Join-Path $BuildRoot 'src' 'Memalloc.Redis' 'Memalloc.Redis.csproj') --configuration $Configuration `
+            --output $redisDir "-p:Version=$Version" --nologo --verbosity quiet }
+    Get-ChildItem -LiteralPath $redisDir -File |
+        Where-Object { $_.Name -like '*.deps.json' -or $_.Name -like 'Memalloc.Core.*' -or $_.Name -like '*.pdb' } |
+        Remove-Item -Force
     # What pwsh itself provides (and the compile-time reference's leftovers) stays out of the module folder.
     Get-ChildItem -LiteralPath $ModuleDir -File |
         Where-Object { $_.Name -like '*.deps.json' -or $_.Name -like 'System.Management.Automation*' } |

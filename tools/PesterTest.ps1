@@ -27,8 +27,25 @@ if (-not $PesterPath) { $PesterPath = (& (Join-Path $PSScriptRoot 'Get-BuildTool
 Import-Module -Name $PesterPath
 $env:PSModulePath = @((Join-Path (Split-Path -Parent $PSScriptRoot) 'out'), (Join-Path $PSHOME 'Modules')) -join [System.IO.Path]::PathSeparator
 
+# Registrations of Redis stores go to a folder of this run, never the user's own (~/.config/memalloc); child pwsh
+# processes inherit it.
+$env:XDG_CONFIG_HOME = Join-Path ([System.IO.Path]::GetTempPath()) "memalloc-test-config-$PID"
+$null = New-Item -ItemType Directory -Path $env:XDG_CONFIG_HOME -Force
+Import-Module (Join-Path (Split-Path -Parent $PSScriptRoot) 'tests' 'TestRedis.psm1') -Global
+
+# A suite with a -Backend parameter runs once per backend (MEMALLOC_TEST_BACKENDS narrows the list): the same cases on
+# shared memory and on Redis, standalone and cluster.
+$backends = if ($env:MEMALLOC_TEST_BACKENDS) { $env:MEMALLOC_TEST_BACKENDS -split ',' | ForEach-Object Trim } else { 'SharedMemory', 'Redis', 'RedisCluster' }
+$containers = foreach ($file in Get-ChildItem -Path $TestPath -Filter '*.Tests.ps1' -File) {
+    $parameters = (Get-Command -Name $file.FullName).Parameters
+    if ($parameters -and $parameters.ContainsKey('Backend')) {
+        foreach ($backend in $backends) { New-PesterContainer -Path $file.FullName -Data @{ Backend = $backend } }
+    }
+    else { New-PesterContainer -Path $file.FullName }
+}
+
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $TestPath
+$configuration.Run.Container = @($containers)
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 if ($ResultPath) {
@@ -39,7 +56,13 @@ if ($ResultPath) {
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
-$result = Invoke-Pester -Configuration $configuration
+try {
+    $result = Invoke-Pester -Configuration $configuration
+}
+finally {
+    Stop-TestRedis
+    Remove-Item -LiteralPath $env:XDG_CONFIG_HOME -Recurse -Force -ErrorAction Ignore
+}
 if (-not $ResultPath) { return }
 if ($null -eq $result) {
     # Invoke-Pester failed after running (its NUnit export refuses a failure message with an ANSI escape, say): the

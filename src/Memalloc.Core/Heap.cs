@@ -88,9 +88,14 @@ internal static unsafe class Heap
 
     /// <summary>Writes a complete record at <paramref name="offset"/> (past the bump pointer: nobody can see it yet).</summary>
     internal static void Write(ArenaView view, long offset, ReadOnlySpan<byte> name, ulong nameHash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
+        RecordKind kind, long version, long created, long modified, long expires) =>
+        WriteAt(view.Address + offset, name, nameHash, typeName, value, kind, version, created, modified, expires);
+
+    /// <summary>Writes a complete record at <paramref name="record"/>, which has <see cref="Layout.RecordSize"/> bytes: in
+    /// an arena, or in a snapshot's own memory.</summary>
+    internal static void WriteAt(byte* record, ReadOnlySpan<byte> name, ulong nameHash, ReadOnlySpan<byte> typeName, ReadOnlySpan<byte> value,
         RecordKind kind, long version, long created, long modified, long expires)
     {
-        var record = view.Address + offset;
         *(uint*)(record + Layout.RecordMagicOffset) = Layout.RecordMagic;
         record[Layout.RecordEncodingOffset] = (byte)kind;
         record[Layout.RecordNameLengthOffset] = (byte)name.Length;

@@ -199,8 +199,8 @@ public sealed unsafe partial class MemStore
                     var record = LockRecord.TryRead(Heap.ReadValue(view, offset)) ?? throw Heap.Corrupt(view, offset, "a lock record does not hold a valid lock");
                     if (record.Owner == WriterLock.OwnWord && record.Holder == holder)
                     {
-                        var reentered = new HeldLock(this, name, holder, Heap.Version(view, offset),
-                            Heap.FromUnixMs(*(long*)(view.Address + offset + Layout.RecordModifiedOffset)), reentered: true);
+                        var reentered = new HeldLock(Name, name, holder, Heap.Version(view, offset),
+                            Heap.FromUnixMs(*(long*)(view.Address + offset + Layout.RecordModifiedOffset)), reentered: true, ReleaseLock);
                         EndWrite(view);
                         return reentered;
                     }
@@ -220,7 +220,7 @@ public sealed unsafe partial class MemStore
                 WriteLocked(ref view, recordName, hash, default, value, RecordKind.Lock, null, now, default, restored: null, out var token); // commit point
                 CrashPoints.Hit?.Invoke("lock.after-publish");
                 EndWrite(view);
-                return new HeldLock(this, name, holder, token, Heap.FromUnixMs(now), reentered: false);
+                return new HeldLock(Name, name, holder, token, Heap.FromUnixMs(now), reentered: false, ReleaseLock);
             }
             catch (MemStoreException e) when (IsRefusal(e))
             {

@@ -69,13 +69,7 @@ public sealed partial class MemStore
     {
         Span<byte> nameBytes = stackalloc byte[Layout.MaxNameBytes];
         nameBytes = nameBytes[..StackName.Encode(stack.NameText, nameBytes)];
-        if (stack.Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml) || stack.TypeName.Length > Layout.MaxTypeNameBytes
-            || !SnapshotFormat.IsValidTime(stack.CreatedMs) || !SnapshotFormat.IsValidTime(stack.ModifiedMs)
-            || (stack.ExpiresMs != 0 && !SnapshotFormat.IsValidTime(stack.ExpiresMs)))
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
-                $"Stack '{stack.NameText}' has an unknown encoding, a type name too long or a time out of range.");
-        }
+        stack.EnsureWritable();
 
         var written = Commit(nameBytes, XxHash3.HashToUInt64(nameBytes), stack.TypeName, stack.Value, stack.Encoding,
             noClobber ? WriteOptions.MustNotExist : null, Expiry.AtUnixMs(stack.ExpiresMs), new RestoredTimes(stack.CreatedMs, stack.ModifiedMs),
@@ -132,10 +126,7 @@ public sealed partial class MemStore
     {
         Span<byte> name = stackalloc byte[Layout.MaxNameBytes];
         name = name[..StackName.Encode(queue.NameText, name)];
-        if (item.TypeName.Length > Layout.MaxTypeNameBytes)
-        {
-            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"An item of queue '{queue.NameText}' has a type name too long.");
-        }
+        item.EnsureWritable(queue);
 
         var times = RestoredTimesOf(queue);
         var hash = XxHash3.HashToUInt64(name);
@@ -163,8 +154,9 @@ public sealed partial class MemStore
         }
     }
 
-    private static RestoredTimes RestoredTimesOf(in SnapshotQueue queue) =>
-        SnapshotFormat.IsValidTime(queue.CreatedMs) && SnapshotFormat.IsValidTime(queue.ModifiedMs)
-            ? new RestoredTimes(queue.CreatedMs, queue.ModifiedMs)
-            : throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"Queue '{queue.NameText}' has a time out of range.");
+    private static RestoredTimes RestoredTimesOf(in SnapshotQueue queue)
+    {
+        queue.EnsureWritable();
+        return new RestoredTimes(queue.CreatedMs, queue.ModifiedMs);
+    }
 }

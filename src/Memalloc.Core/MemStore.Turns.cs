@@ -7,6 +7,12 @@ namespace Memalloc.Core;
 /// "Update turns"). Readers and plain writers never look at them.</summary>
 public sealed partial class MemStore
 {
+    /// <summary>Shared-memory stores have update turns.</summary>
+    public bool HasUpdateTurns => true;
+
+    IDisposable? Backends.IStackStore.TakeUpdateTurn(string name, TimeSpan timeout, CancellationToken cancellation) =>
+        TakeUpdateTurn(name, timeout, cancellation);
+
     /// <summary>True when another updater holds the update turn of this stack or waits for it (docs/store-design.md,
     /// "Update turns"): an updater then queues for the turn instead of racing. One or two loads, no system call.</summary>
     public bool IsUpdateTurnBusy(string name)

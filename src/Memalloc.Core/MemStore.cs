@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Memalloc.Core.Backends;
 using Memalloc.Core.Native;
 
 namespace Memalloc.Core;
@@ -13,7 +14,7 @@ namespace Memalloc.Core;
 /// This file opens, lists and destroys stores; the view life cycle is in MemStore.Views.cs, reads in MemStore.Reads.cs,
 /// writes in MemStore.Writes.cs, update turns in MemStore.Turns.cs, statistics and Verify in MemStore.Statistics.cs.
 /// </summary>
-public sealed unsafe partial class MemStore : IDisposable
+public sealed unsafe partial class MemStore : IStackStore
 {
     /// <summary>The anchor, owned by this instance from construction until <see cref="Dispose"/> (views borrow it), so
     /// that the lock word and the arena reference never move under a call in progress. Replaced only when a parked

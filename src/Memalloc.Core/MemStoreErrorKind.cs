@@ -27,6 +27,14 @@ public enum MemStoreErrorKind
     NativeFailure,
     /// <summary>Another live process is creating the store and has not finished (stopped or starved); retry later.</summary>
     StoreBusy,
+    /// <summary>A value in a Redis store has no valid signature of the store's key: it is never deserialised.</summary>
+    UntrustedValue,
+    /// <summary>The Redis server could not be reached, or did not answer within the timeout.</summary>
+    ConnectionFailed,
+    /// <summary>The server lacks something the store needs (a Redis version, Lua scripting).</summary>
+    NotSupported,
+    /// <summary>The Redis server answered a command with an error other than the ones above.</summary>
+    ServerError,
     /// <summary>A stack operation named a queue (a name is a stack or a queue, never both); nothing was changed.</summary>
     NameIsQueue,
     /// <summary>A queue operation named a stack; nothing was changed.</summary>

@@ -6,4 +6,8 @@ public sealed class QueueItem
     public required byte[] Data { get; init; }
 
     public string? TypeName { get; init; }
+
+    /// <summary>The item does not carry a valid signature of the store's key (a Redis store): it was taken from the queue,
+    /// and must never be deserialised.</summary>
+    public bool Untrusted { get; init; }
 }

@@ -14,12 +14,19 @@ public sealed class RentedStackEntry : IDisposable
     private readonly int _length;
     private byte[]? _buffer;
 
-    internal RentedStackEntry(byte[] buffer, int length, StackInfo info)
+    private readonly bool _pooled;
+
+    internal RentedStackEntry(byte[] buffer, int length, StackInfo info, bool pooled = true)
     {
         _buffer = buffer;
         _length = length;
         Info = info;
+        _pooled = pooled;
     }
+
+    /// <summary>An entry over an array of its own (a backend that receives each value in a new array, Redis): disposing it
+    /// gives nothing back to the pool.</summary>
+    public static RentedStackEntry Unpooled(byte[] data, StackInfo info) => new(data, data.Length, info, pooled: false);
 
     public StackInfo Info { get; }
 
@@ -28,7 +35,7 @@ public sealed class RentedStackEntry : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer && _pooled)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }

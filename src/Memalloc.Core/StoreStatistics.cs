@@ -8,6 +8,15 @@ public sealed class StoreStatistics
     /// <summary>The store's name (case-sensitive).</summary>
     public required string Name { get; init; }
 
+    /// <summary>Where the store lives: "SharedMemory" (this machine's System V or POSIX shared memory) or "Redis".</summary>
+    public string Backend { get; init; } = "SharedMemory";
+
+    /// <summary>For a Redis store: its server(s), as the connection string without a password; null otherwise.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>For a Redis store: the prefix of its keys; null otherwise.</summary>
+    public string? KeyPrefix { get; init; }
+
     /// <summary>System V key of the store's anchor segment.</summary>
     public int Key { get; init; }
 

@@ -12,4 +12,6 @@ public enum WaitPrimitive
     Ulock,
     /// <summary>No usable kernel primitive: the waiter re-checks after sleeps that grow to at most 10 ms.</summary>
     Sleep,
+    /// <summary>A Redis store: waiters are woken by the messages its write scripts publish (docs/redis-design.md, "Waits").</summary>
+    PubSub,
 }

@@ -22,6 +22,15 @@ public sealed class MemStoreInfo
     /// <inheritdoc cref="StoreStatistics.Name"/>
     public required string Name { get; init; }
 
+    /// <inheritdoc cref="StoreStatistics.Backend"/>
+    public string Backend { get; init; } = "SharedMemory";
+
+    /// <inheritdoc cref="StoreStatistics.Server"/>
+    public string? Server { get; init; }
+
+    /// <inheritdoc cref="StoreStatistics.KeyPrefix"/>
+    public string? KeyPrefix { get; init; }
+
     /// <inheritdoc cref="StoreStatistics.Key"/>
     public int Key { get; init; }
 
@@ -83,6 +92,9 @@ public sealed class MemStoreInfo
     internal static MemStoreInfo FromCore(StoreStatistics statistics) => new()
     {
         Name = statistics.Name,
+        Backend = statistics.Backend,
+        Server = statistics.Server,
+        KeyPrefix = statistics.KeyPrefix,
         Key = statistics.Key,
         SegmentIds = statistics.SegmentIds.ToArray(),
         ArenaBacking = statistics.ArenaBacking,

@@ -4,10 +4,11 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using Memalloc.Core;
+using Memalloc.Registration;
 
 namespace Memalloc;
 
-/// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores.</summary>
+/// <summary>Completes store names (-Store, and -Name of the store cmdlets) with the user's existing stores, registered Redis stores included.</summary>
 public sealed class MemStoreNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
@@ -16,7 +17,7 @@ public sealed class MemStoreNameCompleter : IArgumentCompleter
         try
         {
             // Store names cannot hold wildcard characters, so they never need escaping.
-            return CompletionHelper.Complete(MemStore.ListStoreNames(), wordToComplete, escapeWildcards: false);
+            return CompletionHelper.Complete(StoreNames.List(), wordToComplete, escapeWildcards: false);
         }
         catch (MemStoreException)
         {

@@ -19,6 +19,18 @@ internal static class MemallocErrors
         new ItemNotFoundException($"Cannot find a store with the name '{store}'."),
         "MemStoreNotFound", ErrorCategory.ObjectNotFound, store);
 
+    public static ErrorRecord StoreNotRegistered(string store) => new(
+        new ItemNotFoundException($"No Redis store is registered with the name '{store}'."),
+        "MemStoreNotRegistered", ErrorCategory.ObjectNotFound, store);
+
+    public static ErrorRecord InvalidKeyPrefix(string prefix) => new(
+        new ArgumentException($"-KeyPrefix must not hold '{{' or '}}': the store's name is the hash tag of its keys. It was '{prefix}'."),
+        "InvalidKeyPrefix", ErrorCategory.InvalidArgument, prefix);
+
+    public static ErrorRecord InvalidSigningKey() => new(
+        new ArgumentException("-SigningKey must be the base64 text of at least 16 bytes, as Register-MemStore shows a key it generated."),
+        "InvalidSigningKey", ErrorCategory.InvalidArgument, null);
+
     public static ErrorRecord StackExists(string name, string store) => new(
         new InvalidOperationException(
             $"A stack with the name '{name}' already exists in store '{store}'; -NoClobber leaves it unchanged."),
@@ -44,6 +56,19 @@ internal static class MemallocErrors
             $"Lock '{name}' in store '{store}' is held by another process or runspace, and was not given up within {Describe(timeout)} (-Timeout). "
             + "The script block did not run. Get-MemLock shows who holds it."),
         "MemLockTimeout", ErrorCategory.OperationTimeout, name);
+
+    /// <summary>Use-MemLock's lock (a Redis lease) was lost while its script block ran: the block went on without it.</summary>
+    public static ErrorRecord LockLost(string name, string reason) => new(
+        new InvalidOperationException($"{reason} The script block ran to its end, in part without the lock; its output was written. "
+            + "Pass $_.Token on to what the block changes, so that it can refuse a writer whose lock was lost."),
+        "MemLockLost", ErrorCategory.OperationStopped, name);
+
+    /// <summary>A queue item of a Redis store without a valid signature: taken from the queue, never deserialised.</summary>
+    public static ErrorRecord UntrustedItem(string queue, string store) => new(
+        new System.Security.SecurityException(
+            $"An item of queue '{queue}' in store '{store}' does not carry a valid signature of the store's key: it was written by "
+            + "someone without the key (or with another one). It was taken from the queue and dropped unread."),
+        "UntrustedValue", ErrorCategory.SecurityError, queue);
 
     public static ErrorRecord StackNameRequired(string cmdlet, string store) => new(
         new ArgumentException(
@@ -135,6 +160,10 @@ internal static class MemallocErrors
         MemStoreErrorKind.PermissionDenied => "PermissionDenied",
         MemStoreErrorKind.PlatformNotSupported => "PlatformNotSupported",
         MemStoreErrorKind.StoreBusy => "StoreBusy",
+        MemStoreErrorKind.UntrustedValue => "UntrustedValue",
+        MemStoreErrorKind.ConnectionFailed => "ConnectionFailed",
+        MemStoreErrorKind.NotSupported => "NotSupported",
+        MemStoreErrorKind.ServerError => "ServerError",
         MemStoreErrorKind.NameIsQueue => "MemStackIsQueue",
         MemStoreErrorKind.NameIsStack => "MemQueueIsStack",
         MemStoreErrorKind.InvalidSnapshot => "InvalidSnapshot",
@@ -160,6 +189,10 @@ internal static class MemallocErrors
         MemStoreErrorKind.StoreRemoved => ErrorCategory.ResourceUnavailable,
         MemStoreErrorKind.PlatformNotSupported => ErrorCategory.NotImplemented,
         MemStoreErrorKind.StoreBusy => ErrorCategory.ResourceBusy,
+        MemStoreErrorKind.UntrustedValue => ErrorCategory.SecurityError,
+        MemStoreErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
+        MemStoreErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        MemStoreErrorKind.ServerError => ErrorCategory.InvalidResult,
         MemStoreErrorKind.NameIsQueue or MemStoreErrorKind.NameIsStack => ErrorCategory.InvalidType,
         _ => ErrorCategory.NotSpecified,
     };

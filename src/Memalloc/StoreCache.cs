@@ -3,12 +3,15 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using Memalloc.Core;
+using Memalloc.Core.Backends;
+using Memalloc.Registration;
 
 namespace Memalloc;
 
 /// <summary>
-/// The open stores of this process, shared by every runspace that imported the module.
-/// A MemStore is thread-safe and one instance per store name is enough; names are never cached here,
+/// The open stores of this process, shared by every runspace that imported the module: a registered name opens its Redis
+/// store, any other name its shared-memory store (a registration made or dropped meanwhile replaces the cached instance).
+/// A store is thread-safe and one instance per store name is enough; names are never cached here,
 /// only the attachments. Every call on an instance holds a <see cref="StoreLease"/>; an instance dropped from the cache
 /// (its store was removed) is disposed, detaching its segments, when the last lease on it ends, so a long session that
 /// removes and re-creates stores keeps only the attachments of the stores that exist, and no runspace ever meets a
@@ -23,17 +26,25 @@ internal static class StoreCache
     /// not exist and was not to be created). Dispose it when the call is done.</summary>
     public static StoreLease Acquire(string storeName, bool create)
     {
+        var registration = StoreRegistry.Find(storeName);
         while (true)
         {
-            if (!s_stores.TryGetValue(storeName, out var entry))
+            if (s_stores.TryGetValue(storeName, out var cached) && !ReferenceEquals(cached.Registration, registration))
             {
-                var opened = create ? MemStore.Open(storeName) : MemStore.OpenExisting(storeName);
+                Forget(storeName, cached.Store); // registered or unregistered since it was opened
+                continue;
+            }
+
+            if (cached is not { } entry)
+            {
+                IStackStore? opened = registration is not null ? RedisBackendLoader.Backend.Open(registration.ToSettings())
+                    : create ? MemStore.Open(storeName) : MemStore.OpenExisting(storeName);
                 if (opened is null)
                 {
                     return default;
                 }
 
-                var fresh = new Entry(opened);
+                var fresh = new Entry(opened, registration);
                 entry = s_stores.GetOrAdd(storeName, fresh);
                 if (!ReferenceEquals(entry, fresh))
                 {
@@ -53,7 +64,7 @@ internal static class StoreCache
 
     /// <summary>Drops this instance (its store was removed underneath); a later call opens afresh. The instance is
     /// disposed once no call is inside it (the caller's own lease included).</summary>
-    public static void Forget(string storeName, MemStore store)
+    public static void Forget(string storeName, IStackStore store)
     {
         if (s_stores.TryGetValue(storeName, out var entry) && ReferenceEquals(entry.Store, store)
             && ((ICollection<KeyValuePair<string, Entry>>)s_stores).Remove(new(storeName, entry)))
@@ -95,12 +106,16 @@ internal static class StoreCache
         private int _users = 1;
         private int _dropped;
 
-        internal Entry(MemStore store)
+        internal Entry(IStackStore store, StoreRegistration? registration)
         {
             Store = store;
+            Registration = registration;
         }
 
-        internal MemStore Store { get; }
+        internal IStackStore Store { get; }
+
+        /// <summary>The registration the store was opened for; null for a shared-memory store.</summary>
+        internal StoreRegistration? Registration { get; }
 
         internal bool TryEnter()
         {

@@ -1,5 +1,5 @@
 using System;
-using Memalloc.Core;
+using Memalloc.Core.Backends;
 
 namespace Memalloc;
 
@@ -14,7 +14,7 @@ internal readonly struct StoreLease : IDisposable
     }
 
     /// <summary>The instance; null when the store does not exist (and was not to be created).</summary>
-    public MemStore? Store => _entry?.Store;
+    public IStackStore? Store => _entry?.Store;
 
     public void Dispose() => _entry?.Exit();
 }

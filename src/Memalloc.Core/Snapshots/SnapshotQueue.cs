@@ -41,6 +41,16 @@ public readonly ref struct SnapshotQueue
 
     public string NameText => System.Text.Encoding.UTF8.GetString(Name);
 
+    /// <summary>Throws InvalidArgument when a time is out of the range a store keeps (a backend's check before it writes
+    /// the queue).</summary>
+    public void EnsureWritable()
+    {
+        if (!SnapshotFormat.IsValidTime(CreatedMs) || !SnapshotFormat.IsValidTime(ModifiedMs))
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"Queue '{NameText}' has a time out of range.");
+        }
+    }
+
     /// <summary>The queue's metadata as Get-MemStackInfo reports it, once written into <paramref name="store"/> with all
     /// its items, the last write's version being <paramref name="version"/>.</summary>
     public StackInfo ToInfo(string store, long version) => new()
@@ -73,4 +83,14 @@ public readonly ref struct SnapshotQueueItem
     public ReadOnlySpan<byte> Value { get; }
 
     public string? TypeNameText => TypeName.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(TypeName);
+
+    /// <summary>Throws InvalidArgument when the type name is longer than a store keeps (a backend's check before it writes
+    /// the item into <paramref name="queue"/>).</summary>
+    public void EnsureWritable(in SnapshotQueue queue)
+    {
+        if (TypeName.Length > Layout.MaxTypeNameBytes)
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument, $"An item of queue '{queue.NameText}' has a type name too long.");
+        }
+    }
 }

@@ -58,6 +58,19 @@ public readonly ref struct SnapshotStack
         Version = version,
     };
 
+    /// <summary>Throws InvalidArgument when no store can hold the stack as it is: an unknown encoding, a type name too
+    /// long, a time out of range. Every backend's restore checks this before it writes.</summary>
+    public void EnsureWritable()
+    {
+        if (Encoding is not (ValueEncoding.Raw or ValueEncoding.CliXml) || TypeName.Length > Layout.MaxTypeNameBytes
+            || !SnapshotFormat.IsValidTime(CreatedMs) || !SnapshotFormat.IsValidTime(ModifiedMs)
+            || (ExpiresMs != 0 && !SnapshotFormat.IsValidTime(ExpiresMs)))
+        {
+            throw new MemStoreException(MemStoreErrorKind.InvalidArgument,
+                $"Stack '{NameText}' has an unknown encoding, a type name too long or a time out of range.");
+        }
+    }
+
     /// <summary>Expired at <paramref name="nowMs"/>, by the store's rule (expired when now ≥ expires).</summary>
     public bool IsExpiredAt(long nowMs) => ExpiresMs != 0 && nowMs >= ExpiresMs;
 }

@@ -17,7 +17,7 @@ namespace Memalloc.Core.Snapshots;
 /// Every record is checked (shape and checksum) when it is handed out, as a reader checks what it copies from shared
 /// memory.
 /// </summary>
-public sealed unsafe class StoreSnapshot : IDisposable
+public sealed unsafe partial class StoreSnapshot : IDisposable
 {
     private const long ChunkSize = 4 << 20;
     private const int PageSize = 4096;
@@ -145,6 +145,16 @@ public sealed unsafe class StoreSnapshot : IDisposable
     /// the sort (the caller keeps items apart).</summary>
     private byte* Add(byte* record, long size, bool listed = true)
     {
+        var copy = Reserve(size);
+        Buffer.MemoryCopy(record, copy, size, size);
+        Commit(copy, size, listed);
+        return copy;
+    }
+
+    /// <summary>Where the next record of <paramref name="size"/> bytes goes: in the current chunk, the next reserved one,
+    /// or a new one.</summary>
+    private byte* Reserve(long size)
+    {
         while (size > _left)
         {
             if (_nextChunk < _chunks.Count && _chunks[_nextChunk].Size >= size)
@@ -161,17 +171,22 @@ public sealed unsafe class StoreSnapshot : IDisposable
             }
         }
 
-        var copy = _cursor;
-        Buffer.MemoryCopy(record, copy, size, size);
+        return _cursor;
+    }
+
+    /// <summary>Takes the record just written at the cursor into the spool (and, when <paramref name="listed"/>, into the
+    /// sorted list of stacks and queue heads).</summary>
+    private void Commit(byte* record, long size, bool listed)
+    {
         if (listed)
         {
-            _records.Add(new SpooledRecord((IntPtr)copy, size));
+            _records.Add(new SpooledRecord((IntPtr)record, size));
+            _sorted = false;
         }
 
         _cursor += size;
         _left -= size;
         Bytes += size;
-        return copy;
     }
 
     private byte* NewChunk(long size)

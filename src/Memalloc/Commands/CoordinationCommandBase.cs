@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using Memalloc.Core;
+using Memalloc.Core.Backends;
 
 namespace Memalloc.Commands;
 
@@ -53,7 +54,7 @@ public abstract class CoordinationCommandBase : MemStackCommandBase, IDisposable
     /// <summary>Runs <paramref name="operation"/> on the store (created when missing) until it completes without meeting
     /// a removal of the store: a store removed during a wait is reopened (made again) and the operation, which re-checks
     /// its condition there, runs again with the time left.</summary>
-    private protected static T OnStoreReopening<T>(string storeName, Func<MemStore, T> operation)
+    private protected static T OnStoreReopening<T>(string storeName, Func<IStackStore, T> operation)
     {
         while (true)
         {

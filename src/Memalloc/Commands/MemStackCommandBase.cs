@@ -38,8 +38,11 @@ public abstract class MemStackCommandBase : MemallocCmdlet
     {
         if (serialized.ContainsSecureString)
         {
+            var where = Registration.StoreNames.IsRedis(Store)
+                ? "on the Redis server, readable by anyone who can read the store's keys there"
+                : "in shared memory, readable by any process of this user";
             WriteWarning($"Stack '{name}' holds a SecureString or PSCredential: on Linux and macOS CliXml stores "
-                + "its text unencrypted (as hex) in shared memory, readable by any process of this user.");
+                + $"its text unencrypted (as hex) {where}.");
         }
 
         if (serialized.DepthTruncated)

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using Memalloc.Core;
+using Memalloc.Core.Backends;
+using Memalloc.Registration;
 
 namespace Memalloc.Commands;
 
@@ -21,12 +23,13 @@ public abstract class MemallocCmdlet : PSCmdlet
         WriteError(record);
     }
 
-    /// <summary>The current user's store names, sorted; none after a non-terminating error.</summary>
+    /// <summary>The current user's store names, sorted: the shared-memory stores and the registered Redis stores; none
+    /// after a non-terminating error.</summary>
     private protected IReadOnlyList<string> ListStores()
     {
         try
         {
-            return MemStore.ListStoreNames();
+            return StoreNames.List();
         }
         catch (MemStoreException e)
         {
@@ -99,7 +102,7 @@ public abstract class MemallocCmdlet : PSCmdlet
     /// Runs a read against an existing store. False when the store does not exist or was removed
     /// (to a reader a removed store holds no stacks); a store removed and made again is reopened once.
     /// </summary>
-    private protected static bool TryRead<T>(string storeName, Func<MemStore, T> read, out T result)
+    private protected static bool TryRead<T>(string storeName, Func<IStackStore, T> read, out T result)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -130,9 +133,9 @@ public abstract class MemallocCmdlet : PSCmdlet
     /// <summary>Runs a write against the store, creating it when missing; a store removed underneath is
     /// reopened (so made again) once, and the write replayed there: only for writes whose condition (if any) does
     /// not come from an earlier read (compare-and-set goes through <see cref="TryWriteIfUnchanged"/>). Each write is
-    /// confirmed with the kernel afterwards (<see cref="MemStore.EnsureNotRemoved"/>): a cmdlet must not report a write
+    /// confirmed with the kernel afterwards (<see cref="IStackStore.EnsureNotRemoved"/>): a cmdlet must not report a write
     /// as done that went into removed segments (docs/store-design.md, "The removal check").</summary>
-    private protected static T Write<T>(string storeName, Func<MemStore, T> write)
+    private protected static T Write<T>(string storeName, Func<IStackStore, T> write)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -157,7 +160,7 @@ public abstract class MemallocCmdlet : PSCmdlet
     /// to the removed store, and a new store's versions say nothing about it. A removal underneath is reported as a
     /// lost race (false): the caller reads again, from the new store or none, and recomputes.
     /// </summary>
-    private protected static bool TryWriteIfUnchanged(string storeName, Func<MemStore, bool> write)
+    private protected static bool TryWriteIfUnchanged(string storeName, Func<IStackStore, bool> write)
     {
         using var lease = StoreCache.Acquire(storeName, create: true);
         var store = lease.Store!;

@@ -73,6 +73,12 @@ public sealed class ReceiveMemQueueCommand : CoordinationCommandBase
         foreach (var item in items)
         {
             // The items are taken: one that cannot be read back is an error of its own, and the others still come.
+            if (item.Untrusted)
+            {
+                WriteError(MemallocErrors.UntrustedItem(Name, Store));
+                continue;
+            }
+
             try
             {
                 WriteObject(CliXmlCodec.Deserialize(item.Data, ValueEncoding.CliXml), enumerateCollection: false);

@@ -1,11 +1,13 @@
 using System.Linq;
 using System.Management.Automation;
 using Memalloc.Core;
+using Memalloc.Registration;
 
 namespace Memalloc.Commands;
 
 /// <summary>
-/// Destroys stores and their segments (every stack in them), and frees orphaned segments (names 'orphaned:' and the
+/// Destroys stores and their segments (every stack in them; a registered Redis store is emptied on its server and stays
+/// registered), and frees orphaned segments (names 'orphaned:' and the
 /// anchor key, as Get-MemStore lists them). High impact: confirms unless -Force or -Confirm:$false; -WhatIf always wins.
 /// A missing literal store name is a non-terminating MemStoreNotFound error.
 /// </summary>
@@ -31,7 +33,7 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
             {
                 if (WildcardPattern.ContainsWildcardCharacters(name))
                 {
-                    foreach (var storeName in Matching(name, MemStore.ListStoreNames()).ToList())
+                    foreach (var storeName in Matching(name, StoreNames.List()).ToList())
                     {
                         Destroy(storeName, reportMissing: false);
                     }
@@ -50,7 +52,7 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
                 else
                 {
                     ValidateStoreName(name);
-                    if (MemStore.ListStoreNames().Contains(name))
+                    if (StoreNames.List().Contains(name))
                     {
                         Destroy(name, reportMissing: true);
                     }
@@ -69,12 +71,25 @@ public sealed class RemoveMemStoreCommand : MemallocCmdlet
 
     private void Destroy(string storeName, bool reportMissing)
     {
-        if (!ShouldRemove($"Store '{storeName}' and all its stacks"))
+        var registration = StoreRegistry.Find(storeName);
+        if (!ShouldRemove(registration is null ? $"Store '{storeName}' and all its stacks"
+                : $"Redis store '{storeName}' and all its stacks (the registration stays: Unregister-MemStore forgets it)"))
         {
             return;
         }
 
-        var existed = MemStore.DestroyStore(storeName);
+        bool existed;
+        if (registration is not null)
+        {
+            // A registered store exists as long as it is registered: removing it empties it on the server.
+            _ = RedisBackendLoader.Backend.Destroy(registration.ToSettings());
+            existed = true;
+        }
+        else
+        {
+            existed = MemStore.DestroyStore(storeName);
+        }
+
         StoreCache.Forget(storeName);
         if (!existed && reportMissing)
         {

@@ -114,12 +114,13 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         var deadline = Timeout is { } timeout ? Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var racesLost = 0;
         var warned = false;
-        UpdateTurn? turn = null;
+        IDisposable? turn = null;
+        var hasTurns = HasUpdateTurns();
         try
         {
             for (var attempt = 1; ; attempt++)
             {
-                if (turn is null && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
+                if (turn is null && hasTurns && (racesLost >= RacesBeforeTurn || IsTurnBusy()))
                 {
                     turn = TakeTurn(deadline);
                     if (turn is null)
@@ -177,7 +178,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
 
                 if (turn is null)
                 {
-                    Backoff(attempt);
+                    Backoff(attempt, hasTurns);
                 }
             }
         }
@@ -185,6 +186,13 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         {
             turn?.Dispose();
         }
+    }
+
+    /// <summary>Whether the store queues updaters (shared memory) or leaves them to retry (Redis: docs/redis-design.md).</summary>
+    private bool HasUpdateTurns()
+    {
+        using var lease = StoreCache.Acquire(Store, create: true);
+        return lease.Store!.HasUpdateTurns;
     }
 
     /// <summary>Another updater of this stack holds its turn or queues for it: then this one queues too.</summary>
@@ -201,7 +209,7 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
         }
     }
 
-    private UpdateTurn? TakeTurn(long deadline)
+    private IDisposable? TakeTurn(long deadline)
     {
         var wait = deadline == long.MaxValue
             ? System.Threading.Timeout.InfiniteTimeSpan
@@ -212,11 +220,18 @@ public sealed class UpdateMemStackCommand : MemStackCommandBase, IDisposable
     }
 
     // Another writer won the race: try again at once, then yield (randomised so that the losers do not collide again
-    // in step). After RacesBeforeTurn losses the updater queues for its turn instead.
-    private static void Backoff(int attempt)
+    // in step). After RacesBeforeTurn losses the updater queues for its turn instead; a store without turns (Redis), where
+    // an attempt is two round trips, backs off exponentially with jitter up to 16 ms, so that losers stop spinning.
+    private static void Backoff(int attempt, bool hasTurns)
     {
         if (attempt < 2)
         {
+            return;
+        }
+
+        if (!hasTurns)
+        {
+            Thread.Sleep(Random.Shared.Next(0, 1 << Math.Min(attempt - 1, 4)));
             return;
         }
 

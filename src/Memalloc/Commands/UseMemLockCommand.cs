@@ -95,6 +95,11 @@ public sealed class UseMemLockCommand : CoordinationCommandBase
         {
             WriteObject(item);
         }
+
+        if (held.LostReason is { } lost)
+        {
+            ThrowTerminatingError(MemallocErrors.LockLost(Name, lost));
+        }
     }
 
     /// <summary>Gives the lock back; a store removed meanwhile has no lock left to give back.</summary>
