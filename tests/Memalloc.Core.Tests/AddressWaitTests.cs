@@ -76,12 +76,14 @@ public sealed unsafe class AddressWaitTests : IDisposable
         *Word = 1;
         using var waiter = TestHostProcess.StartCommand("env",
             [AddressWait.OverrideVariable + "=sleep", "dotnet", TestHostProcess.HostDll, "wait-word", Str(ShmId), Str(WordOffset), "1", "60000"]);
-        ReadyOf(waiter, WaitPrimitive.Sleep);
+        var (pid, tid) = ReadyOf(waiter, WaitPrimitive.Sleep);
+        WaitUntilSleeping(pid, tid, waiter); // else the change can come before the first wait, which then tests nothing
 
         Interlocked.Exchange(ref *Word, 2); // no WakeAll: the fallback has nothing to wake
 
         var woke = Woke(waiter);
         Assert.Equal(2, woke.Value);
+        Assert.NotEmpty(woke.Outcomes);
         Assert.Equal(AddressWaitResult.Changed, woke.Outcomes[^1]);
     }
 
@@ -149,10 +151,30 @@ public sealed unsafe class AddressWaitTests : IDisposable
         }
     }
 
+    /// <summary>Until /proc says the waiting thread sleeps (state S in /proc/PID/task/TID/stat): after READY it runs only
+    /// its wait loop, so a sleeping thread is inside the fallback's sleep.</summary>
+    private static void WaitUntilSleeping(int pid, int tid, TestHostProcess waiter)
+    {
+        var path = $"/proc/{pid}/task/{tid}/stat";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var text = File.ReadAllText(path);
+            var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0]; // the name in parentheses may hold spaces
+            if (state == "S")
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the waiter never slept: {path} says '{text.Trim()}'\n{waiter.Transcript()}");
+            Thread.Sleep(10);
+        }
+    }
+
     private static (int Value, AddressWaitResult[] Outcomes, long CpuMicroseconds, long Voluntary) Woke(TestHostProcess waiter)
     {
         var f = Fields(waiter.WaitForLine(l => l.StartsWith("WOKE", StringComparison.Ordinal), TimeSpan.FromSeconds(30)));
-        var outcomes = f[2].Split(',').Select(Enum.Parse<AddressWaitResult>).ToArray();
+        var outcomes = f[2] == "-" ? [] : f[2].Split(',').Select(Enum.Parse<AddressWaitResult>).ToArray();
         return (int.Parse(f[1], Inv), outcomes, long.Parse(f[3], Inv), long.Parse(f[4], Inv));
     }
 }

@@ -14,7 +14,7 @@ namespace Memalloc.TestHost;
 /// primitive until the 32-bit word at OFFSET differs from EXPECTED or TIMEOUT_MS passes. Prints
 /// <c>READY pid tid primitive</c> before the first wait, then
 /// <c>WOKE value outcomes cpu_us voluntary_switches involuntary_switches</c>, where outcomes lists what each wait call
-/// returned and the figures are the waiting thread's own (getrusage RUSAGE_THREAD), so that the test can tell a thread
+/// returned (<c>-</c> for none: the word changed before the first wait) and the figures are the waiting thread's own (getrusage RUSAGE_THREAD), so that the test can tell a thread
 /// that slept in the kernel from one that spun or polled.
 /// </summary>
 internal static unsafe partial class WaitWordCommand
@@ -64,7 +64,7 @@ internal static unsafe partial class WaitWordCommand
         }
 
         var after = ThreadUsage();
-        Say(string.Create(inv, $"WOKE {Volatile.Read(ref *word)} {string.Join(',', outcomes)} {after.CpuMicroseconds - before.CpuMicroseconds} "
+        Say(string.Create(inv, $"WOKE {Volatile.Read(ref *word)} {(outcomes.Count == 0 ? "-" : string.Join(',', outcomes))} {after.CpuMicroseconds - before.CpuMicroseconds} "
             + $"{after.Voluntary - before.Voluntary} {after.Involuntary - before.Involuntary}"));
         SysVTestNative.ShmDt(address);
         return 0;
