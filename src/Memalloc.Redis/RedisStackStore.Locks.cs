@@ -80,7 +80,7 @@ public sealed partial class RedisStackStore
             });
         }
 
-        locks.Sort((a, b) => Utf8Order.Instance.Compare(a.Name, b.Name));
+        locks.Sort((a, b) => StackNameOrder.Instance.Compare(a.Name, b.Name));
         return locks;
     }
 

@@ -100,7 +100,7 @@ public sealed partial class RedisStackStore : IStackStore
             names.Add(member!);
         }
 
-        names.Sort(Utf8Order.Instance);
+        names.Sort(StackNameOrder.Instance);
         return names;
     }
 

@@ -102,8 +102,7 @@ public sealed class GetMemStackInfoCommand : StackSelectionCommandBase
         }, storeErrorsPerName: false);
     }
 
-    /// <summary>Stores, then stack names as the store sorts them (by UTF-8 bytes, which is code point order: in UTF-16 a
-    /// surrogate pair sorts above U+E000..U+FFFF, so those two ranges are swapped before comparing).</summary>
+    /// <summary>Stores, then stack names as the store sorts them (<see cref="StackNameOrder"/>).</summary>
     private sealed class StoreThenName : IComparer<(string Store, string Name)>
     {
         public static readonly StoreThenName Instance = new();
@@ -111,23 +110,7 @@ public sealed class GetMemStackInfoCommand : StackSelectionCommandBase
         public int Compare((string Store, string Name) x, (string Store, string Name) y)
         {
             var byStore = string.CompareOrdinal(x.Store, y.Store);
-            return byStore != 0 ? byStore : CompareCodePoints(x.Name, y.Name);
+            return byStore != 0 ? byStore : StackNameOrder.Instance.Compare(x.Name, y.Name);
         }
-
-        private static int CompareCodePoints(string x, string y)
-        {
-            var length = Math.Min(x.Length, y.Length);
-            for (var i = 0; i < length; i++)
-            {
-                if (x[i] != y[i])
-                {
-                    return CodePointOrder(x[i]) - CodePointOrder(y[i]);
-                }
-            }
-
-            return x.Length - y.Length;
-        }
-
-        private static int CodePointOrder(char c) => c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000;
     }
 }

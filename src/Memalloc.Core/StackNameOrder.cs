@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
 
-namespace Memalloc.Redis;
+namespace Memalloc.Core;
 
-/// <summary>Names in UTF-8 byte order (code point order), the order the shared-memory store lists them in: in UTF-16 a
-/// surrogate pair sorts above U+E000..U+FFFF, so those two ranges are swapped before comparing.</summary>
-internal sealed class Utf8Order : IComparer<string>
+/// <summary>The order every backend lists names in: UTF-8 byte order (code point order), the order of the shared-memory
+/// store's index. In UTF-16 a surrogate pair sorts above U+E000..U+FFFF, so those two ranges are swapped before
+/// comparing.</summary>
+public sealed class StackNameOrder : IComparer<string>
 {
-    public static readonly Utf8Order Instance = new();
+    public static readonly StackNameOrder Instance = new();
 
     public int Compare(string? x, string? y)
     {
